@@ -1,0 +1,1 @@
+"""Loaders: capture events and foreign provenance (PROV, MLflow) into PROV-ML triples."""

@@ -1,0 +1,1 @@
+"""The taxonomy of analyses as canned SPARQL queries (.rq files) and helpers that run them."""

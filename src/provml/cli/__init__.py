@@ -1,0 +1,39 @@
+"""The `provml` command line: one typer app, each layer adding its commands from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+import provml
+
+app = typer.Typer(
+    name="provml",
+    help="Provenance for the lifecycle of scientific machine learning, in a knowledge graph.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    """Print the installed version and stop, for `--version`."""
+    if value:
+        typer.echo(f"provml {provml.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+) -> None:
+    """Provenance for the lifecycle of scientific machine learning, in a knowledge graph."""
+
+
+def main() -> None:
+    """Run the `provml` command line."""
+    app()

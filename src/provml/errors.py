@@ -1,0 +1,65 @@
+"""The errors provml raises, one root with a branch per layer.
+
+ProvmlError
+├── OntologyError        the ontology or shapes cannot be read, or fail a check
+├── CaptureError         capture cannot record (spool directory unusable, bad arguments)
+│   └── SpoolError       a spool file cannot be created, written or read
+├── LoadError            input cannot be turned into triples
+│   └── MalformedEvent   one event line is not valid (names the file and the line)
+├── StoreError           the knowledge graph cannot be opened or written
+│   ├── StoreLocked      another process holds the embedded store for writing
+│   └── StoreCorrupt     the store's files cannot be read
+└── QueryError           a query cannot be run
+    ├── UnknownQuery     no canned query has that name
+    └── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
+"""
+
+from __future__ import annotations
+
+
+class ProvmlError(Exception):
+    """Root of every error provml raises on purpose."""
+
+
+class OntologyError(ProvmlError):
+    """Raised when the ontology or its shapes cannot be parsed, loaded or fail a check."""
+
+
+class CaptureError(ProvmlError):
+    """Raised when capture is misused; I/O failures while training are reported, not raised."""
+
+
+class SpoolError(CaptureError):
+    """Raised when a spool file cannot be created, written or read."""
+
+
+class LoadError(ProvmlError):
+    """Raised when input (spool, PROV document, MLflow run) cannot be turned into triples."""
+
+
+class MalformedEvent(LoadError):
+    """Raised for one invalid event line; the message names the file and the line number."""
+
+
+class StoreError(ProvmlError):
+    """Raised when the knowledge graph cannot be opened, read or written."""
+
+
+class StoreLocked(StoreError):
+    """Raised when another process holds the embedded store directory for writing."""
+
+
+class StoreCorrupt(StoreError):
+    """Raised when the embedded store's files exist but cannot be read."""
+
+
+class QueryError(ProvmlError):
+    """Raised when a query cannot be run."""
+
+
+class UnknownQuery(QueryError):
+    """Raised when no canned query has the requested name."""
+
+
+class UnsafeParameter(QueryError):
+    """Raised when a query parameter or an ad-hoc query is refused as unsafe or ill-typed."""
