@@ -1,0 +1,140 @@
+"""The `Store` interface every knowledge-graph backend implements (team contract 3).
+
+Terms are pyoxigraph's (NamedNode, Literal, BlankNode, Quad, DefaultGraph) in every backend. Graph
+names are passed as IRI strings. Errors are provml's: `StoreError` (and `StoreLocked`,
+`StoreCorrupt`) for storage, `LoadError` for input that cannot be parsed, `QueryError` for a query
+or update the engine refuses, `UnsafeParameter` for a binding, variable name or graph IRI refused
+before anything is sent. A backend never lets a raw OSError escape.
+
+Performance notes for loaders (embedded Oxigraph):
+
+- `load(bytes_in_nquads, "nquads")` is the fast atomic path: one transaction, parsed by Rust,
+  but the whole input is held in memory. Batch a few hundred thousand quads per call.
+- `bulk_load(...)` is faster still for very large inputs (it writes sorted files directly) but is
+  not atomic and must not run beside other writers of the same store: use it for an initial import.
+- `add_quads(quads)` builds Python objects per term; convenient for small batches, several times
+  slower than serializing the same quads to N-Quads bytes and calling `load`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import pyoxigraph
+from provml.kg.formats import RdfInput
+from provml.kg.results import QueryResult
+from provml.kg.terms import BindingTerm
+
+
+class Store(abc.ABC):
+    """A quad store that provml loads into and queries, embedded or remote."""
+
+    #: Where the store lives: a directory path or an endpoint URL, for messages.
+    location: str
+
+    @abc.abstractmethod
+    def add_quads(self, quads: Iterable[pyoxigraph.Quad]) -> None:
+        """Add quads in one transaction: either all are written, or none.
+
+        Raises StoreError if the store cannot be written (nothing is written then).
+        """
+
+    @abc.abstractmethod
+    def load(
+        self,
+        data: RdfInput,
+        format: str,
+        graph: str | None = None,
+        *,
+        base_iri: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Parse RDF and add it in one transaction: either all of it is written, or none.
+
+        `format` is one of nquads, ntriples, turtle, trig, rdfxml, jsonld. `graph` puts the triples
+        of a triple format into that named graph (default: the default graph). `source` names the
+        input in error messages (default: the path, or the kind of input).
+        Raises LoadError naming the input and the line for bad syntax or an unknown format,
+        UnsafeParameter for a bad graph IRI, StoreError if the store cannot be written.
+        """
+
+    def bulk_load(
+        self,
+        data: RdfInput,
+        format: str,
+        graph: str | None = None,
+        *,
+        base_iri: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Load large inputs the fastest way the backend has; by default the same as `load`.
+
+        Backends that override it may give up atomicity for speed; their docstring says so.
+        """
+        self.load(data, format, graph, base_iri=base_iri, source=source)
+
+    @abc.abstractmethod
+    def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
+        """Run a SPARQL query; SELECT -> SelectResult, ASK -> bool, CONSTRUCT -> GraphResult.
+
+        `bindings` maps variable names (without `?`) to pyoxigraph terms, bound by the engine,
+        never formatted into the text. Bind only variables that a SELECT projects (Oxigraph's
+        rule) and that occur in triple patterns of the top-level group (not only inside
+        aggregates or subqueries): backends that append a VALUES clause then agree with Oxigraph.
+        Reads only. Raises UnsafeParameter for a bad binding, QueryError for a query the engine
+        refuses, StoreError if the store cannot be read.
+        """
+
+    @abc.abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 update in one transaction: either all of it applies, or none.
+
+        Raises QueryError for an update the engine refuses, StoreError if the store cannot be
+        written.
+        """
+
+    @abc.abstractmethod
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs that hold at least one triple, sorted."""
+
+    @abc.abstractmethod
+    def count(self, graph: str | None = None) -> int:
+        """The number of triples in one named graph, or of quads in the whole store."""
+
+    @abc.abstractmethod
+    def dump(self, output: Path | IO[bytes], format: str, graph: str | None = None) -> None:
+        """Write one named graph, or the whole store (dataset formats only), to a file or stream.
+
+        A path is written to a temporary file beside it and renamed into place, so it never
+        holds half a dump. Raises StoreError for an unknown format, a single-graph format without
+        `graph`, or a storage or output failure.
+        """
+
+    @abc.abstractmethod
+    def flush(self) -> None:
+        """Make everything written so far durable on disk (no-op where the server owns it)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the store (the embedded store's directory lock); later calls raise StoreError."""
+
+    def __enter__(self) -> Self:
+        """Use the store in a `with` block; it is closed at the end."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    def __repr__(self) -> str:
+        """The backend class and location."""
+        return f"{type(self).__name__}({self.location!r})"

@@ -1,0 +1,130 @@
+"""The embedded Oxigraph backend's own guarantees: one writer, clear errors, durability."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from provml.kg import open_store
+from provml.kg.oxigraph import OxigraphStore
+
+from provml import QueryError, StoreCorrupt, StoreError
+
+GRAPH = "https://w3id.org/provml/id/run/r1/graph"
+DATA = Path(__file__).parent / "data" / "kg"
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_path_opens_the_embedded_backend_and_creates_the_directory(tmp_path):
+    location = tmp_path / "nested" / "store"
+    with open_store(location) as store:
+        assert isinstance(store, OxigraphStore)
+        assert store.count() == 0
+    assert location.is_dir()
+
+
+def test_a_second_process_gets_store_locked_naming_the_path_and_what_to_do(tmp_path):
+    location = tmp_path / "store"
+    with open_store(location):
+        result = _run_python(
+            f"""
+            from provml import StoreLocked
+            from provml.kg import open_store
+            try:
+                open_store({str(location)!r})
+            except StoreLocked as error:
+                print("LOCKED", error)
+            """
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("LOCKED")
+    assert str(location) in result.stdout
+    assert "provml serve" in result.stdout
+
+
+def test_closing_releases_the_lock_for_another_process(tmp_path):
+    location = tmp_path / "store"
+    store = open_store(location)
+    store.load((DATA / "run.ttl"), "turtle", GRAPH)
+    store.close()
+    result = _run_python(
+        f"""
+        from provml.kg import open_store
+        with open_store({str(location)!r}) as store:
+            print(store.count({GRAPH!r}))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == 13
+
+
+def test_a_closed_store_refuses_calls(tmp_path):
+    store = open_store(tmp_path / "store")
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.count()
+
+
+def test_committed_data_survives_kill_9(tmp_path):
+    location = tmp_path / "store"
+    result = _run_python(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from provml.kg import open_store
+        store = open_store({str(location)!r})
+        store.load(Path({str(DATA / "run.ttl")!r}), "turtle", {GRAPH!r})
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert result.returncode == -signal.SIGKILL
+    with open_store(location) as store:
+        assert store.count(GRAPH) == 13
+
+
+def test_a_corrupt_directory_raises_store_corrupt_naming_it(tmp_path):
+    location = tmp_path / "store"
+    open_store(location).close()
+    (location / "CURRENT").write_text("not a manifest name\n")
+    with pytest.raises(StoreCorrupt) as raised:
+        open_store(location)
+    assert str(location) in str(raised.value)
+
+
+def test_a_file_in_place_of_the_directory_is_a_store_error_not_os_error(tmp_path):
+    location = tmp_path / "store"
+    location.write_text("not a store")
+    with pytest.raises(StoreError) as raised:
+        open_store(location)
+    assert str(location) in str(raised.value)
+
+
+def test_bulk_load_reads_nquads_into_their_graphs(tmp_path):
+    quads = "".join(
+        f'<http://e/s{i}> <http://e/p> "{i}" <http://e/g{i % 3}> .\n' for i in range(30)
+    )
+    with open_store(tmp_path / "store") as store:
+        store.bulk_load(quads.encode(), "nquads")
+        assert store.graphs() == ["http://e/g0", "http://e/g1", "http://e/g2"]
+        assert [store.count(g) for g in store.graphs()] == [10, 10, 10]
+
+
+def test_a_select_binding_must_be_projected_on_oxigraph(tmp_path):
+    with open_store(tmp_path / "store") as store:
+        store.add_quads([pyoxigraph.Quad(*(pyoxigraph.NamedNode(f"http://e/{n}") for n in "spog"))])
+        with pytest.raises(QueryError, match="projection"):
+            store.query(
+                "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
+                {"g": pyoxigraph.NamedNode("http://e/g")},
+            )
