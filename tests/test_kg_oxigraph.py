@@ -128,3 +128,18 @@ def test_a_select_binding_must_be_projected_on_oxigraph(tmp_path):
                 "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
                 {"g": pyoxigraph.NamedNode("http://e/g")},
             )
+
+
+def test_oxigraph_stores_integer_subtypes_as_xsd_integer(tmp_path):
+    # Pinned because provml:sizeBytes is xsd:long: read back from the embedded store it is an
+    # xsd:integer (Virtuoso keeps xsd:long), so queries compare numbers by value, not datatype.
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    size = pyoxigraph.Literal("1024", datatype=pyoxigraph.NamedNode(xsd + "long"))
+    node = pyoxigraph.NamedNode("http://e/a")
+    with open_store(tmp_path / "store") as store:
+        store.add_quads([pyoxigraph.Quad(node, node, size, node)])
+        stored = store.query("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert [row["o"] for row in stored] == [
+            pyoxigraph.Literal("1024", datatype=pyoxigraph.NamedNode(xsd + "integer"))
+        ]
+        assert store.query("ASK { GRAPH ?g { ?s ?p 1024 } }") is True

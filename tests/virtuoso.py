@@ -1,0 +1,130 @@
+"""A real Virtuoso for the remote-store tests, started once per session on loopback ports.
+
+`virtuoso-t` (Debian's virtuoso-opensource, installed by .ci/run) runs in the foreground with a
+database in a temporary directory; updates and the Graph Store Protocol go through the
+authenticated endpoints with the fresh database's dba/dba account over digest authentication.
+Without virtuoso-t the tests that need it are skipped locally, and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import pytest
+from provml.kg import Store, open_store
+
+INI_TEMPLATE = Path(__file__).parent / "data" / "virtuoso.ini"
+STARTUP_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Virtuoso:
+    """A running Virtuoso: its endpoints and the account allowed to write."""
+
+    http_port: int
+    log: Path
+    user: str = "dba"
+    password: str = "dba"
+
+    @property
+    def base(self) -> str:
+        """The HTTP server's root URL."""
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def query_url(self) -> str:
+        """The public SPARQL query endpoint."""
+        return f"{self.base}/sparql"
+
+    def open(self, *, graph_store: bool = True) -> Store:
+        """A provml store on this server, writing through the authenticated endpoints."""
+        return open_store(
+            self.query_url,
+            update_url=f"{self.base}/sparql-auth",
+            graph_store_url=f"{self.base}/sparql-graph-crud-auth" if graph_store else None,
+            user=self.user,
+            password=self.password,
+            auth="digest",
+        )
+
+
+def _free_loopback_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    """Whether the SPARQL endpoint answers a trivial query."""
+    try:
+        with urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=2) as reply:
+            return bool(reply.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _unavailable(reason: str) -> None:
+    """Fail under CI (the server must be there), skip elsewhere."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI=true: .ci/run installs virtuoso-opensource)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """Start virtuoso-t on free loopback ports, wait until it answers, stop it at the end."""
+    executable = shutil.which("virtuoso-t")
+    if executable is None:
+        _unavailable("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+    directory = tmp_path_factory.mktemp("virtuoso")
+    http_port, isql_port = _free_loopback_port(), _free_loopback_port()
+    while isql_port == http_port:
+        isql_port = _free_loopback_port()
+    ini = directory / "virtuoso.ini"
+    ini.write_text(
+        Template(INI_TEMPLATE.read_text()).substitute(
+            directory=directory, http_port=http_port, isql_port=isql_port
+        )
+    )
+    server = Virtuoso(http_port=http_port, log=directory / "virtuoso.log")
+    console = (directory / "console.log").open("wb")
+    process = subprocess.Popen(
+        [executable, "+foreground", "+configfile", str(ini)],
+        cwd=directory,
+        stdout=console,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _answers(server.query_url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = (directory / "console.log").read_text(errors="replace")[-3000:]
+                pytest.fail(f"virtuoso-t did not start on port {http_port}:\n{output}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        console.close()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_system_graphs(virtuoso: Virtuoso) -> frozenset[str]:
+    """The graphs a fresh Virtuoso holds for itself, before any test writes."""
+    with virtuoso.open() as store:
+        return frozenset(store.graphs())
