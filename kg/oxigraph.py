@@ -28,9 +28,10 @@ def _open_error(path: Path, error: BaseException) -> StoreError:
     message = str(error)
     if "lock" in message.lower():
         return StoreLocked(
-            f"the store {path} is open for writing in another process ({message}). Stop that "
-            "process (a running `provml load` or `provml serve`), or send queries through it "
-            "(`provml serve`), then retry."
+            f"the store {path} is already open for writing ({message}), by another process or "
+            "by an earlier open_store in this one. Stop that process (a running `provml load` or "
+            "`provml serve`) or close the other store, or send queries through the running "
+            "server (`provml serve`), then retry."
         )
     if isinstance(error, RuntimeError) or "corrupt" in message.lower():
         return StoreCorrupt(

@@ -189,7 +189,13 @@ class SparqlStore(Store):
     def _requests(self, url: str, doing: str) -> Iterator[None]:
         """Turn HTTP and endpoint failures into QueryError or StoreError naming the URL."""
         try:
-            yield
+            try:
+                yield
+            except SPARQLWrapperException as error:
+                # SPARQLWrapper reads the HTTPError it wraps but leaves its socket open.
+                if isinstance(error.__context__, urllib.error.HTTPError):
+                    error.__context__.close()
+                raise
         except QueryBadFormed as error:
             raise QueryError(f"{url} refused the {doing}: {_reason(error)}") from None
         except EndPointInternalError as error:

@@ -1,0 +1,79 @@
+"""`provml stats`: what the knowledge graph holds (triples, named graphs, workflow runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from provml.errors import ProvmlError, StoreError
+
+#: Named graphs under this prefix hold one workflow run each (team contract 2).
+RUN_GRAPH_PREFIX = "https://w3id.org/provml/id/run/"
+
+
+def _location(store: str | None) -> str:
+    """The store to open: the option, else $PROVML_STORE, else ./provml-store; must exist."""
+    from provml.kg import backend_for, default_location
+
+    location = store or default_location()
+    if backend_for(location) == "oxigraph" and not Path(location).is_dir():
+        raise StoreError(
+            f"no store at {location}: load data first (`provml load`), or pass --store PATH|URL "
+            "or set $PROVML_STORE"
+        )
+    return location
+
+
+def stats(
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        metavar="PATH|URL",
+        help="Store directory or SPARQL endpoint URL [default: $PROVML_STORE or ./provml-store].",
+    ),
+    output_format: str = typer.Option(
+        "table", "--format", help="Output format: table or json.", case_sensitive=False
+    ),
+    user: str | None = typer.Option(
+        None, "--user", envvar="PROVML_STORE_USER", help="User for a remote endpoint."
+    ),
+    password: str | None = typer.Option(
+        None, "--password", envvar="PROVML_STORE_PASSWORD", help="Password for a remote endpoint."
+    ),
+) -> None:
+    """Show the triples, named graphs and workflow runs in the knowledge graph."""
+    from provml.kg import backend_for, open_store
+
+    if output_format.lower() not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+    try:
+        location = _location(store)
+        options = (
+            {"user": user, "password": password} if backend_for(location) != "oxigraph" else {}
+        )
+        with open_store(location, **options) as opened:
+            graphs = {graph: opened.count(graph) for graph in opened.graphs()}
+            summary = {
+                "store": opened.location,
+                "backend": backend_for(location),
+                "triples": opened.count(),
+                "runs": sum(graph.startswith(RUN_GRAPH_PREFIX) for graph in graphs),
+                "graphs": [{"graph": graph, "triples": count} for graph, count in graphs.items()],
+            }
+    except ProvmlError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    if output_format.lower() == "json":
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"{summary['store']} ({summary['backend']})")
+    table.add_column("named graph", overflow="fold")
+    table.add_column("triples", justify="right")
+    for row in summary["graphs"]:
+        table.add_row(row["graph"], f"{row['triples']:,}")
+    table.caption = f"{summary['triples']:,} triples/quads in all, {summary['runs']} workflow runs"
+    Console().print(table)
