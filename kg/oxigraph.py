@@ -72,10 +72,25 @@ class OxigraphStore(Store):
     def add_quads(self, quads: Iterable[pyoxigraph.Quad]) -> None:
         """Add quads in one transaction (pyoxigraph `extend`): all or nothing; durable on commit.
 
-        The quads are gathered in memory first. Raises StoreError if the store cannot be written.
+        The quads are gathered in memory first. Raises StoreError if the store cannot be written;
+        an error raised by the iterable itself propagates unchanged (nothing is written).
         """
-        with self._storage("writing to"):
-            self._db.extend(quads)
+        producer_errors: list[BaseException] = []
+
+        def produced() -> Iterator[pyoxigraph.Quad]:
+            try:
+                yield from quads
+            except BaseException as error:
+                producer_errors.append(error)
+                raise
+
+        try:
+            with self._storage("writing to"):
+                self._db.extend(produced())
+        except StoreError:
+            if producer_errors:  # the caller's iterable failed, not the store: re-raise its error
+                raise producer_errors[0] from None
+            raise
 
     def load(
         self,
@@ -151,6 +166,7 @@ class OxigraphStore(Store):
     def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
         """Run a SPARQL query; bindings go through Oxigraph's `substitutions` (SEP-0007).
 
+        The query's default graph is the union of all graphs, as on Virtuoso.
         Reads only; results are read in full. Raises UnsafeParameter for a bad binding,
         QueryError for a query Oxigraph cannot parse or evaluate, StoreError on storage failure.
         """
@@ -158,7 +174,9 @@ class OxigraphStore(Store):
             pyoxigraph.Variable(name): term for name, term in checked_bindings(bindings).items()
         }
         try:
-            answer = self._db.query(sparql, substitutions=substitutions or None)
+            answer = self._db.query(
+                sparql, substitutions=substitutions or None, use_default_graph_as_union=True
+            )
             if isinstance(answer, pyoxigraph.QueryBoolean):
                 return bool(answer)
             if isinstance(answer, pyoxigraph.QueryTriples):

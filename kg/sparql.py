@@ -49,6 +49,7 @@ _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 # end its own literal on a server that does so, so such terms are not put into query text.
 _CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_MARKUP = re.compile(r"<[^>]*>")
 
 
 def sparql_term(term: BindingTerm, what: str) -> str:
@@ -121,16 +122,19 @@ def _select_or_ask(document: Mapping[str, Any]) -> SelectResult | bool:
 
 
 def _ntriples_by_graph(
-    quads: Iterable[pyoxigraph.Quad],
-) -> dict[pyoxigraph.NamedNode | None, list[str]]:
-    """N-Triples lines grouped by graph (None for the default graph)."""
-    grouped: dict[pyoxigraph.NamedNode | None, list[str]] = {}
+    quads: Iterable[pyoxigraph.Quad], source: str
+) -> dict[pyoxigraph.NamedNode, list[str]]:
+    """N-Triples lines grouped by named graph; StoreError for a quad outside a named graph."""
+    grouped: dict[pyoxigraph.NamedNode, list[str]] = {}
     for quad in quads:
         graph = quad.graph_name
-        if isinstance(graph, pyoxigraph.BlankNode):
-            raise UnsafeParameter(f"a remote endpoint cannot hold the blank-node graph {graph}")
-        key = graph if isinstance(graph, pyoxigraph.NamedNode) else None
-        grouped.setdefault(key, []).append(f"{quad.subject} {quad.predicate} {quad.object} .\n")
+        if not isinstance(graph, pyoxigraph.NamedNode):
+            # Virtuoso has no writable default graph; refusing here keeps every server alike.
+            raise StoreError(
+                f"{source}: {quad.subject} {quad.predicate} {quad.object} is not in a named "
+                "graph; a remote store is written per named graph: pass graph=IRI"
+            )
+        grouped.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .\n")
     return grouped
 
 
@@ -203,8 +207,9 @@ class SparqlStore(Store):
             raise QueryError(f"{url} failed to run the {doing}: {_reason(error)}") from None
         except urllib.error.HTTPError as error:
             with error:
-                body = error.read().decode("utf-8", "replace").strip()
-            raise StoreError(f"{doing} at {url} failed: HTTP {error.code}: {body[:500]}") from None
+                body = error.read().decode("utf-8", "replace")
+            text = _plain(body)[:500]
+            raise StoreError(f"{doing} at {url} failed: HTTP {error.code}: {text}") from None
         except SPARQLWrapperException as error:
             raise StoreError(f"{doing} at {url} failed: {_reason(error)}") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
@@ -236,12 +241,11 @@ class SparqlStore(Store):
         with self._requests(self.update_url, "update"):
             wrapper.query().response.close()
 
-    def _graph_store(self, method: str, graph: str | None, body: bytes | None = None) -> bytes:
-        """One Graph Store Protocol request on `graph` (None: the default graph)."""
+    def _graph_store(self, method: str, graph: str, body: bytes | None = None) -> bytes:
+        """One Graph Store Protocol request on the named graph `graph`."""
         assert self.graph_store_url is not None
-        target = "default" if graph is None else "graph=" + quote(graph, safe="")
         separator = "&" if "?" in self.graph_store_url else "?"
-        url = f"{self.graph_store_url}{separator}{target}"
+        url = f"{self.graph_store_url}{separator}graph={quote(graph, safe='')}"
         request = urllib.request.Request(url, data=body, method=method)
         if body is not None:
             request.add_header("Content-Type", "text/turtle; charset=utf-8")
@@ -270,26 +274,31 @@ class SparqlStore(Store):
 
         Atomic when it takes one request (one graph through the Graph Store Protocol, or under
         `chunk_bytes`); otherwise a failure midway leaves the earlier requests applied.
-        Blank nodes are shared only within one request. Raises UnsafeParameter for a term that
-        cannot be sent as query text, StoreError (with the URL) when the endpoint fails.
+        Blank nodes are shared only within one request. Every quad must be in a named graph.
+        Raises StoreError for a quad outside a named graph and (with the URL) when the endpoint
+        fails, UnsafeParameter for a term that cannot be sent as query text; both checks run
+        before the first request.
         """
-        grouped = _ntriples_by_graph(quads)
+        self._write(quads, "the quads")
+
+    def _write(self, quads: Iterable[pyoxigraph.Quad], source: str) -> None:
+        """Check every quad, then send them per graph; nothing is sent if a check fails."""
+        grouped = _ntriples_by_graph(quads, source)
         if self.graph_store_url is not None:
             for graph, lines in grouped.items():
-                iri = graph.value if graph is not None else None
-                self._graph_store("POST", iri, "".join(lines).encode("utf-8"))
+                self._graph_store("POST", graph.value, "".join(lines).encode("utf-8"))
             return
-        for graph, lines in grouped.items():
+        for lines in grouped.values():
             for line in lines:
                 if _CODEPOINT_ESCAPE.search(line):
                     raise UnsafeParameter(
-                        f"the triple {line.strip()} contains a \\u escape that SPARQL would "
-                        "decode before parsing; give the store a graph_store_url to load it"
+                        f"{source}: the triple {line.strip()} contains a \\u escape that SPARQL "
+                        "would decode before parsing; give the store a graph_store_url to load it"
                     )
+        for graph, lines in grouped.items():
             for chunk in _chunks(lines, self._chunk_bytes):
                 inner = "".join(chunk)
-                block = inner if graph is None else f"GRAPH {graph} {{\n{inner}}}"
-                self._send_update(f"INSERT DATA {{\n{block}\n}}")
+                self._send_update(f"INSERT DATA {{ GRAPH {graph} {{\n{inner}}} }}")
 
     def load(
         self,
@@ -326,7 +335,7 @@ class SparqlStore(Store):
                 else q
                 for q in quads
             ]
-        self.add_quads(quads)
+        self._write(quads, name)
 
     def update(self, sparql: str) -> None:
         """Send a SPARQL update as one request (one transaction on Virtuoso and Fuseki).
@@ -461,7 +470,14 @@ def _chunks(lines: list[str], limit: int) -> Iterator[list[str]]:
         yield chunk
 
 
+def _plain(text: str) -> str:
+    """A server's message on one line, its tags dropped when it is an HTML page."""
+    if "<html" in text.lower():
+        text = _MARKUP.sub(" ", text)
+    return " ".join(text.split())
+
+
 def _reason(error: BaseException) -> str:
-    """The endpoint's message from a SPARQLWrapper exception, decoded and shortened."""
-    text = str(error)
+    """The endpoint's message from a SPARQLWrapper exception, on one line, shortened."""
+    text = _plain(str(error).replace("\\n", "\n"))
     return text if len(text) <= 800 else text[:800] + "..."

@@ -135,3 +135,21 @@ def test_a_closed_remote_store_refuses_calls(virtuoso):
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.count()
+
+
+def test_quads_outside_a_named_graph_are_refused_before_sending(remote):
+    node = named_node("http://e/a")
+    inside = pyoxigraph.Quad(node, node, node, named_node(GRAPH))
+    with pytest.raises(StoreError, match="not in a named graph"):
+        remote.add_quads([inside, pyoxigraph.Quad(node, node, node)])
+    with pytest.raises(StoreError, match=r"run\.ttl.*pass graph=IRI"):
+        remote.load(DATA / "run.ttl", "turtle")
+    assert remote.count(GRAPH) == 0
+
+
+def test_an_endpoint_error_page_is_reported_as_text(virtuoso):
+    store = open_store(f"{virtuoso.base}/no-such-endpoint")
+    with pytest.raises(StoreError) as raised:
+        store.count()
+    assert "no-such-endpoint" in str(raised.value)
+    assert "<html" not in str(raised.value).lower()

@@ -137,6 +137,18 @@ def test_add_quads_writes_each_quad_into_its_graph(backend):
     assert backend.added() == len(HOSTILE_LABELS) + 2
 
 
+def test_add_quads_writes_nothing_when_the_batch_fails_midway(backend):
+    def batch():
+        yield from _label_quads(RUN_GRAPH)
+        raise RuntimeError("the producer failed")
+
+    backend.store.add_quads(_label_quads(OTHER_GRAPH))
+    with pytest.raises(RuntimeError, match="producer failed"):
+        backend.store.add_quads(batch())
+    assert backend.graphs() == [OTHER_GRAPH]
+    assert backend.added() == len(HOSTILE_LABELS)
+
+
 def test_count_of_an_absent_graph_is_zero(backend):
     assert backend.store.count("https://w3id.org/provml/id/run/none/graph") == 0
 
@@ -211,6 +223,16 @@ def test_a_binding_for_a_variable_the_select_does_not_project_is_a_query_error(b
         backend.store.query(
             "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": named_node(RUN_GRAPH)}
         )
+
+
+def test_a_query_outside_graph_patterns_reads_every_named_graph(backend):
+    backend.store.load(DATA / "run.ttl", "turtle", RUN_GRAPH)
+    backend.store.add_quads(_label_quads(OTHER_GRAPH))
+    answer = backend.store.query(
+        "SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s"
+    )
+    assert isinstance(answer, SelectResult)
+    assert len(answer) == 2 + len(HOSTILE_LABELS)
 
 
 def test_ask_answers_true_and_false(backend):
