@@ -16,7 +16,7 @@ from typing import IO
 
 import pyoxigraph
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
-from provml.kg.results import GraphResult, QueryResult, SelectResult
+from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
@@ -26,14 +26,16 @@ from provml.errors import LoadError, QueryError, StoreCorrupt, StoreError, Store
 def _open_error(path: Path, error: BaseException) -> StoreError:
     """The provml error for a failure to open the directory, naming it and what to do."""
     message = str(error)
-    if "lock" in message.lower():
+    # RocksDB names its lock file in the message ("While lock file: <dir>/LOCK", or "lock hold by
+    # current process ... <dir>/LOCK"), so a path that merely contains "lock" is not mistaken.
+    if str(path / "LOCK") in message:
         return StoreLocked(
             f"the store {path} is already open for writing ({message}), by another process or "
             "by an earlier open_store in this one. Stop that process (a running `provml load` or "
             "`provml serve`) or close the other store, or send queries through the running "
             "server (`provml serve`), then retry."
         )
-    if isinstance(error, RuntimeError) or "corrupt" in message.lower():
+    if isinstance(error, RuntimeError) or "Corruption" in message:
         return StoreCorrupt(
             f"the store {path} cannot be read ({message}). Restore it from a backup or a dump, "
             "or load the sources again into a new directory."
@@ -170,7 +172,7 @@ class OxigraphStore(Store):
         Reads only; results are read in full. Raises UnsafeParameter for a bad binding,
         QueryError for a query Oxigraph cannot parse or evaluate, StoreError on storage failure.
         """
-        substitutions = {
+        substitutions: dict[pyoxigraph.Variable, Term] = {
             pyoxigraph.Variable(name): term for name, term in checked_bindings(bindings).items()
         }
         try:
@@ -240,19 +242,16 @@ class OxigraphStore(Store):
         """
         rdf_format = output_format(format, graph)
         from_graph = named_node(graph, "graph") if graph is not None else None
-        arguments: dict[str, object] = {"format": rdf_format}
-        if from_graph is not None:
-            arguments["from_graph"] = from_graph
         if not isinstance(output, Path):
             with self._storage("dumping"):
-                self._db.dump(output, **arguments)
+                self._db.dump(output, rdf_format, from_graph=from_graph)
             return
         with self._storage("dumping"):
             output.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
             try:
                 with os.fdopen(handle, "wb") as stream:
-                    self._db.dump(stream, **arguments)
+                    self._db.dump(stream, rdf_format, from_graph=from_graph)
                 os.replace(temporary, output)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,11 @@ class _Backend:
     module: str
     class_name: str
 
-    def load(self) -> type[Store]:
+    def load(self) -> Callable[..., Store]:
         """Import and return the Store class."""
-        store_class: type[Store] = getattr(importlib.import_module(self.module), self.class_name)
+        store_class: Callable[..., Store] = getattr(
+            importlib.import_module(self.module), self.class_name
+        )
         return store_class
 
 

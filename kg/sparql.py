@@ -106,8 +106,8 @@ def _term(value: Mapping[str, str]) -> Term:
     return pyoxigraph.Literal(lexical)
 
 
-def _select_or_ask(document: Mapping[str, Any]) -> SelectResult | bool:
-    """A SelectResult or a boolean from a SPARQL JSON results document."""
+def _select_or_ask(form: str, document: Mapping[str, Any]) -> SelectResult | bool:
+    """A SelectResult (SELECT) or a boolean (ASK) from a SPARQL JSON results document."""
     if "boolean" in document:
         return bool(document["boolean"])
     variables = list(document["head"].get("vars", []))
@@ -115,9 +115,13 @@ def _select_or_ask(document: Mapping[str, Any]) -> SelectResult | bool:
         {name: (_term(row[name]) if name in row else None) for name in variables}
         for row in document["results"]["bindings"]
     ]
-    if variables == ["__ASK_RETVAL"]:
-        # Virtuoso 7 answers ASK with a one-column table: one row holding 1 when true.
-        return any(row["__ASK_RETVAL"] is not None for row in rows)
+    if form == "ASK":
+        # Virtuoso 7 answers ASK with a one-column table: no row when false, 1 when true.
+        return any(
+            isinstance(value, pyoxigraph.Literal) and value.value not in ("0", "false")
+            for row in rows
+            for value in row.values()
+        )
     return SelectResult(variables, rows)
 
 
@@ -265,7 +269,8 @@ class SparqlStore(Store):
             self._requests(self.graph_store_url, f"graph store {method}"),
             urllib.request.build_opener(*handlers).open(request, timeout=self._timeout) as reply,
         ):
-            return reply.read()
+            data: bytes = reply.read()
+            return data
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -358,7 +363,7 @@ class SparqlStore(Store):
         if form in ("CONSTRUCT", "DESCRIBE"):
             return GraphResult(self._parse_graph(body))
         try:
-            return _select_or_ask(json.loads(body))
+            return _select_or_ask(form, json.loads(body))
         except (ValueError, KeyError, TypeError) as error:
             raise StoreError(f"{self.location} sent an unreadable result: {error}") from None
 

@@ -56,24 +56,27 @@ def stats(
             {"user": user, "password": password} if backend_for(location) != "oxigraph" else {}
         )
         with open_store(location, **options) as opened:
+            where, backend = opened.location, backend_for(location)
             graphs = {graph: opened.count(graph) for graph in opened.graphs()}
-            summary = {
-                "store": opened.location,
-                "backend": backend_for(location),
-                "triples": opened.count(),
-                "runs": sum(graph.startswith(RUN_GRAPH_PREFIX) for graph in graphs),
-                "graphs": [{"graph": graph, "triples": count} for graph, count in graphs.items()],
-            }
+            triples = opened.count()
     except ProvmlError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    runs = sum(graph.startswith(RUN_GRAPH_PREFIX) for graph in graphs)
     if output_format.lower() == "json":
+        summary = {
+            "store": where,
+            "backend": backend,
+            "triples": triples,
+            "runs": runs,
+            "graphs": [{"graph": graph, "triples": count} for graph, count in graphs.items()],
+        }
         typer.echo(json.dumps(summary, indent=2))
         return
-    table = Table(title=f"{summary['store']} ({summary['backend']})")
+    table = Table(title=f"{where} ({backend})")
     table.add_column("named graph", overflow="fold")
     table.add_column("triples", justify="right")
-    for row in summary["graphs"]:
-        table.add_row(row["graph"], f"{row['triples']:,}")
-    table.caption = f"{summary['triples']:,} triples/quads in all, {summary['runs']} workflow runs"
+    for graph, count in graphs.items():
+        table.add_row(graph, f"{count:,}")
+    table.caption = f"{triples:,} triples/quads in all, {runs} workflow runs"
     Console().print(table)
