@@ -6,6 +6,7 @@ Store contract whichever backend a user picks.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from provml.kg import FORMATS, GraphResult, SelectResult, Store, named_node, open_store
 
 from provml import LoadError, QueryError, StoreError, UnsafeParameter
@@ -350,3 +353,31 @@ def test_backends_agree_on_every_value(tmp_path, virtuoso, virtuoso_system_graph
     as_set = lambda rows: {tuple(map(_portable, row.values())) for row in rows}  # noqa: E731
     assert as_set(remote_rows) == as_set(embedded_rows)
     assert len(embedded_rows) == RUN_TRIPLES + len(HOSTILE_LABELS)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    label=st.text(
+        alphabet=st.one_of(
+            st.characters(blacklist_categories=("Cs", "Cc")),
+            st.sampled_from("\"\\\n\r\t{}#;<>?$'`"),
+        ),
+        max_size=40,
+    )
+)
+def test_any_text_round_trips_through_load_and_a_bound_query(backend, label):
+    subject = pyoxigraph.NamedNode(
+        f"https://w3id.org/provml/id/entity/{hashlib.sha256(label.encode()).hexdigest()}"
+    )
+    quad = pyoxigraph.Quad(subject, RDFS_LABEL, pyoxigraph.Literal(label), named_node(RUN_GRAPH))
+    backend.store.add_quads([quad])
+    answer = backend.store.query(
+        "SELECT ?g ?s ?label WHERE { GRAPH ?g { ?s ?p ?label } }",
+        {"g": named_node(RUN_GRAPH), "label": pyoxigraph.Literal(label)},
+    )
+    assert isinstance(answer, SelectResult)
+    assert [(row["s"], row["label"]) for row in answer] == [(subject, pyoxigraph.Literal(label))]
