@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -21,6 +22,9 @@ from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 from provml.errors import LoadError, QueryError, StoreCorrupt, StoreError, StoreLocked
+
+# How often a waiting opener retries a held store.
+_LOCK_RETRY_SECONDS = 0.2
 
 
 def _open_error(path: Path, error: BaseException) -> StoreError:
@@ -46,15 +50,27 @@ def _open_error(path: Path, error: BaseException) -> StoreError:
 class OxigraphStore(Store):
     """An Oxigraph store in a directory, created if missing; held for writing until `close()`."""
 
-    def __init__(self, location: str | os.PathLike[str]) -> None:
-        """Open (or create) the store directory; StoreLocked, StoreCorrupt or StoreError if not."""
+    def __init__(self, location: str | os.PathLike[str], *, wait: float = 0.0) -> None:
+        """Open (or create) the store directory; StoreLocked, StoreCorrupt or StoreError if not.
+
+        `wait` seconds: while another process holds the directory, retry until it lets go
+        (e.g. a query waiting for a load to finish) before raising StoreLocked.
+        """
         self.path = Path(location).expanduser()
         self.location = str(self.path)
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._store: pyoxigraph.Store | None = pyoxigraph.Store(str(self.path))
-        except (OSError, RuntimeError) as error:
-            raise _open_error(self.path, error) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store: pyoxigraph.Store | None = pyoxigraph.Store(str(self.path))
+                return
+            except (OSError, RuntimeError) as error:
+                failure = _open_error(self.path, error)
+            if not isinstance(failure, StoreLocked) or time.monotonic() >= deadline:
+                if wait and isinstance(failure, StoreLocked):
+                    raise StoreLocked(f"after waiting {wait:g} s: {failure}") from None
+                raise failure
+            time.sleep(_LOCK_RETRY_SECONDS)
 
     @property
     def _db(self) -> pyoxigraph.Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,20 @@ def test_stats_on_a_store_held_for_writing_names_it(store_directory):
     assert result.exit_code == 1
     assert str(store_directory) in result.output
     assert "provml serve" in result.output
+
+
+def test_stats_waits_for_a_writer_when_asked(store_directory):
+    writer = open_store(store_directory)
+    release = threading.Timer(0.5, writer.close)
+    release.start()
+    try:
+        result = CliRunner().invoke(
+            app, ["stats", "--store", str(store_directory), "--format", "json", "--wait", "120"]
+        )
+    finally:
+        release.join()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["triples"] == 27
 
 
 def test_stats_rejects_an_unknown_format(store_directory):

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pyoxigraph
@@ -13,7 +14,7 @@ import pytest
 from provml.kg import open_store
 from provml.kg.oxigraph import OxigraphStore
 
-from provml import QueryError, StoreCorrupt, StoreError
+from provml import QueryError, StoreCorrupt, StoreError, StoreLocked
 
 GRAPH = "https://w3id.org/provml/id/run/r1/graph"
 DATA = Path(__file__).parent / "data" / "kg"
@@ -50,6 +51,48 @@ def test_a_second_process_gets_store_locked_naming_the_path_and_what_to_do(tmp_p
     assert result.stdout.startswith("LOCKED")
     assert str(location) in result.stdout
     assert "provml serve" in result.stdout
+
+
+def _holder(location: Path) -> subprocess.Popen[str]:
+    """A process holding the store until a line arrives on its stdin."""
+    code = f"""
+        import sys
+        from provml.kg import open_store
+        with open_store({str(location)!r}):
+            print("holding", flush=True)
+            sys.stdin.readline()
+        """
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    return holder
+
+
+def test_an_opener_that_waits_gets_the_store_once_the_holder_lets_go(tmp_path):
+    location = tmp_path / "store"
+    holder = _holder(location)
+    release = threading.Timer(0.5, lambda: holder.communicate("release\n"))
+    release.start()
+    try:
+        with open_store(location, wait=120) as store:
+            assert store.count() == 0
+        assert holder.returncode == 0
+    finally:
+        release.join()
+
+
+def test_an_opener_that_waits_too_short_gets_store_locked(tmp_path):
+    location = tmp_path / "store"
+    holder = _holder(location)
+    try:
+        with pytest.raises(StoreLocked, match=r"after waiting 0\.3 s"):
+            open_store(location, wait=0.3)
+    finally:
+        holder.communicate("release\n")
 
 
 def test_closing_releases_the_lock_for_another_process(tmp_path):

@@ -33,10 +33,16 @@ def stats(
         None,
         "--store",
         metavar="PATH|URL",
-        help="Store directory or SPARQL endpoint URL [default: $PROVML_STORE or ./provml-store].",
+        help="Store directory or SPARQL endpoint URL (default: $PROVML_STORE or ./provml-store).",
     ),
     output_format: str = typer.Option(
-        "table", "--format", help="Output format: table or json.", case_sensitive=False
+        "table", "--format", metavar="table|json", help="Output format.", case_sensitive=False
+    ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        metavar="SECONDS",
+        help="While another process writes the store directory, wait this long for it.",
     ),
     user: str | None = typer.Option(
         None, "--user", envvar="PROVML_STORE_USER", help="User for a remote endpoint."
@@ -52,9 +58,8 @@ def stats(
         raise typer.BadParameter("use table or json", param_hint="--format")
     try:
         location = _location(store)
-        options = (
-            {"user": user, "password": password} if backend_for(location) != "oxigraph" else {}
-        )
+        remote = backend_for(location) != "oxigraph"
+        options = {"user": user, "password": password} if remote else {"wait": wait}
         with open_store(location, **options) as opened:
             where, backend = opened.location, backend_for(location)
             graphs = {graph: opened.count(graph) for graph in opened.graphs()}
