@@ -176,7 +176,7 @@ class OxigraphStore(Store):
             raise syntax_error(name, error) from None
         except ValueError as error:
             raise LoadError(f"{name}: {error}") from None
-        except FileNotFoundError as error:
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
             raise LoadError(f"{name}: cannot read the input: {error}") from None
         except (OSError, RuntimeError) as error:
             raise StoreError(f"loading {name} into the store {self.path} failed: {error}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +82,12 @@ def open_store(
     except KeyError:
         raise StoreError(
             f"no store backend named {name!r} for {where}; registered: {', '.join(backends())}"
+        ) from None
+    try:
+        inspect.signature(store_class).bind(where, **options)
+    except TypeError as error:
+        raise StoreError(
+            f"the {name} backend for {where} cannot take these options: {error}"
         ) from None
     return store_class(where, **options)
 

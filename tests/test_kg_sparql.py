@@ -39,6 +39,12 @@ def test_http_and_https_urls_choose_the_sparql_backend():
     assert isinstance(open_store("http://127.0.0.1:1/sparql"), SparqlStore)
 
 
+def test_an_option_the_backend_does_not_take_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match=r"oxigraph backend .* cannot take"):
+        open_store(tmp_path / "store", user="dba")
+    assert not (tmp_path / "store").exists()
+
+
 def test_an_unknown_backend_name_is_a_store_error(tmp_path):
     with pytest.raises(StoreError, match="no store backend named 'fuseki'"):
         open_store(tmp_path, backend="fuseki")

@@ -337,6 +337,8 @@ def test_an_unknown_format_is_a_load_error_naming_the_input(backend):
 def test_a_missing_input_file_is_a_load_error(backend, tmp_path):
     with pytest.raises(LoadError, match=r"absent\.ttl"):
         backend.store.load(tmp_path / "absent.ttl", "turtle", RUN_GRAPH)
+    with pytest.raises(LoadError, match=str(tmp_path)):
+        backend.store.load(tmp_path, "turtle", RUN_GRAPH)
 
 
 def test_backends_agree_on_every_value(tmp_path, virtuoso, virtuoso_system_graphs):
