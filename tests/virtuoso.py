@@ -81,13 +81,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
-    """Start virtuoso-t on free loopback ports, wait until it answers, stop it at the end."""
-    executable = shutil.which("virtuoso-t")
-    if executable is None:
-        _unavailable("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
-    directory = tmp_path_factory.mktemp("virtuoso")
+def _start(executable: str, directory: Path) -> tuple[subprocess.Popen[bytes], Virtuoso]:
+    """Start virtuoso-t in `directory` on two free loopback ports and wait until it answers.
+
+    Fails with the server's console output if it exits or stays silent; a port taken between
+    choosing it and binding it makes the server exit, so the caller may retry.
+    """
     http_port, isql_port = _free_loopback_port(), _free_loopback_port()
     while isql_port == http_port:
         isql_port = _free_loopback_port()
@@ -98,29 +97,53 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
         )
     )
     server = Virtuoso(http_port=http_port, log=directory / "virtuoso.log")
-    console = (directory / "console.log").open("wb")
-    process = subprocess.Popen(
-        [executable, "+foreground", "+configfile", str(ini)],
-        cwd=directory,
-        stdout=console,
-        stderr=subprocess.STDOUT,
-    )
+    with (directory / "console.log").open("wb") as console:
+        process = subprocess.Popen(
+            [executable, "+foreground", "+configfile", str(ini)],
+            cwd=directory,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while process.poll() is None and time.monotonic() < deadline:
+        if _answers(server.query_url):
+            return process, server
+        time.sleep(0.5)
+    _stop(process)
+    output = (directory / "console.log").read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"virtuoso-t did not start on 127.0.0.1:{http_port}:\n{output}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop virtuoso-t: SIGTERM (it checkpoints and exits), SIGKILL if it hangs."""
+    process.terminate()
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _answers(server.query_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = (directory / "console.log").read_text(errors="replace")[-3000:]
-                pytest.fail(f"virtuoso-t did not start on port {http_port}:\n{output}")
-            time.sleep(0.5)
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A Virtuoso on free loopback ports for the whole session, stopped at the end."""
+    executable = shutil.which("virtuoso-t")
+    if executable is None:
+        _unavailable("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+        return
+    failures = []
+    for _attempt in range(3):
+        try:
+            process, server = _start(executable, tmp_path_factory.mktemp("virtuoso"))
+            break
+        except RuntimeError as failure:
+            failures.append(str(failure))
+    else:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+    try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        console.close()
+        _stop(process)
 
 
 @pytest.fixture(scope="session")
