@@ -35,16 +35,25 @@ from provml.kg.terms import BindingTerm
 
 
 class Store(abc.ABC):
-    """A quad store that provml loads into and queries, embedded or remote."""
+    """A quad store that provml loads into and queries, embedded or remote.
+
+    Atomicity and durability of writes (`add_quads`, `load`, `update`): on the embedded store
+    each call is one transaction, and once it returns its data survives `kill -9` of the process
+    (`flush()` also pushes it into the data files). On a remote store bad input is refused
+    before anything is sent, each request is one server transaction, and a write is durable
+    once the server acknowledges it; a write split over several requests is not atomic as a
+    whole (see `provml.kg.sparql`).
+    """
 
     #: Where the store lives: a directory path or an endpoint URL, for messages.
     location: str
 
     @abc.abstractmethod
     def add_quads(self, quads: Iterable[pyoxigraph.Quad]) -> None:
-        """Add quads in one transaction: either all are written, or none.
+        """Add quads in one transaction: either all are written, or none; durable on return.
 
-        Raises StoreError if the store cannot be written (nothing is written then).
+        Raises StoreError if the store cannot be written (nothing is written then); an error
+        raised by the iterable itself propagates unchanged (nothing is written then either).
         """
 
     @abc.abstractmethod
@@ -59,6 +68,7 @@ class Store(abc.ABC):
     ) -> None:
         """Parse RDF and add it in one transaction: either all of it is written, or none.
 
+        Durable on return. Remote stores need a named graph for every triple.
         `format` is one of nquads, ntriples, turtle, trig, rdfxml, jsonld. `graph` puts the triples
         of a triple format into that named graph (default: the default graph). `source` names the
         input in error messages (default: the path, or the kind of input).
@@ -99,6 +109,7 @@ class Store(abc.ABC):
     def update(self, sparql: str) -> None:
         """Run a SPARQL 1.1 update in one transaction: either all of it applies, or none.
 
+        Durable on return. The text is trusted code (see `provml.kg` on SERVICE and LOAD).
         Raises QueryError for an update the engine refuses, StoreError if the store cannot be
         written.
         """
@@ -109,7 +120,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def count(self, graph: str | None = None) -> int:
-        """The number of triples in one named graph, or of quads in the whole store."""
+        """Triples in one named graph; without `graph`, all quads of the store.
+
+        "All quads" is every graph, the default one included, on the embedded store, and every
+        named graph (the server's own graphs too) on a remote endpoint.
+        """
 
     @abc.abstractmethod
     def dump(self, output: Path | IO[bytes], format: str, graph: str | None = None) -> None:
