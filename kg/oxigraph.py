@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pyoxigraph
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
@@ -51,12 +53,16 @@ class OxigraphStore(Store):
     """An Oxigraph store in a directory, created if missing; held for writing until `close()`."""
 
     def __init__(self, location: str | os.PathLike[str], *, wait: float = 0.0) -> None:
-        """Open (or create) the store directory; StoreLocked, StoreCorrupt or StoreError if not.
+        """Open (or create) the directory (a path or file: URL); StoreLocked, StoreCorrupt or
+        StoreError if it cannot be opened.
 
         `wait` seconds: while another process holds the directory, retry until it lets go
         (e.g. a query waiting for a load to finish) before raising StoreLocked.
         """
-        self.path = Path(location).expanduser()
+        where = os.fspath(location)
+        if where.lower().startswith("file:"):
+            where = url2pathname(urlsplit(where).path)
+        self.path = Path(where).expanduser()
         self.location = str(self.path)
         deadline = time.monotonic() + wait
         while True:

@@ -92,5 +92,5 @@ def open_store(
     return store_class(where, **options)
 
 
-register_backend("oxigraph", "provml.kg.oxigraph", "OxigraphStore")
+register_backend("oxigraph", "provml.kg.oxigraph", "OxigraphStore", schemes=("file",))
 register_backend("sparql", "provml.kg.sparql", "SparqlStore", schemes=("http", "https"))

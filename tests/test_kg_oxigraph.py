@@ -34,6 +34,14 @@ def test_a_path_opens_the_embedded_backend_and_creates_the_directory(tmp_path):
     assert location.is_dir()
 
 
+def test_a_file_url_opens_the_directory_it_names(tmp_path):
+    location = tmp_path / "store"
+    with open_store(location.as_uri()) as store:
+        assert isinstance(store, OxigraphStore)
+        assert store.path == location
+    assert location.is_dir()
+
+
 def test_a_second_process_gets_store_locked_naming_the_path_and_what_to_do(tmp_path):
     location = tmp_path / "blocks" / "store"  # "lock" in the path must not confuse the check
     with open_store(location):

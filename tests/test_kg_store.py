@@ -123,6 +123,12 @@ def test_load_turtle_into_a_named_graph(backend):
     assert backend.added() == RUN_TRIPLES
 
 
+def test_flush_keeps_everything_written(backend):
+    backend.store.load(DATA / "run.ttl", "turtle", RUN_GRAPH)
+    backend.store.flush()
+    assert backend.store.count(RUN_GRAPH) == RUN_TRIPLES
+
+
 def test_load_accepts_bytes_text_and_binary_streams(backend):
     text = (DATA / "run.ttl").read_text()
     backend.store.load(text, "turtle", RUN_GRAPH)
