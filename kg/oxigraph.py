@@ -25,6 +25,15 @@ from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 from provml.errors import LoadError, QueryError, StoreCorrupt, StoreError, StoreLocked
 
+
+def directory_of(location: str | os.PathLike[str]) -> Path:
+    """The directory a location names: a path, or a file: URL."""
+    where = os.fspath(location)
+    if where.lower().startswith("file:"):
+        where = url2pathname(urlsplit(where).path)
+    return Path(where).expanduser()
+
+
 # How often a waiting opener retries a held store.
 _LOCK_RETRY_SECONDS = 0.2
 
@@ -59,10 +68,7 @@ class OxigraphStore(Store):
         `wait` seconds: while another process holds the directory, retry until it lets go
         (e.g. a query waiting for a load to finish) before raising StoreLocked.
         """
-        where = os.fspath(location)
-        if where.lower().startswith("file:"):
-            where = url2pathname(urlsplit(where).path)
-        self.path = Path(where).expanduser()
+        self.path = directory_of(location)
         self.location = str(self.path)
         deadline = time.monotonic() + wait
         while True:

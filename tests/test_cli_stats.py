@@ -51,7 +51,7 @@ def test_stats_table_lists_each_graph(store_directory):
 
 def test_stats_reads_the_store_from_provml_store(store_directory):
     result = CliRunner().invoke(
-        app, ["stats", "--format", "json"], env={"PROVML_STORE": str(store_directory)}
+        app, ["stats", "--format", "json"], env={"PROVML_STORE": store_directory.as_uri()}
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["runs"] == 2
@@ -107,3 +107,16 @@ def test_stats_on_a_sparql_endpoint(virtuoso, virtuoso_system_graphs):
     assert summary["runs"] == 1
     assert {"graph": RUNS[0], "triples": 13} in summary["graphs"]
     assert {g["graph"] for g in summary["graphs"]} == {RUNS[0], *virtuoso_system_graphs}
+
+
+def test_stats_defaults_to_provml_store_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROVML_STORE", raising=False)
+    missing = CliRunner().invoke(app, ["stats"])
+    assert missing.exit_code == 1
+    assert "no store at provml-store" in missing.output
+    with open_store(tmp_path / "provml-store") as store:
+        store.load(DATA / "run.ttl", "turtle", RUNS[0])
+    result = CliRunner().invoke(app, ["stats", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["triples"] == 13

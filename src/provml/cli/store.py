@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -18,9 +17,10 @@ RUN_GRAPH_PREFIX = "https://w3id.org/provml/id/run/"
 def _location(store: str | None) -> str:
     """The store to open: the option, else $PROVML_STORE, else ./provml-store; must exist."""
     from provml.kg import backend_for, default_location
+    from provml.kg.oxigraph import directory_of
 
     location = store or default_location()
-    if backend_for(location) == "oxigraph" and not Path(location).is_dir():
+    if backend_for(location) == "oxigraph" and not directory_of(location).is_dir():
         raise StoreError(
             f"no store at {location}: load data first (`provml load`), or pass --store PATH|URL "
             "or set $PROVML_STORE"
