@@ -405,8 +405,10 @@ class SparqlStore(Store):
         """Every triple of one graph as quads in it; StoreError if the endpoint truncated it."""
         node = named_node(graph, "graph")
         if self.graph_store_url is not None:
+            source = self.graph_store_url
             triples = self._parse_graph(self._graph_store("GET", graph))
         else:
+            source = self.location
             answer = self.query(
                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {sparql_term(node, 'graph')} "
                 "{ ?s ?p ?o } }"
@@ -415,9 +417,12 @@ class SparqlStore(Store):
             triples = list(answer)
         expected = self.count(graph)
         if len(triples) != expected:
+            # Servers cap result sizes (Virtuoso: [SPARQL] ResultSetMaxRows, for the Graph Store
+            # Protocol too); a short dump would silently lose data, so refuse it.
             raise StoreError(
-                f"{self.location} returned {len(triples)} of the {expected} triples of {graph} "
-                "(a server result-size limit?); raise the limit or give a graph_store_url"
+                f"{source} returned {len(triples)} of the {expected} triples of {graph}: the "
+                "server caps result sizes; raise its limit (Virtuoso: ResultSetMaxRows in the "
+                "[SPARQL] section of virtuoso.ini) and dump again"
             )
         return [pyoxigraph.Quad(t.subject, t.predicate, t.object, node) for t in triples]
 

@@ -159,3 +159,17 @@ def test_an_endpoint_error_page_is_reported_as_text(virtuoso):
         store.count()
     assert "no-such-endpoint" in str(raised.value)
     assert "<html" not in str(raised.value).lower()
+
+
+@pytest.mark.parametrize("graph_store", [False, True], ids=["construct", "graph-store"])
+def test_a_dump_the_server_truncates_is_refused_not_written_short(
+    virtuoso_with_small_results, graph_store, tmp_path
+):
+    with virtuoso_with_small_results.open(graph_store=graph_store) as store:
+        store.load(DATA / "run.ttl", "turtle", GRAPH)
+        try:
+            with pytest.raises(StoreError, match=r"returned [0-9]+ of the 13 triples.*Result"):
+                store.dump(tmp_path / "run.nt", "ntriples", GRAPH)
+        finally:
+            store.update(f"DROP SILENT GRAPH {named_node(GRAPH)}")
+    assert not (tmp_path / "run.nt").exists()

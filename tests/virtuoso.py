@@ -81,7 +81,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _start(executable: str, directory: Path) -> tuple[subprocess.Popen[bytes], Virtuoso]:
+def _start(
+    executable: str, directory: Path, result_rows: int
+) -> tuple[subprocess.Popen[bytes], Virtuoso]:
     """Start virtuoso-t in `directory` on two free loopback ports and wait until it answers.
 
     Fails with the server's console output if it exits or stays silent; a port taken between
@@ -93,7 +95,7 @@ def _start(executable: str, directory: Path) -> tuple[subprocess.Popen[bytes], V
     ini = directory / "virtuoso.ini"
     ini.write_text(
         Template(INI_TEMPLATE.read_text()).substitute(
-            directory=directory, http_port=http_port, isql_port=isql_port
+            directory=directory, http_port=http_port, isql_port=isql_port, result_rows=result_rows
         )
     )
     server = Virtuoso(http_port=http_port, log=directory / "virtuoso.log")
@@ -124,9 +126,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
-def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
-    """A Virtuoso on free loopback ports for the whole session, stopped at the end."""
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory, result_rows: int = 1_000_000
+) -> Iterator[Virtuoso]:
+    """Run a Virtuoso until the generator is closed; fail (CI) or skip without virtuoso-t."""
     executable = shutil.which("virtuoso-t")
     if executable is None:
         _unavailable("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
@@ -134,7 +137,8 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
     failures = []
     for _attempt in range(3):
         try:
-            process, server = _start(executable, tmp_path_factory.mktemp("virtuoso"))
+            directory = tmp_path_factory.mktemp("virtuoso")
+            process, server = _start(executable, directory, result_rows)
             break
         except RuntimeError as failure:
             failures.append(str(failure))
@@ -144,6 +148,18 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A Virtuoso on free loopback ports for the whole session, stopped at the end."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_with_small_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """A second Virtuoso whose endpoint returns at most 5 result rows, as many servers cap them."""
+    yield from _serve(tmp_path_factory, result_rows=5)
 
 
 @pytest.fixture(scope="session")
