@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
+from provml.cli.store import stats
 
 app = typer.Typer(
     name="provml",
@@ -32,6 +33,9 @@ def _root(
     ),
 ) -> None:
     """Provenance for the lifecycle of scientific machine learning, in a knowledge graph."""
+
+
+app.command()(stats)
 
 
 def main() -> None:

@@ -1,0 +1,493 @@
+"""The remote backend: any SPARQL 1.1 endpoint (Virtuoso, Fuseki, GraphDB, Neptune...).
+
+Queries and updates go through SPARQLWrapper (SPARQL 1.1 Protocol). Writes of data go through the
+SPARQL 1.1 Graph Store Protocol when a `graph_store_url` is given (one POST of N-Triples per
+graph), else through `INSERT DATA` requests of at most `chunk_bytes`.
+
+Guarantees differ from the embedded store, and the docstrings say where:
+- Input is parsed and validated here, in full, before the first request: bad syntax never
+  reaches the server, and the store is unchanged.
+- Each request is one transaction on servers that run a request atomically (Virtuoso, Fuseki).
+  A write that needs several requests (several graphs, or more than `chunk_bytes` of INSERT DATA)
+  is not atomic as a whole: a failure midway leaves the earlier requests applied. Replaying the
+  same load is harmless for provml's data (deterministic IRIs, no blank nodes).
+- Durability is the server's; `flush()` has nothing to do.
+- Endpoints may hold system graphs of their own (Virtuoso does); `graphs()` and `count()` report
+  them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote, urlsplit
+
+import pyoxigraph
+from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
+from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
+from provml.kg.store import Store
+from provml.kg.terms import BindingTerm, checked_bindings, named_node
+from SPARQLWrapper import BASIC, DIGEST, JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointInternalError,
+    QueryBadFormed,
+    SPARQLWrapperException,
+)
+
+from provml.errors import LoadError, QueryError, StoreError, UnsafeParameter
+
+_READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+# SPARQL processes \u escapes in the query text before parsing; a term holding one could then
+# end its own literal on a server that does so, so such terms are not put into query text.
+_CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
+_BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def sparql_term(term: BindingTerm, what: str) -> str:
+    """A validated term's N-Triples form, for query text; UnsafeParameter if it cannot be there."""
+    if isinstance(term, pyoxigraph.BlankNode):
+        raise UnsafeParameter(
+            f"{what} is a blank node, which a remote endpoint cannot bind; use an IRI"
+        )
+    text = str(term)
+    if _CODEPOINT_ESCAPE.search(text):
+        raise UnsafeParameter(
+            f"{what} {text} contains a \\u escape, which SPARQL would decode before parsing"
+        )
+    return text
+
+
+def values_row(bindings: Mapping[str, BindingTerm]) -> str:
+    """An inline `VALUES (?a ?b) { (<x> "y") }` block binding each name to its term."""
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(sparql_term(term, f"binding ?{name}") for name, term in bindings.items())
+    return f"VALUES ({names}) {{ ({row}) }}"
+
+
+def bind(sparql: str, form: str, bindings: Mapping[str, BindingTerm]) -> str:
+    """The query with its bindings as VALUES: after a SELECT, else inside the final group.
+
+    Virtuoso accepts a trailing VALUES only after SELECT, so ASK, CONSTRUCT and DESCRIBE get
+    the block just before the closing brace of their WHERE clause, which must end the text.
+    """
+    block = values_row(bindings)
+    if form == "SELECT":
+        return f"{sparql}\n{block}"
+    body = sparql.rstrip()
+    last_line = body.rsplit("\n", 1)[-1]
+    if not body.endswith("}") or re.search(r"(^|\s)#", last_line):
+        raise QueryError(
+            f"to bind variables of a {form} query on a remote endpoint, end the query with the "
+            "closing brace of its WHERE clause (no LIMIT, ORDER BY or comment after it)"
+        )
+    return f"{body[:-1]} {block} }}"
+
+
+def _term(value: Mapping[str, str]) -> Term:
+    """A pyoxigraph term from one SPARQL JSON results binding."""
+    kind, lexical = value["type"], value["value"]
+    if kind == "uri":
+        return pyoxigraph.NamedNode(lexical)
+    if kind == "bnode":
+        return pyoxigraph.BlankNode(_BLANK_LABEL_UNSAFE.sub("_", lexical) or None)
+    if "xml:lang" in value:
+        return pyoxigraph.Literal(lexical, language=value["xml:lang"])
+    if "datatype" in value:  # "typed-literal" is the SPARQL 1.0 JSON spelling Virtuoso still uses
+        return pyoxigraph.Literal(lexical, datatype=pyoxigraph.NamedNode(value["datatype"]))
+    return pyoxigraph.Literal(lexical)
+
+
+def _select_or_ask(form: str, document: Mapping[str, Any]) -> SelectResult | bool:
+    """A SelectResult (SELECT) or a boolean (ASK) from a SPARQL JSON results document."""
+    if "boolean" in document:
+        return bool(document["boolean"])
+    variables = list(document["head"].get("vars", []))
+    rows = [
+        {name: (_term(row[name]) if name in row else None) for name in variables}
+        for row in document["results"]["bindings"]
+    ]
+    if form == "ASK":
+        # Virtuoso 7 answers ASK with a one-column table: no row when false, 1 when true.
+        return any(
+            isinstance(value, pyoxigraph.Literal) and value.value not in ("0", "false")
+            for row in rows
+            for value in row.values()
+        )
+    return SelectResult(variables, rows)
+
+
+def _ntriples_by_graph(
+    quads: Iterable[pyoxigraph.Quad], source: str
+) -> dict[pyoxigraph.NamedNode, list[str]]:
+    """N-Triples lines grouped by named graph; StoreError for a quad outside a named graph."""
+    grouped: dict[pyoxigraph.NamedNode, list[str]] = {}
+    for quad in quads:
+        graph = quad.graph_name
+        if not isinstance(graph, pyoxigraph.NamedNode):
+            # Virtuoso has no writable default graph; refusing here keeps every server alike.
+            raise StoreError(
+                f"{source}: {quad.subject} {quad.predicate} {quad.object} is not in a named "
+                "graph; a remote store is written per named graph: pass graph=IRI"
+            )
+        grouped.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .\n")
+    return grouped
+
+
+class SparqlStore(Store):
+    """A store behind SPARQL 1.1 query and update endpoints, optionally the Graph Store Protocol.
+
+    `location` is the query endpoint URL; `update_url` defaults to it; `graph_store_url` enables
+    the Graph Store Protocol for writes and dumps; `user`/`password` authenticate every request
+    with `auth` "basic" or "digest" (Virtuoso's /sparql-auth uses digest).
+    """
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        update_url: str | None = None,
+        graph_store_url: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        auth: str = "basic",
+        timeout: float = 60.0,
+        chunk_bytes: int = 1_000_000,
+    ) -> None:
+        """Remember the endpoints; nothing is sent until the first call. StoreError if invalid."""
+        for url in (location, update_url, graph_store_url):
+            if url is not None and urlsplit(url).scheme not in ("http", "https"):
+                raise StoreError(f"{url!r} is not an http(s) URL of a SPARQL endpoint")
+        if auth not in ("basic", "digest"):
+            raise StoreError(f"unknown HTTP authentication {auth!r}; use basic or digest")
+        self.location = location
+        self.update_url = update_url or location
+        self.graph_store_url = graph_store_url
+        self._user = user
+        self._password = password or ""
+        self._auth = auth
+        self._timeout = timeout
+        self._chunk_bytes = chunk_bytes
+        self._closed = False
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _wrapper(self, text: str) -> SPARQLWrapper:
+        """A SPARQLWrapper for one request, with method, timeout and credentials set."""
+        if self._closed:
+            raise StoreError(f"the store {self.location} is closed")
+        wrapper = SPARQLWrapper(self.location, updateEndpoint=self.update_url)
+        wrapper.setMethod(POST)
+        wrapper.setTimeout(int(self._timeout))
+        if self._user is not None:
+            wrapper.setHTTPAuth(DIGEST if self._auth == "digest" else BASIC)
+            wrapper.setCredentials(self._user, self._password)
+        wrapper.setQuery(text)
+        return wrapper
+
+    @contextlib.contextmanager
+    def _requests(self, url: str, doing: str) -> Iterator[None]:
+        """Turn HTTP and endpoint failures into QueryError or StoreError naming the URL."""
+        try:
+            try:
+                yield
+            except SPARQLWrapperException as error:
+                # SPARQLWrapper reads the HTTPError it wraps but leaves its socket open.
+                if isinstance(error.__context__, urllib.error.HTTPError):
+                    error.__context__.close()
+                raise
+        except QueryBadFormed as error:
+            raise QueryError(f"{url} refused the {doing}: {_reason(error)}") from None
+        except EndPointInternalError as error:
+            # Virtuoso answers 500 for queries it parsed but cannot compile or run.
+            raise QueryError(f"{url} failed to run the {doing}: {_reason(error)}") from None
+        except urllib.error.HTTPError as error:
+            with error:
+                body = error.read().decode("utf-8", "replace")
+            text = _plain(body)[:500]
+            raise StoreError(f"{doing} at {url} failed: HTTP {error.code}: {text}") from None
+        except SPARQLWrapperException as error:
+            raise StoreError(f"{doing} at {url} failed: {_reason(error)}") from None
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise StoreError(f"{doing} at {url} failed: {error}") from None
+
+    def _read(self, sparql: str, bindings: Mapping[str, BindingTerm]) -> tuple[str, bytes]:
+        """Send a read-only query; its form (SELECT, ASK...) and the raw response body."""
+        wrapper = self._wrapper(sparql)
+        form = str(wrapper.queryType).upper()
+        if form not in _READ_FORMS:
+            raise QueryError(f"{form} is an update: run it with update(), not query()")
+        if bindings:
+            wrapper.setQuery(bind(sparql, form, bindings))
+        wrapper.setReturnFormat(JSON if form in ("SELECT", "ASK") else TURTLE)
+        with self._requests(self.location, "query"):
+            response = wrapper.query().response
+            try:
+                return form, response.read()
+            finally:
+                response.close()
+
+    def _send_update(self, sparql: str) -> None:
+        """Send one SPARQL update request."""
+        wrapper = self._wrapper(sparql)
+        if not wrapper.isSparqlUpdateRequest():
+            raise QueryError(
+                f"this is a {wrapper.queryType} query, not an update: run it with query()"
+            )
+        with self._requests(self.update_url, "update"):
+            wrapper.query().response.close()
+
+    def _graph_store(self, method: str, graph: str, body: bytes | None = None) -> bytes:
+        """One Graph Store Protocol request on the named graph `graph`."""
+        assert self.graph_store_url is not None
+        separator = "&" if "?" in self.graph_store_url else "?"
+        url = f"{self.graph_store_url}{separator}graph={quote(graph, safe='')}"
+        request = urllib.request.Request(url, data=body, method=method)
+        if body is not None:
+            request.add_header("Content-Type", "text/turtle; charset=utf-8")
+        else:
+            request.add_header("Accept", "text/turtle")
+        handlers: list[urllib.request.BaseHandler] = []
+        if self._user is not None:
+            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+            passwords.add_password(None, self.graph_store_url, self._user, self._password)
+            handler_class = (
+                urllib.request.HTTPDigestAuthHandler
+                if self._auth == "digest"
+                else urllib.request.HTTPBasicAuthHandler
+            )
+            handlers.append(handler_class(passwords))
+        with (
+            self._requests(self.graph_store_url, f"graph store {method}"),
+            urllib.request.build_opener(*handlers).open(request, timeout=self._timeout) as reply,
+        ):
+            data: bytes = reply.read()
+            return data
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add_quads(self, quads: Iterable[pyoxigraph.Quad]) -> None:
+        """Add quads: one request per graph (Graph Store Protocol) or per INSERT DATA chunk.
+
+        Atomic when it takes one request (one graph through the Graph Store Protocol, or under
+        `chunk_bytes`); otherwise a failure midway leaves the earlier requests applied.
+        Blank nodes are shared only within one request. Every quad must be in a named graph.
+        Raises StoreError for a quad outside a named graph and (with the URL) when the endpoint
+        fails, UnsafeParameter for a term that cannot be sent as query text; both checks run
+        before the first request.
+        """
+        self._write(quads, "the quads")
+
+    def _write(self, quads: Iterable[pyoxigraph.Quad], source: str) -> None:
+        """Check every quad, then send them per graph; nothing is sent if a check fails."""
+        grouped = _ntriples_by_graph(quads, source)
+        if self.graph_store_url is not None:
+            for graph, lines in grouped.items():
+                self._graph_store("POST", graph.value, "".join(lines).encode("utf-8"))
+            return
+        for lines in grouped.values():
+            for line in lines:
+                if _CODEPOINT_ESCAPE.search(line):
+                    raise UnsafeParameter(
+                        f"{source}: the triple {line.strip()} contains a \\u escape that SPARQL "
+                        "would decode before parsing; give the store a graph_store_url to load it"
+                    )
+        for graph, lines in grouped.items():
+            for chunk in _chunks(lines, self._chunk_bytes):
+                inner = "".join(chunk)
+                self._send_update(f"INSERT DATA {{ GRAPH {graph} {{\n{inner}}} }}")
+
+    def load(
+        self,
+        data: RdfInput,
+        format: str,
+        graph: str | None = None,
+        *,
+        base_iri: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Parse RDF here in full, then send it as `add_quads` does (see its atomicity).
+
+        Raises LoadError naming the input and the line for bad syntax (nothing is sent),
+        UnsafeParameter for a bad graph IRI, StoreError (with the URL) when the endpoint fails.
+        """
+        name = describe_input(data, source)
+        rdf_format = input_format(format, name)
+        target = named_node(graph, "graph") if graph is not None else None
+        arguments: dict[str, Any] = {"format": rdf_format, "base_iri": base_iri}
+        if isinstance(data, Path):
+            arguments["path"] = str(data)
+        else:
+            arguments["input"] = data
+        try:
+            quads = list(pyoxigraph.parse(**arguments))
+        except SyntaxError as error:
+            raise syntax_error(name, error) from None
+        except (OSError, ValueError) as error:
+            raise LoadError(f"{name}: cannot read the input: {error}") from None
+        if target is not None:
+            quads = [
+                pyoxigraph.Quad(q.subject, q.predicate, q.object, target)
+                if isinstance(q.graph_name, pyoxigraph.DefaultGraph)
+                else q
+                for q in quads
+            ]
+        self._write(quads, name)
+
+    def update(self, sparql: str) -> None:
+        """Send a SPARQL update as one request (one transaction on Virtuoso and Fuseki).
+
+        Raises QueryError when the endpoint refuses it (HTTP 400) or it is not an update,
+        StoreError (with the URL) for any other failure.
+        """
+        self._send_update(sparql)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
+        """Run a query; bindings become a VALUES block of validated N-Triples terms (see `bind`).
+
+        Reads only. Raises UnsafeParameter for a bad binding (including blank nodes and terms
+        holding `\\u` escapes), QueryError when the endpoint refuses the query, StoreError (with
+        the URL) for any other failure.
+        """
+        form, body = self._read(sparql, checked_bindings(bindings))
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            return GraphResult(self._parse_graph(body))
+        try:
+            return _select_or_ask(form, json.loads(body))
+        except (ValueError, KeyError, TypeError) as error:
+            raise StoreError(f"{self.location} sent an unreadable result: {error}") from None
+
+    def _parse_graph(self, body: bytes) -> list[pyoxigraph.Quad]:
+        """Quads in the default graph from a Turtle response."""
+        try:
+            return [
+                pyoxigraph.Quad(q.subject, q.predicate, q.object)
+                for q in pyoxigraph.parse(body, pyoxigraph.RdfFormat.TURTLE)
+            ]
+        except (SyntaxError, ValueError) as error:
+            raise StoreError(f"{self.location} sent unreadable Turtle: {error}") from None
+
+    def _single_number(self, sparql: str) -> int:
+        """The integer in the first column of the first row of a SELECT."""
+        answer = self.query(sparql)
+        assert isinstance(answer, SelectResult)
+        first = answer.rows[0][answer.variables[0]] if answer.rows else None
+        return int(first.value) if isinstance(first, pyoxigraph.Literal) else 0
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs holding triples, sorted (server system graphs included)."""
+        answer = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert isinstance(answer, SelectResult)
+        return sorted(
+            row["g"].value for row in answer if isinstance(row["g"], pyoxigraph.NamedNode)
+        )
+
+    def count(self, graph: str | None = None) -> int:
+        """Triples in the named graph `graph`, or in all named graphs of the endpoint."""
+        if graph is None:
+            return self._single_number("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        node = sparql_term(named_node(graph, "graph"), "graph")
+        return self._single_number(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}"
+        )
+
+    def _graph_quads(self, graph: str) -> list[pyoxigraph.Quad]:
+        """Every triple of one graph as quads in it; StoreError if the endpoint truncated it."""
+        node = named_node(graph, "graph")
+        if self.graph_store_url is not None:
+            source = self.graph_store_url
+            triples = self._parse_graph(self._graph_store("GET", graph))
+        else:
+            source = self.location
+            answer = self.query(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {sparql_term(node, 'graph')} "
+                "{ ?s ?p ?o } }"
+            )
+            assert isinstance(answer, GraphResult)
+            triples = list(answer)
+        expected = self.count(graph)
+        if len(triples) != expected:
+            # Servers cap result sizes (Virtuoso: [SPARQL] ResultSetMaxRows, for the Graph Store
+            # Protocol too); a short dump would silently lose data, so refuse it.
+            raise StoreError(
+                f"{source} returned {len(triples)} of the {expected} triples of {graph}: the "
+                "server caps result sizes; raise its limit (Virtuoso: ResultSetMaxRows in the "
+                "[SPARQL] section of virtuoso.ini) and dump again"
+            )
+        return [pyoxigraph.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+
+    def dump(self, output: Path | IO[bytes], format: str, graph: str | None = None) -> None:
+        """Download one graph, or every named graph (dataset formats), and serialize it here.
+
+        The data is held in memory. A path is written beside its target and renamed into place.
+        Raises StoreError for a bad format, a truncated download, or an endpoint/output failure.
+        """
+        rdf_format = output_format(format, graph)
+        names = [graph] if graph is not None else self.graphs()
+        quads = [quad for name in names for quad in self._graph_quads(name)]
+        if graph is not None:
+            serializable: list[Any] = [
+                pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads
+            ]
+        else:
+            serializable = quads
+        if not isinstance(output, Path):
+            pyoxigraph.serialize(serializable, output, rdf_format)
+            return
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    pyoxigraph.serialize(serializable, stream, rdf_format)
+                os.replace(temporary, output)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            raise StoreError(f"writing the dump to {output} failed: {error}") from None
+
+    def flush(self) -> None:
+        """Nothing to do: the server owns durability (each acknowledged request is committed)."""
+
+    def close(self) -> None:
+        """Refuse further calls; no connection is held between requests. Idempotent."""
+        self._closed = True
+
+
+def _chunks(lines: list[str], limit: int) -> Iterator[list[str]]:
+    """Consecutive runs of lines, each at most `limit` UTF-8 bytes (or one line if longer)."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        length = len(line.encode("utf-8"))
+        if chunk and size + length > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(line)
+        size += length
+    if chunk:
+        yield chunk
+
+
+def _plain(text: str) -> str:
+    """A server's message on one line, its tags dropped when it is an HTML page."""
+    if "<html" in text.lower():
+        text = _MARKUP.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _reason(error: BaseException) -> str:
+    """The endpoint's message from a SPARQLWrapper exception, on one line, shortened."""
+    text = _plain(str(error).replace("\\n", "\n"))
+    return text if len(text) <= 800 else text[:800] + "..."

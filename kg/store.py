@@ -1,0 +1,161 @@
+"""The `Store` interface every knowledge-graph backend implements (team contract 3).
+
+Terms are pyoxigraph's (NamedNode, Literal, BlankNode, Quad, DefaultGraph) in every backend. Graph
+names are passed as IRI strings. Errors are provml's: `StoreError` (and `StoreLocked`,
+`StoreCorrupt`) for storage, `LoadError` for input that cannot be parsed, `QueryError` for a query
+or update the engine refuses, `UnsafeParameter` for a binding, variable name or graph IRI refused
+before anything is sent. A backend never lets a raw OSError escape.
+
+Performance notes for loaders (embedded Oxigraph; 200k quads, 2-core dev machine, one run):
+
+- `add_quads(quads)` (pyoxigraph `extend`) and `load(nquads_bytes, "nquads")` both write about
+  55k quads/s, atomically, holding the batch in memory; the write dominates. Building the
+  Quad objects adds to it (about 280k quads/s to build, against 1.6M lines/s to format N-Quads
+  text), so for millions of events formatting N-Quads text (escaping literals as N-Triples
+  requires) and calling `load` per batch of a few hundred thousand quads is the cheaper path.
+- `bulk_load(nquads_bytes, "nquads")` writes about 160k quads/s (3x) but is NOT atomic and must
+  not run beside other writes to the same store: use it for an initial import you can redo,
+  then `flush()`.
+- Oxigraph 0.5 stores integer subtypes (xsd:long, xsd:int...) as xsd:integer: compare numbers by
+  value in queries, not by datatype. Virtuoso keeps xsd:long from Turtle/N-Triples loads.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import pyoxigraph
+from provml.kg.formats import RdfInput
+from provml.kg.results import QueryResult
+from provml.kg.terms import BindingTerm
+
+
+class Store(abc.ABC):
+    """A quad store that provml loads into and queries, embedded or remote.
+
+    Atomicity and durability of writes (`add_quads`, `load`, `update`): on the embedded store
+    each call is one transaction, and once it returns its data survives `kill -9` of the process
+    (`flush()` also pushes it into the data files). On a remote store bad input is refused
+    before anything is sent, each request is one server transaction, and a write is durable
+    once the server acknowledges it; a write split over several requests is not atomic as a
+    whole (see `provml.kg.sparql`).
+    """
+
+    #: Where the store lives: a directory path or an endpoint URL, for messages.
+    location: str
+
+    @abc.abstractmethod
+    def add_quads(self, quads: Iterable[pyoxigraph.Quad]) -> None:
+        """Add quads in one transaction: either all are written, or none; durable on return.
+
+        Raises StoreError if the store cannot be written (nothing is written then); an error
+        raised by the iterable itself propagates unchanged (nothing is written then either).
+        """
+
+    @abc.abstractmethod
+    def load(
+        self,
+        data: RdfInput,
+        format: str,
+        graph: str | None = None,
+        *,
+        base_iri: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Parse RDF and add it in one transaction: either all of it is written, or none.
+
+        Durable on return. Remote stores need a named graph for every triple.
+        `format` is one of nquads, ntriples, turtle, trig, rdfxml, jsonld. `graph` puts the triples
+        of a triple format into that named graph (default: the default graph). `source` names the
+        input in error messages (default: the path, or the kind of input).
+        Raises LoadError naming the input and the line for bad syntax or an unknown format,
+        UnsafeParameter for a bad graph IRI, StoreError if the store cannot be written.
+        """
+
+    def bulk_load(
+        self,
+        data: RdfInput,
+        format: str,
+        graph: str | None = None,
+        *,
+        base_iri: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Load large inputs the fastest way the backend has; by default the same as `load`.
+
+        Backends that override it may give up atomicity for speed; their docstring says so.
+        """
+        self.load(data, format, graph, base_iri=base_iri, source=source)
+
+    @abc.abstractmethod
+    def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
+        """Run a SPARQL query; SELECT -> SelectResult, ASK -> bool, CONSTRUCT -> GraphResult.
+
+        `bindings` maps variable names (without `?`) to pyoxigraph terms, bound by the engine,
+        never formatted into the text. Bind only variables that a SELECT projects (Oxigraph's
+        rule) and that occur in triple patterns of the top-level group (not only inside
+        aggregates or subqueries): backends that append a VALUES clause then agree with Oxigraph.
+        Outside `GRAPH` patterns a query reads the union of all graphs on every backend;
+        updates should name their graphs (`GRAPH <g>`, `WITH <g>`), since there they differ.
+        Reads only. Raises UnsafeParameter for a bad binding, QueryError for a query the engine
+        refuses, StoreError if the store cannot be read.
+        """
+
+    @abc.abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 update in one transaction: either all of it applies, or none.
+
+        Durable on return. The text is trusted code (see `provml.kg` on SERVICE and LOAD).
+        Raises QueryError for an update the engine refuses, StoreError if the store cannot be
+        written.
+        """
+
+    @abc.abstractmethod
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs that hold at least one triple, sorted."""
+
+    @abc.abstractmethod
+    def count(self, graph: str | None = None) -> int:
+        """Triples in one named graph; without `graph`, all quads of the store.
+
+        "All quads" is every graph, the default one included, on the embedded store, and every
+        named graph (the server's own graphs too) on a remote endpoint.
+        """
+
+    @abc.abstractmethod
+    def dump(self, output: Path | IO[bytes], format: str, graph: str | None = None) -> None:
+        """Write one named graph, or the whole store (dataset formats only), to a file or stream.
+
+        A path is written to a temporary file beside it and renamed into place, so it never
+        holds half a dump. Raises StoreError for an unknown format, a single-graph format without
+        `graph`, or a storage or output failure.
+        """
+
+    @abc.abstractmethod
+    def flush(self) -> None:
+        """Make everything written so far durable on disk (no-op where the server owns it)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the store (the embedded store's directory lock); later calls raise StoreError."""
+
+    def __enter__(self) -> Self:
+        """Use the store in a `with` block; it is closed at the end."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    def __repr__(self) -> str:
+        """The backend class and location."""
+        return f"{type(self).__name__}({self.location!r})"
