@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
+from provml.cli import ontology
 
 app = typer.Typer(
     name="provml",
@@ -32,6 +33,9 @@ def _root(
     ),
 ) -> None:
     """Provenance for the lifecycle of scientific machine learning, in a knowledge graph."""
+
+
+app.add_typer(ontology.app, name="ontology")
 
 
 def main() -> None:
