@@ -92,6 +92,7 @@ class PROVML(DefinedNamespace):
     parameterName: URIRef  # parameter name
     partOfExecution: URIRef  # part of execution
     partOfStudy: URIRef  # part of study
+    personaRole: URIRef  # persona role
     pid: URIRef  # process id
     processRank: URIRef  # process rank
     ranInJob: URIRef  # ran in job
