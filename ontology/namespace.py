@@ -69,8 +69,11 @@ class PROVML(DefinedNamespace):
     addressesTask: URIRef  # addresses task
     allocatedNode: URIRef  # allocated node
     attributeName: URIRef  # attribute name
+    commandLine: URIRef  # command line
+    declaredType: URIRef  # declared type
     declaresInput: URIRef  # declares input
     declaresOutput: URIRef  # declares output
+    deviceIdentifier: URIRef  # device identifier
     deviceModel: URIRef  # device model
     epoch: URIRef  # epoch number
     errorMessage: URIRef  # error message
@@ -78,6 +81,10 @@ class PROVML(DefinedNamespace):
     executesPlan: URIRef  # executes plan
     filePath: URIRef  # file path
     frameworkName: URIRef  # framework name
+    gitBranch: URIRef  # git branch
+    gitCommit: URIRef  # git commit
+    gitDirty: URIRef  # uncommitted changes
+    gitRemote: URIRef  # git remote
     hasArchitecture: URIRef  # has architecture
     hasDataSchema: URIRef  # has data schema
     hasDataTransformation: URIRef  # has data transformation
@@ -110,4 +117,5 @@ class PROVML(DefinedNamespace):
     unit: URIRef  # unit
     usesGPU: URIRef  # uses GPU
     valueOfAttribute: URIRef  # value of attribute
+    workingDirectory: URIRef  # working directory
     worldSize: URIRef  # world size
