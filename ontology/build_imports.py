@@ -4,7 +4,8 @@
 `imports/mls-module.ttl`. No third-party ontology file is copied or downloaded: the PROV-O terms are
 those provml's Turtle files reference (plus the PROV-O relations provml data uses as is), checked
 against rdflib's `PROV` namespace, which raises on a name PROV-O lacks; their kind and direct
-parent come from the table below, transcribed from the PROV-O Recommendation. The ML-Schema terms
+parent come from the table below, transcribed from the PROV-O Recommendation and cross-checked
+against the `prov` package's PROV-DM tables (record subtypes, relation names). The ML-Schema terms
 are those provml aligns to. Each module holds only declarations, labels and the hierarchy among
 the extracted terms.
 """
@@ -112,6 +113,42 @@ MLS_TERMS = (
 )
 
 
+# Relations PROV-DM lists (prov.constants.PROV_N_MAP) that PROV-O does not put under
+# prov:wasInfluencedBy; the record types entity/activity/agent/bundle are classes, not relations.
+_NOT_INFLUENCES = {"alternateOf", "specializationOf", "mentionOf", "wasInfluencedBy"}
+_RECORD_TYPES = {"entity", "activity", "agent", "bundle"}
+
+
+def disagreements_with_prov_package(
+    table: dict[str, tuple[str, str | None]] = PROV_TERMS,
+) -> list[str]:
+    """Return where the table contradicts the `prov` package: a class whose PROV-DM base type
+    differs from its parent here, or a PROV-DM relation not kept as an object property under
+    prov:wasInfluencedBy. Empty when they agree."""
+    from prov.constants import PROV_BASE_CLS, PROV_N_MAP
+
+    problems = []
+    for record, base in PROV_BASE_CLS.items():
+        name, parent = record.localpart, base.localpart
+        if name == parent or name not in table:
+            continue
+        kind, ours = table[name]
+        if kind == "Class" and ours != parent:
+            problems.append(f"prov:{name}: parent {ours} here, {parent} in the prov package")
+    for keyword in set(PROV_N_MAP.values()) - _RECORD_TYPES:
+        if keyword not in table:
+            continue
+        kind, ours = table[keyword]
+        expected = None if keyword in _NOT_INFLUENCES else "wasInfluencedBy"
+        if kind != "ObjectProperty" or ours != expected:
+            problems.append(f"prov:{keyword}: {kind} under {ours} here, expected {expected}")
+    for record_type in _RECORD_TYPES:
+        name = record_type.capitalize()
+        if name in table and table[name][0] != "Class":
+            problems.append(f"prov:{name} is a PROV-DM record type, so an OWL class")
+    return sorted(problems)
+
+
 def _source_files() -> list[Path]:
     """Return provml's own Turtle files whose PROV-O references the module must cover."""
     return [ONTOLOGY_FILE, SHAPES_FILE, ALIGNMENT_FILE, *sorted(EXAMPLES_DIR.glob("*.ttl"))]
@@ -124,6 +161,11 @@ def referenced_prov_terms(files: list[Path] | None = None) -> list[str]:
     from rdflib import URIRef
     from rdflib.namespace import PROV
 
+    problems = disagreements_with_prov_package()
+    if problems:
+        raise OntologyError(
+            "the PROV-O table disagrees with the prov package: " + "; ".join(problems)
+        )
     names = set(PROV_USED_AS_IS)
     for path in _source_files() if files is None else files:
         if not path.exists():

@@ -254,6 +254,17 @@ def test_prov_terms_are_checked_against_rdflib_prov(tmp_path: Path) -> None:
         build_imports.referenced_prov_terms([unknown])
 
 
+def test_prov_table_agrees_with_the_prov_package() -> None:
+    assert build_imports.disagreements_with_prov_package() == []
+    wrong = dict(build_imports.PROV_TERMS)
+    wrong["SoftwareAgent"] = ("Class", "Entity")
+    wrong["wasGeneratedBy"] = ("ObjectProperty", "wasDerivedFrom")
+    wrong["Activity"] = ("ObjectProperty", None)
+    problems = build_imports.disagreements_with_prov_package(wrong)
+    assert len(problems) == 3
+    assert any(p.startswith("prov:SoftwareAgent: parent Entity here, Agent") for p in problems)
+
+
 def test_catalog_maps_every_import_to_an_existing_file() -> None:
     mapping = read_catalog()
     assert all(path.is_file() for path in mapping.values())
