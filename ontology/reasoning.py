@@ -73,7 +73,8 @@ def _declare_individuals(graph: Graph) -> Graph:
     owlready2 needs to see it as an individual."""
     from rdflib import OWL, RDF
 
-    for subject in set(graph.subjects(RDF.type, None)):
+    headers = set(graph.subjects(RDF.type, OWL.Ontology))
+    for subject in set(graph.subjects(RDF.type, None)) - headers:
         graph.add((subject, RDF.type, OWL.NamedIndividual))
     return graph
 
