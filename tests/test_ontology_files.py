@@ -349,6 +349,18 @@ def test_diagram_shows_the_current_class_hierarchy() -> None:
     assert drawn == {*nodes, *(f"{c}->{p}" for c, p in edges)}
 
 
+def test_shapes_example_and_alignment_use_only_declared_provml_terms() -> None:
+    declared = set(generate_namespace.ontology_terms())
+    for path in [paths.SHAPES_FILE, paths.OILGAS_EXAMPLE, paths.ALIGNMENT_FILE]:
+        used = {
+            str(term)[len(paths.NAMESPACE) :]
+            for triple in parse_turtle(path)
+            for term in triple
+            if isinstance(term, URIRef) and str(term).startswith(paths.NAMESPACE)
+        }
+        assert used and used <= declared, (path, used - declared)
+
+
 def test_example_instances_live_under_the_id_namespace() -> None:
     example = parse_turtle(paths.OILGAS_EXAMPLE)
     subjects = {s for s in example.subjects() if isinstance(s, URIRef)}
