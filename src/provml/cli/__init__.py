@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
+from provml.cli import ontology
 from provml.cli.store import stats
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ def _root(
     """Provenance for the lifecycle of scientific machine learning, in a knowledge graph."""
 
 
+app.add_typer(ontology.app, name="ontology")
 app.command()(stats)
 
 

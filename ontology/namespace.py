@@ -1,0 +1,121 @@
+"""provml's ontology terms as a DefinedNamespace: typos raise, never mint IRIs.
+
+Generated from provml.ttl by `python -m provml.ontology.generate_namespace`; do not edit.
+"""
+
+from rdflib.namespace import DefinedNamespace, Namespace
+from rdflib.term import URIRef
+
+
+class PROVML(DefinedNamespace):
+    """provml: provenance for the lifecycle of scientific machine learning (PROV-O extension)."""
+
+    _fail = True
+    _NS = Namespace("https://w3id.org/provml/ontology#")
+
+    Algorithm: URIRef  # algorithm
+    Artifact: URIRef  # artifact
+    AttributeDeclaration: URIRef  # attribute declaration
+    BaseLearningStage: URIRef  # base learning stage
+    Checkpoint: URIRef  # checkpoint
+    Cleaning: URIRef  # cleaning
+    ComputeNode: URIRef  # compute node
+    ComputeResource: URIRef  # compute resource
+    CuratedData: URIRef  # curated data
+    DataAcquisition: URIRef  # data acquisition
+    DataCuration: URIRef  # data curation
+    DataSchema: URIRef  # data schema
+    DataStore: URIRef  # data store
+    DataTransformation: URIRef  # data transformation
+    DomainAttribute: URIRef  # domain attribute
+    DomainData: URIRef  # domain data
+    Epoch: URIRef  # epoch
+    Evaluation: URIRef  # evaluation
+    EvaluationMeasure: URIRef  # evaluation measure
+    Filtering: URIRef  # filtering
+    GPU: URIRef  # GPU
+    HPCJob: URIRef  # HPC job
+    Hyperparameter: URIRef  # hyperparameter
+    HyperparameterSetting: URIRef  # hyperparameter setting
+    Inference: URIRef  # inference
+    Iteration: URIRef  # iteration
+    Labelling: URIRef  # labelling
+    LearningData: URIRef  # learning data
+    LearningDataPreparation: URIRef  # learning data preparation
+    LearningExperiment: URIRef  # learning experiment
+    LearningStage: URIRef  # learning stage
+    LearningStageSection: URIRef  # learning stage section
+    LearningTask: URIRef  # learning task
+    Model: URIRef  # model
+    ModelArchitecture: URIRef  # model architecture
+    Normalisation: URIRef  # normalisation
+    PatchExtraction: URIRef  # patch extraction
+    Persona: URIRef  # persona
+    Predictions: URIRef  # predictions
+    Process: URIRef  # process
+    RawData: URIRef  # raw data
+    Software: URIRef  # software
+    Splitting: URIRef  # splitting
+    Study: URIRef  # study
+    TaskExecution: URIRef  # task execution
+    TestSet: URIRef  # test set
+    TrainedModel: URIRef  # trained model
+    Training: URIRef  # training
+    TrainingSet: URIRef  # training set
+    Validation: URIRef  # validation
+    ValidationSet: URIRef  # validation set
+    Workflow: URIRef  # workflow
+    WorkflowExecution: URIRef  # workflow execution
+    addressesTask: URIRef  # addresses task
+    allocatedNode: URIRef  # allocated node
+    attributeName: URIRef  # attribute name
+    commandLine: URIRef  # command line
+    declaredType: URIRef  # declared type
+    declaresInput: URIRef  # declares input
+    declaresOutput: URIRef  # declares output
+    deviceIdentifier: URIRef  # device identifier
+    deviceModel: URIRef  # device model
+    epoch: URIRef  # epoch number
+    errorMessage: URIRef  # error message
+    evaluatesModel: URIRef  # evaluates model
+    executesPlan: URIRef  # executes plan
+    filePath: URIRef  # file path
+    frameworkName: URIRef  # framework name
+    gitBranch: URIRef  # git branch
+    gitCommit: URIRef  # git commit
+    gitDirty: URIRef  # uncommitted changes
+    gitRemote: URIRef  # git remote
+    hasArchitecture: URIRef  # has architecture
+    hasDataSchema: URIRef  # has data schema
+    hasDataTransformation: URIRef  # has data transformation
+    hasDomainAttribute: URIRef  # has domain attribute
+    hasHyperparameter: URIRef  # has hyperparameter
+    hostName: URIRef  # host name
+    jobIdentifier: URIRef  # job identifier
+    localRank: URIRef  # local rank
+    measureName: URIRef  # measure name
+    mediaFormat: URIRef  # media format
+    onNode: URIRef  # on node
+    parameterName: URIRef  # parameter name
+    partOfExecution: URIRef  # part of execution
+    partOfStudy: URIRef  # part of study
+    personaRole: URIRef  # persona role
+    pid: URIRef  # process id
+    processRank: URIRef  # process rank
+    ranInJob: URIRef  # ran in job
+    schedulerName: URIRef  # scheduler name
+    sectionIndex: URIRef  # section index
+    sha256: URIRef  # SHA-256 digest
+    sizeBytes: URIRef  # size in bytes
+    softwareName: URIRef  # software name
+    softwareVersion: URIRef  # software version
+    specifiesHyperparameter: URIRef  # specifies hyperparameter
+    split: URIRef  # data split
+    status: URIRef  # status
+    step: URIRef  # step
+    storedIn: URIRef  # stored in
+    unit: URIRef  # unit
+    usesGPU: URIRef  # uses GPU
+    valueOfAttribute: URIRef  # value of attribute
+    workingDirectory: URIRef  # working directory
+    worldSize: URIRef  # world size
