@@ -1,0 +1,168 @@
+"""Event records: ids, vocabularies and argument checks shared by every capture call.
+
+An event id is ``'<process hex>.<seq>'``: the process part is fresh in every process (and in every
+forked child), the sequence counts up, so ids are unique across the processes of a run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from provml.errors import CaptureError
+
+SCHEMA_VERSION = 1
+
+PHASES = frozenset({"acquisition", "curation", "preparation", "learning", "inference", "other"})
+STAGES = frozenset({"training", "validation", "evaluation", "epoch", "iteration"})
+ENTITY_TYPES = frozenset(
+    {
+        "raw_data",
+        "domain_data",
+        "learning_data",
+        "training_set",
+        "validation_set",
+        "test_set",
+        "model",
+        "checkpoint",
+        "predictions",
+        "artifact",
+    }
+)
+SPLITS = frozenset({"training", "validation", "test"})
+# Spellings the frameworks use, mapped onto the schema's split names.
+SPLIT_ALIASES = {"train": "training", "val": "validation", "valid": "validation", "eval": "test"}
+
+_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _Sequence:
+    """The process's id prefix and event counter; renewed in forked children."""
+
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        """Start a new prefix and counter (called at import and after fork)."""
+        self.prefix = f"{os.getpid():x}{secrets.token_hex(4)}"
+        self.counter: Iterator[int] = itertools.count(1)
+
+
+SEQUENCE = _Sequence()
+os.register_at_fork(after_in_child=SEQUENCE.renew)
+
+
+def next_id() -> str:
+    """A new event id, unique across processes."""
+    return f"{SEQUENCE.prefix}.{next(SEQUENCE.counter)}"
+
+
+def base_event(kind: str, run: str) -> dict[str, Any]:
+    """The common fields of an event of ``kind`` in ``run``, stamped now."""
+    return {"v": SCHEMA_VERSION, "kind": kind, "id": next_id(), "run": run, "t": time.time()}
+
+
+def check_token(value: object, what: str) -> str:
+    """Return ``value`` if it is a valid id token, else raise CaptureError naming ``what``."""
+    if not isinstance(value, str) or not _TOKEN.match(value):
+        raise CaptureError(
+            f"{what} must be 1-128 characters of letters, digits, '.', '_' or '-'; got {value!r}"
+        )
+    return value
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """``text`` reduced to id-safe characters (never empty)."""
+    return _UNSAFE.sub("-", text).strip("-.")[:limit] or "x"
+
+
+def check_choice(value: object, allowed: frozenset[str], what: str) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise CaptureError listing them."""
+    if value not in allowed:
+        raise CaptureError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
+    return value  # type: ignore[return-value]
+
+
+def check_split(split: object) -> str | None:
+    """Normalise a metric split ('train' -> 'training'...); None stays None."""
+    if split is None:
+        return None
+    split = SPLIT_ALIASES.get(split, split) if isinstance(split, str) else split
+    return check_choice(split, SPLITS, "metric split")
+
+
+def check_optional_int(value: object, what: str) -> int | None:
+    """Return ``value`` as an int (None allowed), or raise CaptureError."""
+    if value is None or (type(value) is int):
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise CaptureError(f"{what} must be an integer or None; got {value!r}")
+    return int(value.__index__())  # type: ignore[attr-defined]
+
+
+def metric_value(key: object, value: object) -> float | int:
+    """Check one metric: a string key and a real number (numpy/torch scalars are converted)."""
+    if not isinstance(key, str) or not key:
+        raise CaptureError(f"metric name must be a non-empty string; got {key!r}")
+    if isinstance(value, (bool, str, bytes)):
+        raise CaptureError(f"metric {key!r} must be a number; got {value!r}")
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise CaptureError(f"metric {key!r} must be a number; got {value!r}") from error
+
+
+def param_value(key: object, value: object) -> str | int | float | bool | None:
+    """Check one hyperparameter: scalars are kept; lists/dicts become JSON text, others str()."""
+    if not isinstance(key, str) or not key:
+        raise CaptureError(f"parameter name must be a non-empty string; got {key!r}")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)):
+        try:  # numpy / torch scalars
+            return param_value(key, value.item())
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, (list, tuple, dict)):
+        import json
+
+        return json.dumps(value, default=str, sort_keys=True)
+    return str(value)
+
+
+def check_attributes(attributes: object, what: str) -> dict[str, Any]:
+    """Check domain attributes: a dict of scalars, lists of scalars or nested dicts."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise CaptureError(f"{what} attributes must be a dict; got {type(attributes).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if not isinstance(key, str):
+            raise CaptureError(f"{what} attribute names must be strings; got {key!r}")
+        if isinstance(value, Mapping):
+            out[key] = check_attributes(value, f"{what}.{key}")
+        elif isinstance(value, (list, tuple)):
+            out[key] = [_attribute_scalar(item, f"{what}.{key}") for item in value]
+        else:
+            out[key] = _attribute_scalar(value, f"{what}.{key}")
+    return out
+
+
+def _attribute_scalar(value: object, what: str) -> str | int | float | bool | None:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if hasattr(value, "item"):
+        return _attribute_scalar(value.item(), what)
+    raise CaptureError(f"attribute {what} must be a scalar, list or dict; got {value!r}")
