@@ -17,7 +17,7 @@ import pytest
 from capture_helpers import assert_valid, of_kind, read_valid_events
 
 from provml import Workflow, read_spool
-from provml.capture.spool import spool_file_name
+from provml.capture.spool import SpoolWriter, spool_file_name
 
 
 def _run_child(code: str, spool: Path, **env: str) -> subprocess.Popen[str]:
@@ -249,3 +249,16 @@ def test_an_unusable_spool_directory_degrades_without_raising(tmp_path, caplog):
     assert health.written == 0 and health.dropped == 6  # run_start and five metrics
     assert "ENOTDIR" in (health.last_error or "")
     assert len([r for r in caplog.records if r.name == "provml.capture"]) == 1
+
+
+def test_an_unserialisable_record_is_dropped_alone(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="provml.capture")
+    writer = SpoolWriter(tmp_path / "r", "r", durability="buffered", flush_interval=60)
+    good = {"v": 1, "kind": "run_end", "id": "a.1", "run": "r", "t": 1.0, "status": "completed"}
+    writer.submit(good)
+    writer.submit({**good, "id": "a.2", "error": object()})
+    writer.submit({**good, "id": "a.3"})
+    writer.close()
+    assert (writer.health.written, writer.health.dropped) == (2, 1)
+    assert "cannot serialise" in (writer.health.last_error or "")
+    assert [e["id"] for e in read_valid_events(tmp_path / "r")] == ["a.1", "a.3"]

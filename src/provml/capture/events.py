@@ -69,6 +69,62 @@ def base_event(kind: str, run: str) -> dict[str, Any]:
     return {"v": SCHEMA_VERSION, "kind": kind, "id": next_id(), "run": run, "t": time.time()}
 
 
+def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
+    """Build a metrics event from the tuple ``log_metric(s)`` queued (in the writer thread)."""
+    _, seq, t, task, key, value, step, epoch, split, model = item
+    return {
+        "v": SCHEMA_VERSION,
+        "kind": "metrics",
+        "id": f"{prefix}.{seq}",
+        "run": run,
+        "t": t,
+        "task": task,
+        "values": value if key is None else {key: value},
+        "step": step,
+        "epoch": epoch,
+        "split": split,
+        "model": model,
+    }
+
+
+def task_start_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
+    """Build a task_start event from the tuple ``Task.start`` queued."""
+    _, task, t, name, phase, stage, operation, parent, host, pid, thread, rank, attributes = item
+    return {
+        "v": SCHEMA_VERSION,
+        "kind": "task_start",
+        "id": task,
+        "run": run,
+        "t": t,
+        "task": task,
+        "name": name,
+        "phase": phase,
+        "stage": stage,
+        "operation": operation,
+        "parent": parent,
+        "host": host,
+        "pid": pid,
+        "thread": thread,
+        "rank": rank,
+        "attributes": attributes,
+    }
+
+
+def task_end_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
+    """Build a task_end event from the tuple ``Task.end`` queued."""
+    _, seq, t, task, status, error = item
+    return {
+        "v": SCHEMA_VERSION,
+        "kind": "task_end",
+        "id": f"{prefix}.{seq}",
+        "run": run,
+        "t": t,
+        "task": task,
+        "status": status,
+        "error": error,
+    }
+
+
 def check_token(value: object, what: str) -> str:
     """Return ``value`` if it is a valid id token, else raise CaptureError naming ``what``."""
     if not isinstance(value, str) or not _TOKEN.match(value):

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provml.capture.events import SCHEMA_VERSION, SEQUENCE, slug
+from provml.capture.events import SEQUENCE, slug
 
 LOG = logging.getLogger("provml.capture")
 DURABILITIES = ("buffered", "sync")
@@ -65,24 +65,6 @@ class CaptureHealth:
 def spool_file_name(host: str, pid: int, number: int) -> str:
     """The name of a spool file: ``<host>-<pid>-<n>.jsonl`` (host reduced to safe characters)."""
     return f"{slug(host, 64)}-{pid}-{number}.jsonl"
-
-
-def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
-    """Expand a queued metric tuple (built on the hot path) into its event record."""
-    seq, t, task, key, value, step, epoch, split, model = item
-    return {
-        "v": SCHEMA_VERSION,
-        "kind": "metrics",
-        "id": f"{prefix}.{seq}",
-        "run": run,
-        "t": t,
-        "task": task,
-        "values": value if key is None else {key: value},
-        "step": step,
-        "epoch": epoch,
-        "split": split,
-        "model": model,
-    }
 
 
 class SpoolWriter:
@@ -187,10 +169,16 @@ class SpoolWriter:
                 return
             prefix = SEQUENCE.prefix
             run = self.run
-            lines = [
-                _encode(item if type(item) is dict else metric_event(item, run, prefix))
-                for item in items
-            ]
+            # Hot-path calls queue (builder, fields...) tuples; the record is built here.
+            try:
+                lines = [
+                    _encode(item if type(item) is dict else item[0](item, run, prefix))
+                    for item in items
+                ]
+            except Exception:  # one bad record must not take the batch down: encode one by one
+                lines = self._encode_each(items, run, prefix)
+                if not lines:
+                    return
             data = ("\n".join(lines) + "\n").encode()
             try:
                 fd = self._open()
@@ -200,14 +188,24 @@ class SpoolWriter:
                 if self.sync:
                     os.fsync(fd)
             except OSError as error:
-                self._dropped += len(items)
+                self._dropped += len(lines)
                 self._report(error, f"cannot write {self._path or self.run_dir}")
                 self._abandon_file()
                 return
-            self._written += len(items)
+            self._written += len(lines)
             self._bytes += len(data)
             if self._bytes >= self.max_file_bytes:
                 self._abandon_file()
+
+    def _encode_each(self, items: list[Any], run: str, prefix: str) -> list[str]:
+        lines = []
+        for item in items:
+            try:
+                lines.append(_encode(item if type(item) is dict else item[0](item, run, prefix)))
+            except Exception as error:
+                self._dropped += 1
+                self._report(error, "cannot serialise an event")
+        return lines
 
     def _open(self) -> int:
         if self._fd is not None:

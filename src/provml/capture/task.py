@@ -11,17 +11,20 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from provml.capture.entities import Entity, entity_ref
-from provml.capture.environment import process_rank
 from provml.capture.events import (
     PHASES,
+    SEQUENCE,
     STAGES,
     base_event,
     check_attributes,
     check_choice,
+    task_end_event,
+    task_start_event,
 )
 from provml.errors import CaptureError
 
@@ -75,22 +78,26 @@ class Task:
         parent_id = parent.id if isinstance(parent, Task) else parent
         if parent is None and stack:
             parent_id = stack[-1].id
-        event = base_event("task_start", wf.run_id)
-        self.id = event["id"]
-        event.update(
-            task=self.id,
-            name=self.name or self.phase,
-            phase=self.phase,
-            stage=self.stage,
-            operation=self.operation,
-            parent=parent_id,
-            host=wf._host,
-            pid=os.getpid(),
-            thread=threading.current_thread().name,
-            rank=process_rank(),
-            attributes=self.attributes,
+        seq = next(SEQUENCE.counter)
+        self.id = f"{SEQUENCE.prefix}.{seq}"
+        wf._require_open()
+        wf._submit(
+            (
+                task_start_event,
+                self.id,
+                time.time(),
+                self.name or self.phase,
+                self.phase,
+                self.stage,
+                self.operation,
+                parent_id,
+                wf._host,
+                os.getpid(),
+                threading.current_thread().name,
+                wf._rank,
+                self.attributes,
+            )
         )
-        wf._emit(event)
         stack.append(self)
         for entity in self._used:
             self._usage("used", entity, None)
@@ -103,9 +110,9 @@ class Task:
         if self.status is not None:
             return
         self.status = check_choice(status, frozenset({"completed", "failed"}), "task status")
-        event = base_event("task_end", self.workflow.run_id)
-        event.update(task=self.id, status=status, error=error)
-        self.workflow._emit(event)
+        self.workflow._require_open()
+        seq = next(SEQUENCE.counter)
+        self.workflow._submit((task_end_event, seq, time.time(), self.id, status, error))
         stack = self.workflow._task_stack()
         if self in stack:
             stack.remove(self)

@@ -13,7 +13,7 @@ from typing import Any
 
 from provml.capture import lifecycle
 from provml.capture.entities import Entity, entity_ref
-from provml.capture.environment import run_environment
+from provml.capture.environment import process_rank, run_environment
 from provml.capture.events import (
     PHASES,
     SEQUENCE,
@@ -23,6 +23,7 @@ from provml.capture.events import (
     check_optional_int,
     check_split,
     check_token,
+    metric_event,
     metric_value,
     param_value,
 )
@@ -97,6 +98,7 @@ class Workflow:
         self._max_file_bytes = max_file_bytes
         self._capture_git = capture_git
         self._host = socket.gethostname()
+        self._rank: int | None = None
         self._local = threading.local()
         self._writer: SpoolWriter | None = None
         self._open = False
@@ -117,6 +119,7 @@ class Workflow:
             self.run_dir, self.run_id, self.durability, self._flush_interval, self._max_file_bytes
         )
         self._submit = self._writer.submit
+        self._rank = process_rank()  # read once: tasks record it on every start
         self._open = True
         lifecycle.register(self._writer, self)
         # Children started while the run is open join it; the previous values come back at end.
@@ -325,8 +328,9 @@ class Workflow:
             task_id = stack[-1].id if stack else None
         else:
             task_id = task.id
+        seq = next(SEQUENCE.counter)
         self._submit(
-            (next(SEQUENCE.counter), time.time(), task_id, key, value, step, epoch, split, model)
+            (metric_event, seq, time.time(), task_id, key, value, step, epoch, split, model)
         )
 
     def log_metrics(
@@ -350,6 +354,7 @@ class Workflow:
         task_id = self._task_id(task)
         self._submit(
             (
+                metric_event,
                 next(SEQUENCE.counter),
                 time.time(),
                 task_id,
