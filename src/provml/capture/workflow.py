@@ -17,6 +17,8 @@ from provml.capture.environment import process_rank, run_environment
 from provml.capture.events import (
     PHASES,
     SEQUENCE,
+    SPLIT_ALIASES,
+    SPLITS,
     base_event,
     check_attributes,
     check_choice,
@@ -40,11 +42,19 @@ SPOOL_ENV = "PROVML_SPOOL"
 RUN_ID_ENV = "PROVML_RUN_ID"
 DEFAULT_SPOOL_DIR = "provml-spool"
 _PLAIN_NUMBERS = (float, int)
+_SPLIT_NAMES = {**{split: split for split in SPLITS}, **SPLIT_ALIASES}
 
 
 def new_run_id() -> str:
     """A fresh run id: UTC time plus random hex, sortable and unique."""
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:12]
+
+
+class _TaskStacks(threading.local):
+    """Each thread's stack of open tasks (``__init__`` runs once per thread)."""
+
+    def __init__(self) -> None:
+        self.stack: list[Task] = []
 
 
 class Workflow:
@@ -99,7 +109,7 @@ class Workflow:
         self._capture_git = capture_git
         self._host = socket.gethostname()
         self._rank: int | None = None
-        self._local = threading.local()
+        self._local = _TaskStacks()
         self._writer: SpoolWriter | None = None
         self._open = False
         self._ended = False
@@ -203,10 +213,7 @@ class Workflow:
         self._submit(event)
 
     def _task_stack(self) -> list[Task]:
-        stack: list[Task] | None = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        return stack
+        return self._local.stack
 
     @property
     def current_task(self) -> Task | None:
@@ -318,13 +325,13 @@ class Workflow:
         if epoch is not None and epoch.__class__ is not int:
             epoch = check_optional_int(epoch, "epoch")
         if split is not None:
-            split = check_split(split)
+            split = _SPLIT_NAMES.get(split) or check_split(split)
         if model is not None:
             model = entity_ref(model, "model")
         if not self._open:
             self._require_open()
         if task is None:
-            stack = getattr(self._local, "stack", None)
+            stack = self._local.stack
             task_id = stack[-1].id if stack else None
         else:
             task_id = task.id
