@@ -7,6 +7,7 @@ forked child), the sequence counts up, so ids are unique across the processes of
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import re
@@ -85,6 +86,48 @@ def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]
         "split": split,
         "model": model,
     }
+
+
+_quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_float_text = float.__repr__  # what json writes for a finite float, subclasses included
+_int_text = int.__repr__
+
+
+def encode_event(event: dict[str, Any]) -> str:
+    """One event as a compact JSON line (without the newline)."""
+    return _encode(event)
+
+
+def metric_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
+    """The JSON line of a queued metric tuple; the same text json would write, built directly.
+
+    Ids, run, task, split and model are validated tokens, so only the metric name needs
+    escaping; non-finite values and several-metric events go through ``json``.
+    """
+    _, seq, t, task, key, value, step, epoch, split, model = item
+    if key is None or not math.isfinite(value):
+        return _encode(metric_event(item, run, prefix))
+    number = _float_text(value) if isinstance(value, float) else _int_text(value)
+    return (
+        f'{{"v":1,"kind":"metrics","id":"{prefix}.{seq}","run":"{run}","t":{_float_text(t)},'
+        f'"task":{"null" if task is None else chr(34) + task + chr(34)},'
+        f'"values":{{{_quote(key)}:{number}}},'
+        f'"step":{"null" if step is None else _int_text(step)},'
+        f'"epoch":{"null" if epoch is None else _int_text(epoch)},'
+        f'"split":{"null" if split is None else chr(34) + split + chr(34)},'
+        f'"model":{"null" if model is None else chr(34) + model + chr(34)}}}'
+    )
+
+
+def task_start_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
+    """The JSON line of a queued task_start tuple."""
+    return _encode(task_start_event(item, run, prefix))
+
+
+def task_end_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
+    """The JSON line of a queued task_end tuple."""
+    return _encode(task_end_event(item, run, prefix))
 
 
 def task_start_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
@@ -191,8 +234,6 @@ def param_value(key: object, value: object) -> str | int | float | bool | None:
         except (TypeError, ValueError):
             pass
     if isinstance(value, (list, tuple, dict)):
-        import json
-
         return json.dumps(value, default=str, sort_keys=True)
     return str(value)
 

@@ -25,7 +25,7 @@ from provml.capture.events import (
     check_optional_int,
     check_split,
     check_token,
-    metric_event,
+    metric_line,
     metric_value,
     param_value,
 )
@@ -337,7 +337,7 @@ class Workflow:
             task_id = task.id
         seq = next(SEQUENCE.counter)
         self._submit(
-            (metric_event, seq, time.time(), task_id, key, value, step, epoch, split, model)
+            (metric_line, seq, time.time(), task_id, key, value, step, epoch, split, model)
         )
 
     def log_metrics(
@@ -361,7 +361,7 @@ class Workflow:
         task_id = self._task_id(task)
         self._submit(
             (
-                metric_event,
+                metric_line,
                 next(SEQUENCE.counter),
                 time.time(),
                 task_id,
