@@ -8,7 +8,7 @@ from capture_helpers import assert_valid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provml.capture.events import metric_event, metric_line
+from provml.capture.events import METRIC, metric_event, metric_line
 
 tokens = st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True)
 maybe_int = st.none() | st.integers(min_value=-(2**63), max_value=2**63)
@@ -28,7 +28,7 @@ maybe_int = st.none() | st.integers(min_value=-(2**63), max_value=2**63)
 )
 def test_metric_line_matches_json(seq, t, task, key, value, step, epoch, split, model, several):
     metric_key, metric_value = (None, {key: value, "other": 1.5}) if several else (key, value)
-    item = (metric_line, seq, t, task, metric_key, metric_value, step, epoch, split, model)
+    item = (METRIC, seq, t, task, metric_key, metric_value, step, epoch, split, model)
     line = metric_line(item, "run-1", "abc123")
     expected = metric_event(item, "run-1", "abc123")
     assert line == json.dumps(expected, separators=(",", ":"))

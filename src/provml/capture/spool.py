@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provml.capture.events import SEQUENCE, encode_event, slug
+from provml.capture.events import LINE_BUILDERS, SEQUENCE, encode_event, slug
 
 LOG = logging.getLogger("provml.capture")
 DURABILITIES = ("buffered", "sync")
@@ -178,7 +178,9 @@ class SpoolWriter:
                 chunk = items[start : start + ENCODE_CHUNK]
                 try:
                     lines += [
-                        encode_event(item) if type(item) is dict else item[0](item, run, prefix)
+                        encode_event(item)
+                        if type(item) is dict
+                        else LINE_BUILDERS[item[0]](item, run, prefix)
                         for item in chunk
                     ]
                 except Exception:  # one bad record must not take the batch down
@@ -210,7 +212,9 @@ class SpoolWriter:
         for item in items:
             try:
                 lines.append(
-                    encode_event(item) if type(item) is dict else item[0](item, run, prefix)
+                    encode_event(item)
+                    if type(item) is dict
+                    else LINE_BUILDERS[item[0]](item, run, prefix)
                 )
             except Exception as error:
                 self._dropped += 1

@@ -20,11 +20,11 @@ from provml.capture.events import (
     PHASES,
     SEQUENCE,
     STAGES,
+    TASK_END,
+    TASK_START,
     base_event,
     check_attributes,
     check_choice,
-    task_end_line,
-    task_start_line,
 )
 from provml.errors import CaptureError
 
@@ -83,7 +83,7 @@ class Task:
         wf._require_open()
         wf._submit(
             (
-                task_start_line,
+                TASK_START,
                 self.id,
                 time.time(),
                 self.name or self.phase,
@@ -112,7 +112,7 @@ class Task:
         self.status = check_choice(status, frozenset({"completed", "failed"}), "task status")
         self.workflow._require_open()
         seq = next(SEQUENCE.counter)
-        self.workflow._submit((task_end_line, seq, time.time(), self.id, status, error))
+        self.workflow._submit((TASK_END, seq, time.time(), self.id, status, error))
         stack = self.workflow._task_stack()
         if self in stack:
             stack.remove(self)

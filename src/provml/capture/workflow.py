@@ -15,6 +15,7 @@ from provml.capture import lifecycle
 from provml.capture.entities import Entity, entity_ref
 from provml.capture.environment import process_rank, run_environment
 from provml.capture.events import (
+    METRIC,
     PHASES,
     SEQUENCE,
     SPLIT_ALIASES,
@@ -25,7 +26,6 @@ from provml.capture.events import (
     check_optional_int,
     check_split,
     check_token,
-    metric_line,
     metric_value,
     param_value,
 )
@@ -146,6 +146,8 @@ class Workflow:
             attributes=self.attributes,
         )
         self._emit(event)
+        # Create the file and write run_start now, outside the training loop that follows.
+        self._writer.flush()
         return self
 
     def end(self, status: str = "completed", error: str | None = None) -> None:
@@ -336,9 +338,7 @@ class Workflow:
         else:
             task_id = task.id
         seq = next(SEQUENCE.counter)
-        self._submit(
-            (metric_line, seq, time.time(), task_id, key, value, step, epoch, split, model)
-        )
+        self._submit((METRIC, seq, time.time(), task_id, key, value, step, epoch, split, model))
 
     def log_metrics(
         self,
@@ -361,7 +361,7 @@ class Workflow:
         task_id = self._task_id(task)
         self._submit(
             (
-                metric_line,
+                METRIC,
                 next(SEQUENCE.counter),
                 time.time(),
                 task_id,
