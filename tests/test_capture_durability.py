@@ -156,6 +156,28 @@ def test_sigterm_flushes_buffered_events_and_marks_the_run_killed(tmp_path):
     assert of_kind(events, "run_end")[0]["status"] == "killed"
 
 
+def test_sigint_flushes_and_the_run_ends_as_killed(tmp_path):
+    child = _run_child(
+        """
+        import time, provml
+        with provml.Workflow("int", run_id="r", flush_interval_ms=600000, capture_git=False) as wf:
+            for step in range(50):
+                wf.log_metric("loss", 0.5, step=step)
+            print("ready", flush=True)
+            time.sleep(60)
+        """,
+        tmp_path,
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    # Python ends an uncaught KeyboardInterrupt by re-raising SIGINT.
+    assert child.returncode == -signal.SIGINT and "KeyboardInterrupt" in stderr
+    events = read_valid_events(tmp_path / "r")
+    assert len(of_kind(events, "metrics")) == 50
+    assert of_kind(events, "run_end")[0]["status"] == "killed"
+
+
 def test_sigterm_chains_to_the_applications_own_handler(tmp_path):
     child = _run_child(
         """
