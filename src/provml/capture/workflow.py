@@ -271,7 +271,11 @@ class Workflow:
 
     # -- entities ----------------------------------------------------------------------------
     def entity(self, name: str, **fields: Any) -> Entity:
-        """Record an entity of any type (``type=`` one of the schema's entity types)."""
+        """Record an entity of any type (``type=`` one of the schema's entity types).
+
+        Durable like every event (see the class docstring); raises CaptureError for an unknown
+        type, a bad id or attributes, and for ``hash=True`` on an unreadable or missing file.
+        """
         self._require_open()
         return Entity(self._emit, self.run_id, name, **fields)
 
@@ -297,7 +301,10 @@ class Workflow:
         self.log_params({key: value}, task=task)
 
     def log_params(self, values: Mapping[str, Any], task: Task | None = None) -> None:
-        """Record hyperparameters in one event; lists/dicts are kept as JSON text."""
+        """Record hyperparameters in one event; lists/dicts are kept as JSON text.
+
+        Raises CaptureError for a non-dict or a non-string name.
+        """
         if not isinstance(values, Mapping):
             raise CaptureError(f"log_params expects a dict; got {type(values).__name__}")
         checked = {key: param_value(key, value) for key, value in values.items()}
