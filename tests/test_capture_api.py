@@ -211,6 +211,8 @@ def test_bad_workflow_arguments_and_closed_runs_raise(tmp_path):
         Workflow("w", durability="eventual")
     with pytest.raises(CaptureError, match="run id"):
         Workflow("w", run_id="a/b")
+    with pytest.raises(CaptureError, match="sink must be"):
+        Workflow("w", sink="memory")
     wf = Workflow("w", spool_dir=tmp_path)
     with pytest.raises(CaptureError, match="not running"):
         wf.log_metric("loss", 1.0)
@@ -229,3 +231,27 @@ def test_events_are_schema_valid_in_memory_too(tmp_path):
     contents = read_spool(tmp_path)
     assert_valid(contents.events)
     assert [e["kind"] for e in contents.events] == ["run_start", "metrics", "run_end"]
+
+
+def test_a_memory_sink_keeps_the_records_the_spool_would_hold(tmp_path):
+    from provml.capture import MemorySink
+
+    def record(wf):
+        with wf.task("fit", "learning", stage="training") as task:
+            task.log_metric("loss", 0.25, step=1, split="train")
+            task.generated(wf.model("net", id="net-1"))
+
+    with Workflow("memory", sink=MemorySink, run_id="m", capture_git=False) as in_memory:
+        record(in_memory)
+    with Workflow("files", spool_dir=tmp_path, run_id="m", capture_git=False) as on_disk:
+        record(on_disk)
+    kept = in_memory._writer.events
+    assert_valid(kept)
+    assert in_memory.capture_health.written == len(kept) and in_memory.spool_file is None
+    assert not list(tmp_path.glob("m/*memory*"))
+    volatile = {"id", "t", "task", "pid", "name", "argv", "cwd"}
+
+    def stable(events):
+        return [{k: v for k, v in e.items() if k not in volatile} for e in events]
+
+    assert stable(kept)[1:] == stable(read_valid_events(tmp_path / "m"))[1:]

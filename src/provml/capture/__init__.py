@@ -9,7 +9,8 @@ from __future__ import annotations
 from provml.capture.entities import Entity, entity_id_for_path, file_sha256
 from provml.capture.events import SCHEMA_VERSION
 from provml.capture.reader import BadLine, SpoolContents, iter_spool_file, read_spool, spool_files
-from provml.capture.spool import CaptureHealth
+from provml.capture.sinks import MemorySink, Sink
+from provml.capture.spool import CaptureHealth, SpoolWriter
 from provml.capture.task import Task
 from provml.capture.workflow import Workflow, new_run_id
 
@@ -21,7 +22,10 @@ __all__ = [
     "BadLine",
     "CaptureHealth",
     "Entity",
+    "MemorySink",
+    "Sink",
     "SpoolContents",
+    "SpoolWriter",
     "Task",
     "Workflow",
     "entity_id_for_path",

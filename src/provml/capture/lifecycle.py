@@ -17,28 +17,28 @@ import weakref
 from types import FrameType
 from typing import Any, Protocol
 
-from provml.capture.spool import SpoolWriter
+from provml.capture.sinks import Sink
 
 
 class _Endable(Protocol):
     def end(self, status: str = "completed", error: str | None = None) -> None: ...
 
 
-_writers: weakref.WeakSet[SpoolWriter] = weakref.WeakSet()
+_writers: weakref.WeakSet[Sink] = weakref.WeakSet()
 _workflows: weakref.WeakSet[Any] = weakref.WeakSet()
 _previous: dict[int, Any] = {}
 _installed = False
 _lock = threading.Lock()
 
 
-def register(writer: SpoolWriter, workflow: _Endable) -> None:
+def register(writer: Sink, workflow: _Endable) -> None:
     """Keep ``writer`` flushed and ``workflow`` ended at exit, on signals and across fork."""
     _install()
     _writers.add(writer)
     _workflows.add(workflow)
 
 
-def unregister(writer: SpoolWriter, workflow: _Endable) -> None:
+def unregister(writer: Sink, workflow: _Endable) -> None:
     """Stop tracking a closed workflow and its writer."""
     _writers.discard(writer)
     _workflows.discard(workflow)

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from provml.capture.events import (
     metric_value,
     param_value,
 )
+from provml.capture.sinks import Sink
 from provml.capture.spool import (
     DEFAULT_MAX_FILE_BYTES,
     DURABILITIES,
@@ -65,6 +66,8 @@ class Workflow:
     ``$PROVML_SPOOL`` or ``./provml-spool``. Starting a run exports ``PROVML_RUN_ID`` and
     ``PROVML_SPOOL`` so child processes join it. ``durability`` is ``"buffered"`` (default) or
     ``"sync"``; see :mod:`provml.capture.spool` for what each keeps after ``kill -9``.
+    ``sink=`` replaces the spool writer, e.g. ``sink=MemorySink`` (a class taking the run id, or
+    an instance) to capture into memory.
     Misuse raises :class:`~provml.CaptureError` at once; I/O failures never raise (see
     ``capture_health``).
     """
@@ -83,6 +86,7 @@ class Workflow:
         on_behalf_of: str | None = None,
         attributes: Mapping[str, Any] | None = None,
         capture_git: bool = True,
+        sink: Sink | Callable[[str], Sink] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise CaptureError(f"workflow name must be a non-empty string; got {name!r}")
@@ -95,6 +99,8 @@ class Workflow:
         for label, value in (("study", study), ("experiment", experiment)):
             if value is not None and not isinstance(value, str):
                 raise CaptureError(f"{label} must be a string; got {value!r}")
+        if sink is not None and not (callable(sink) or hasattr(sink, "submit")):
+            raise CaptureError(f"sink must be a Sink or a factory taking the run id; got {sink!r}")
         self.name = name
         chosen = run_id or os.environ.get(RUN_ID_ENV) or new_run_id()
         self.run_id = check_token(chosen, "run id")
@@ -110,7 +116,8 @@ class Workflow:
         self._host = socket.gethostname()
         self._rank: int | None = None
         self._local = _TaskStacks()
-        self._writer: SpoolWriter | None = None
+        self._sink_factory = sink
+        self._writer: Sink | None = None
         self._open = False
         self._ended = False
         self._saved_env: dict[str, str | None] = {}
@@ -125,9 +132,18 @@ class Workflow:
         """Open the spool writer and record the run's start; returns the workflow."""
         if self._open or self._ended:
             raise CaptureError(f"workflow {self.name!r} (run {self.run_id}) was already started")
-        self._writer = SpoolWriter(
-            self.run_dir, self.run_id, self.durability, self._flush_interval, self._max_file_bytes
-        )
+        if self._sink_factory is None:
+            self._writer = SpoolWriter(
+                self.run_dir,
+                self.run_id,
+                self.durability,
+                self._flush_interval,
+                self._max_file_bytes,
+            )
+        elif isinstance(self._sink_factory, type) or not hasattr(self._sink_factory, "submit"):
+            self._writer = self._sink_factory(self.run_id)  # type: ignore[operator]
+        else:
+            self._writer = self._sink_factory  # type: ignore[assignment]
         self._submit = self._writer.submit
         self._rank = process_rank()  # read once: tasks record it on every start
         self._open = True
