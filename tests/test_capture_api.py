@@ -245,7 +245,7 @@ def test_a_memory_sink_keeps_the_records_the_spool_would_hold(tmp_path):
         record(in_memory)
     with Workflow("files", spool_dir=tmp_path, run_id="m", capture_git=False) as on_disk:
         record(on_disk)
-    kept = in_memory._writer.events
+    kept = in_memory.sink.events
     assert_valid(kept)
     assert in_memory.capture_health.written == len(kept) and in_memory.spool_file is None
     assert not list(tmp_path.glob("m/*memory*"))

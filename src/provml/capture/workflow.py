@@ -215,6 +215,11 @@ class Workflow:
         return self._writer.health
 
     @property
+    def sink(self) -> Sink | None:
+        """Where this run's events go (the spool writer unless ``sink=`` was given)."""
+        return self._writer
+
+    @property
     def spool_file(self) -> Path | None:
         """The spool file this process is writing now (None before the first write)."""
         return None if self._writer is None else self._writer.path
