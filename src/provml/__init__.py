@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from provml.capture import (
+    BadLine,
+    CaptureHealth,
+    Entity,
+    SpoolContents,
+    Task,
+    Workflow,
+    read_spool,
+)
 from provml.errors import (
     CaptureError,
     LoadError,
@@ -28,17 +37,24 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "BadLine",
     "CaptureError",
+    "CaptureHealth",
+    "Entity",
     "LoadError",
     "MalformedEvent",
     "OntologyError",
     "ProvmlError",
     "QueryError",
+    "SpoolContents",
     "SpoolError",
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
+    "Task",
     "UnknownQuery",
     "UnsafeParameter",
+    "Workflow",
     "__version__",
+    "read_spool",
 ]

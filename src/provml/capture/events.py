@@ -1,0 +1,271 @@
+"""Event records: ids, vocabularies and argument checks shared by every capture call.
+
+An event id is ``'<process hex>.<seq>'``: the process part is fresh in every process (and in every
+forked child), the sequence counts up, so ids are unique across the processes of a run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from provml.errors import CaptureError
+
+SCHEMA_VERSION = 1
+
+PHASES = frozenset({"acquisition", "curation", "preparation", "learning", "inference", "other"})
+STAGES = frozenset({"training", "validation", "evaluation", "epoch", "iteration"})
+ENTITY_TYPES = frozenset(
+    {
+        "raw_data",
+        "domain_data",
+        "learning_data",
+        "training_set",
+        "validation_set",
+        "test_set",
+        "model",
+        "checkpoint",
+        "predictions",
+        "artifact",
+    }
+)
+SPLITS = frozenset({"training", "validation", "test"})
+# Spellings the frameworks use, mapped onto the schema's split names.
+SPLIT_ALIASES = {"train": "training", "val": "validation", "valid": "validation", "eval": "test"}
+
+_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _Sequence:
+    """The process's id prefix and event counter; renewed in forked children."""
+
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        """Start a new prefix and counter (called at import and after fork)."""
+        self.prefix = f"{os.getpid():x}{secrets.token_hex(4)}"
+        self.counter: Iterator[int] = itertools.count(1)
+
+
+SEQUENCE = _Sequence()
+os.register_at_fork(after_in_child=SEQUENCE.renew)
+
+
+def next_id() -> str:
+    """A new event id, unique across processes."""
+    return f"{SEQUENCE.prefix}.{next(SEQUENCE.counter)}"
+
+
+def base_event(kind: str, run: str) -> dict[str, Any]:
+    """The common fields of an event of ``kind`` in ``run``, stamped now."""
+    return {"v": SCHEMA_VERSION, "kind": kind, "id": next_id(), "run": run, "t": time.time()}
+
+
+def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
+    """Build a metrics event from the tuple ``log_metric(s)`` queued (in the writer thread)."""
+    _, seq, t, task, key, value, step, epoch, split, model = item
+    return {
+        "v": SCHEMA_VERSION,
+        "kind": "metrics",
+        "id": f"{prefix}.{seq}",
+        "run": run,
+        "t": t,
+        "task": task,
+        "values": value if key is None else {key: value},
+        "step": step,
+        "epoch": epoch,
+        "split": split,
+        "model": model,
+    }
+
+
+_quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_float_text = float.__repr__  # what json writes for a finite float, subclasses included
+_int_text = int.__repr__
+
+
+def encode_event(event: dict[str, Any]) -> str:
+    """One event as a compact JSON line (without the newline)."""
+    return _encode(event)
+
+
+def metric_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
+    """The JSON line of a queued metric tuple; the same text json would write, built directly.
+
+    Ids, run, task, split and model are validated tokens, so only the metric name needs
+    escaping; non-finite values and several-metric events go through ``json``.
+    """
+    _, seq, t, task, key, value, step, epoch, split, model = item
+    if key is None or not math.isfinite(value):
+        return _encode(metric_event(item, run, prefix))
+    number = _float_text(value) if isinstance(value, float) else _int_text(value)
+    return (
+        f'{{"v":1,"kind":"metrics","id":"{prefix}.{seq}","run":"{run}","t":{_float_text(t)},'
+        f'"task":{"null" if task is None else chr(34) + task + chr(34)},'
+        f'"values":{{{_quote(key)}:{number}}},'
+        f'"step":{"null" if step is None else _int_text(step)},'
+        f'"epoch":{"null" if epoch is None else _int_text(epoch)},'
+        f'"split":{"null" if split is None else chr(34) + split + chr(34)},'
+        f'"model":{"null" if model is None else chr(34) + model + chr(34)}}}'
+    )
+
+
+def task_start_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
+    """The JSON line of a queued task_start tuple."""
+    return _encode(task_start_event(item, run, prefix))
+
+
+def task_end_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
+    """The JSON line of a queued task_end tuple."""
+    return _encode(task_end_event(item, run, prefix))
+
+
+# Queued tuples name their builder by index, not by reference: a tuple of numbers and strings
+# only is untracked by the garbage collector, so a full queue adds no full-collection pressure.
+METRIC, TASK_START, TASK_END = 0, 1, 2
+LINE_BUILDERS = (metric_line, task_start_line, task_end_line)
+
+
+def task_start_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
+    """Build a task_start event from the tuple ``Task.start`` queued."""
+    _, task, t, name, phase, stage, operation, parent, host, pid, thread, rank, attributes = item
+    return {
+        "v": SCHEMA_VERSION,
+        "kind": "task_start",
+        "id": task,
+        "run": run,
+        "t": t,
+        "task": task,
+        "name": name,
+        "phase": phase,
+        "stage": stage,
+        "operation": operation,
+        "parent": parent,
+        "host": host,
+        "pid": pid,
+        "thread": thread,
+        "rank": rank,
+        "attributes": attributes,
+    }
+
+
+def task_end_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
+    """Build a task_end event from the tuple ``Task.end`` queued."""
+    _, seq, t, task, status, error = item
+    return {
+        "v": SCHEMA_VERSION,
+        "kind": "task_end",
+        "id": f"{prefix}.{seq}",
+        "run": run,
+        "t": t,
+        "task": task,
+        "status": status,
+        "error": error,
+    }
+
+
+def check_token(value: object, what: str) -> str:
+    """Return ``value`` if it is a valid id token, else raise CaptureError naming ``what``."""
+    if not isinstance(value, str) or not _TOKEN.match(value):
+        raise CaptureError(
+            f"{what} must be 1-128 characters of letters, digits, '.', '_' or '-'; got {value!r}"
+        )
+    return value
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """``text`` reduced to id-safe characters (never empty)."""
+    return _UNSAFE.sub("-", text).strip("-.")[:limit] or "x"
+
+
+def check_choice(value: object, allowed: frozenset[str], what: str) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise CaptureError listing them."""
+    if value not in allowed:
+        raise CaptureError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
+    return value  # type: ignore[return-value]
+
+
+def check_split(split: object) -> str | None:
+    """Normalise a metric split ('train' -> 'training'...); None stays None."""
+    if split is None:
+        return None
+    split = SPLIT_ALIASES.get(split, split) if isinstance(split, str) else split
+    return check_choice(split, SPLITS, "metric split")
+
+
+def check_optional_int(value: object, what: str) -> int | None:
+    """Return ``value`` as an int (None allowed), or raise CaptureError."""
+    if value is None or (type(value) is int):
+        return value  # type: ignore[return-value]
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise CaptureError(f"{what} must be an integer or None; got {value!r}")
+    return int(value.__index__())  # type: ignore[attr-defined]
+
+
+def metric_value(key: object, value: object) -> float | int:
+    """Check one metric: a string key and a real number (numpy/torch scalars are converted)."""
+    if not isinstance(key, str) or not key:
+        raise CaptureError(f"metric name must be a non-empty string; got {key!r}")
+    if isinstance(value, (bool, str, bytes)):
+        raise CaptureError(f"metric {key!r} must be a number; got {value!r}")
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise CaptureError(f"metric {key!r} must be a number; got {value!r}") from error
+
+
+def param_value(key: object, value: object) -> str | int | float | bool | None:
+    """Check one hyperparameter: scalars are kept; lists/dicts become JSON text, others str()."""
+    if not isinstance(key, str) or not key:
+        raise CaptureError(f"parameter name must be a non-empty string; got {key!r}")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)):
+        try:  # numpy / torch scalars
+            return param_value(key, value.item())
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, default=str, sort_keys=True)
+    return str(value)
+
+
+def check_attributes(attributes: object, what: str) -> dict[str, Any]:
+    """Check domain attributes: a dict of scalars, lists of scalars or nested dicts."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise CaptureError(f"{what} attributes must be a dict; got {type(attributes).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if not isinstance(key, str):
+            raise CaptureError(f"{what} attribute names must be strings; got {key!r}")
+        if isinstance(value, Mapping):
+            out[key] = check_attributes(value, f"{what}.{key}")
+        elif isinstance(value, (list, tuple)):
+            out[key] = [_attribute_scalar(item, f"{what}.{key}") for item in value]
+        else:
+            out[key] = _attribute_scalar(value, f"{what}.{key}")
+    return out
+
+
+def _attribute_scalar(value: object, what: str) -> str | int | float | bool | None:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if hasattr(value, "item"):
+        return _attribute_scalar(value.item(), what)
+    raise CaptureError(f"attribute {what} must be a scalar, list or dict; got {value!r}")
