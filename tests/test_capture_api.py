@@ -6,11 +6,11 @@ import hashlib
 import threading
 
 import pytest
-from capture_helpers import assert_valid, of_kind, read_valid_events
 
 import provml
 from provml import CaptureError, Workflow
 from provml.capture import entity_id_for_path, read_spool
+from tests.capture_helpers import assert_valid, of_kind, read_valid_events
 
 
 def test_a_run_records_start_end_environment_and_hpc_context(tmp_path, monkeypatch):

@@ -14,10 +14,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from capture_helpers import assert_valid, of_kind, read_valid_events
 
 from provml import Workflow, read_spool
 from provml.capture.spool import SpoolWriter, spool_file_name
+from tests.capture_helpers import assert_valid, of_kind, read_valid_events
 
 
 def _run_child(code: str, spool: Path, **env: str) -> subprocess.Popen[str]:

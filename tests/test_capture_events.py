@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from capture_helpers import assert_valid
 from hypothesis import given
 from hypothesis import strategies as st
 
 from provml.capture.events import METRIC, metric_event, metric_line
+from tests.capture_helpers import assert_valid
 
 tokens = st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True)
 maybe_int = st.none() | st.integers(min_value=-(2**63), max_value=2**63)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from capture_helpers import of_kind, read_valid_events
 
 from provml import Workflow
+from tests.capture_helpers import of_kind, read_valid_events
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 
