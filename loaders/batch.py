@@ -51,7 +51,7 @@ def convert_lines(data: bytes, first_line: int) -> ConvertedBatch:
         if not raw.strip():
             continue
         try:
-            event = json.loads(raw)
+            event = json.loads(raw.decode("utf-8"))  # str: json skips guessing the encoding
         except ValueError as error:
             batch.bad.append(BadEvent(number, f"invalid JSON: {error}", _text(raw)))
             continue
