@@ -162,7 +162,7 @@ def _file_store_allowed(uri: str) -> Iterator[None]:
             os.environ["MLFLOW_ALLOW_FILE_STORE"] = before
 
 
-def _mlflow() -> Any:
+def require_mlflow() -> Any:
     """The `mlflow` package, or LoadError saying how to install it."""
     try:
         import mlflow
@@ -188,7 +188,7 @@ def mlflow_events(
     reached, or a named experiment or run does not exist.
     """
     uri = tracking_uri_for(location)
-    mlflow = _mlflow()
+    mlflow = require_mlflow()
     errors = _read_errors(mlflow)
     with _file_store_allowed(uri):
         try:

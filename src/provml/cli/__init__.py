@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
-from provml.cli import ontology
+from provml.cli import mlflow, ontology
 from provml.cli.store import stats
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ def _root(
 
 app.add_typer(ontology.app, name="ontology")
 app.command()(stats)
+app.command("import-mlflow")(mlflow.import_mlflow)
 
 
 def main() -> None:
