@@ -1,0 +1,105 @@
+"""Converting one batch: spool lines or event dicts -> validated events -> N-Quads bytes.
+
+Runs in the loading process or in a worker process; it reads and writes no store, so batches
+convert in parallel and the loader commits them in order. A bad line or event never stops the
+batch: it is returned with its line number and the reason, and the caller decides (quarantine,
+or fail in strict mode).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from provml.loaders.convert import convert
+from provml.loaders.ntriples import to_utf8
+from provml.loaders.schema import InvalidEvent, validate
+
+#: How much of a bad line the quarantine keeps (a line may be megabytes of garbage).
+QUARANTINE_TEXT_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class BadEvent:
+    """A line or event that was not loaded: where it is, why, and its text."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass
+class ConvertedBatch:
+    """The N-Quads of a batch's valid events, and what was left out."""
+
+    nquads: bytes = b""
+    events: int = 0
+    quads: int = 0
+    runs: set[str] = field(default_factory=set)
+    bad: list[BadEvent] = field(default_factory=list)
+
+
+def convert_lines(data: bytes, first_line: int) -> ConvertedBatch:
+    """Convert complete spool lines (`data` ends with a newline); `first_line` numbers the first."""
+    lines = data.split(b"\n")
+    lines.pop()  # after the final newline
+    batch = ConvertedBatch()
+    quads: list[str] = []
+    for number, raw in enumerate(lines, start=first_line):
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw)
+        except ValueError as error:
+            batch.bad.append(BadEvent(number, f"invalid JSON: {error}", _text(raw)))
+            continue
+        reason = _add(event, quads, batch)
+        if reason is not None:
+            batch.bad.append(BadEvent(number, reason, _text(raw)))
+    batch.nquads = to_utf8("".join(quads))
+    batch.quads = len(quads)
+    return batch
+
+
+def convert_events(events: Iterable[Mapping[str, Any]], first_index: int) -> ConvertedBatch:
+    """Convert event dicts; `first_index` numbers the first (reported as its line)."""
+    batch = ConvertedBatch()
+    quads: list[str] = []
+    for number, event in enumerate(events, start=first_index):
+        reason = _add(event, quads, batch)
+        if reason is not None:
+            batch.bad.append(BadEvent(number, reason, _event_text(event)))
+    batch.nquads = to_utf8("".join(quads))
+    batch.quads = len(quads)
+    return batch
+
+
+def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
+    """Validate and convert one event into `quads`; the reason it was refused, or None."""
+    if not isinstance(event, dict):
+        return f"not a JSON object but {type(event).__name__}"
+    try:
+        validate(event)
+        converted = convert(event)
+    except InvalidEvent as error:
+        return str(error)
+    except (ValueError, OverflowError, OSError) as error:
+        # e.g. a time no calendar date has; the schema only says "number".
+        return f"value out of range: {error}"
+    quads.extend(converted)
+    batch.events += 1
+    batch.runs.add(event["run"])
+    return None
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")[:QUARANTINE_TEXT_CHARS]
+
+
+def _event_text(event: object) -> str:
+    try:
+        return json.dumps(event, default=repr)[:QUARANTINE_TEXT_CHARS]
+    except (TypeError, ValueError):
+        return repr(event)[:QUARANTINE_TEXT_CHARS]

@@ -1,0 +1,274 @@
+"""Loading capture events into a store: `load_events` (event dicts) and `load_spools` (files).
+
+Both validate every event against capture's schema, convert it to PROV-ML N-Quads
+(`provml.loaders.convert`), and commit batch by batch with `Store.load` (one transaction per
+batch: a batch is written whole or not at all). After the batches they run the finishing
+updates (`provml.loaders.finish`) and flush the store. Memory stays bounded whatever the number
+of events: spool files are read in batches of `batch_bytes`, with at most a few batches in flight.
+
+Durability and replays: a committed batch survives `kill -9`; the checkpoint moves after the
+commit, so a crash between the two replays that batch on the next load, which writes the same
+quads again (deterministic IRIs, no blank nodes): loading twice leaves the same triples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provml.kg.store import Store
+from provml.loaders import quarantine as quarantine_file
+from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
+from provml.loaders.checkpoint import Checkpoint
+from provml.loaders.chunks import Chunk, TornLine, read_chunks
+from provml.loaders.finish import finish_runs
+
+from provml.capture.reader import spool_files
+from provml.errors import LoadError, MalformedEvent, SpoolError
+
+#: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
+#: cost is small, small enough that a few batches in flight stay in tens of megabytes.
+DEFAULT_BATCH_BYTES = 2 * 1024 * 1024
+#: Event dicts per batch in `load_events`.
+EVENTS_PER_BATCH = 10_000
+
+
+@dataclass
+class LoadReport:
+    """What a load did: events and quads written, files read, runs touched, lines left out."""
+
+    events: int = 0
+    quads: int = 0
+    files: int = 0
+    bad: list[tuple[str, int, str]] = field(default_factory=list)
+    runs: set[str] = field(default_factory=set)
+    #: Final lines without a newline, not loaded yet (source, line): a later load takes them.
+    torn: list[tuple[str, int]] = field(default_factory=list)
+    #: Files whose saved position no longer matched (replaced or truncated): loaded from the start.
+    restarted: list[str] = field(default_factory=list)
+    quarantine: Path | None = None
+    batches: int = 0
+
+
+def load_events(
+    store: Store,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    source: str = "<events>",
+    strict: bool = False,
+) -> LoadReport:
+    """Validate, convert and commit schema-v1 event dicts, in batches of EVENTS_PER_BATCH.
+
+    The same conversion as spool loading. A bad event (unknown kind or field, wrong type) is left
+    out and reported in `bad` as (source, position from 1, reason); with `strict` it raises
+    MalformedEvent naming the source and position instead, and nothing of its batch is written
+    (earlier batches are). Raises StoreError if the store cannot be written.
+    """
+    report = LoadReport()
+    iterator = iter(events)
+    position = 1
+    try:
+        while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
+            batch = convert_events(batch_events, position)
+            position += len(batch_events)
+            _commit(store, batch, source, report, strict=strict, bulk=False)
+    except MalformedEvent:
+        _finish(store)
+        raise
+    _finish(store)
+    return report
+
+
+def load_spools(
+    store: Store,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    checkpoint: Path | None = None,
+    quarantine: Path | None = None,
+    strict: bool = False,
+    workers: int | None = None,
+    progress: bool = False,
+    bulk: bool = False,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+) -> LoadReport:
+    """Load spool files (files, run directories or spool roots) into `store`.
+
+    Every complete line is validated and converted; files are cut into batches converted by
+    `workers` processes (default: one per core; 1 converts here) and committed in order, one
+    transaction each, after which the checkpoint (if given) moves past the batch, written
+    atomically. A file loaded before resumes where its checkpoint says. A torn final line is not
+    loaded and not quarantined (reported in `torn`); the checkpoint stays before it.
+    A bad line is reported in `bad` as (file, line, reason) and appended to `quarantine` (if
+    given) while every valid event is loaded; with `strict` the load raises MalformedEvent naming
+    the file and line instead, nothing of that batch written. `bulk` commits with the store's
+    `bulk_load` (faster, not atomic: a crash may leave part of a batch, which the next load,
+    resuming from the unchanged checkpoint, completes). `progress` shows a rich progress bar.
+    Raises LoadError for an unreadable path, checkpoint or quarantine, StoreError if the store
+    cannot be written; what was committed before stays.
+    """
+    files = _spool_files(paths)
+    saved = Checkpoint(checkpoint)
+    report = LoadReport(files=len(files), quarantine=quarantine)
+    starts = {}
+    for path in files:
+        starts[path], restarted = saved.resume(path)
+        if restarted:
+            report.restarted.append(str(path))
+    total = sum(max(0, _size(path) - starts[path].offset) for path in files)
+    pieces = (piece for path in files for piece in read_chunks(path, starts[path], batch_bytes))
+    workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
+    parallel = workers > 1 and total > batch_bytes
+    try:
+        with _progress_bar(progress, total) as advance, _converter(parallel, workers) as submit:
+            in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
+            for piece in pieces:
+                if isinstance(piece, TornLine):
+                    report.torn.append((str(piece.path), piece.line))
+                    advance(piece.size)
+                    continue
+                in_flight.append((submit(piece), piece))
+                # Bounded: at most a few batches converted ahead of the commits.
+                while len(in_flight) > 2 * workers:
+                    advance(_commit_chunk(store, *in_flight.popleft(), report, saved, strict, bulk))
+            while in_flight:
+                advance(_commit_chunk(store, *in_flight.popleft(), report, saved, strict, bulk))
+    except BrokenProcessPool as error:
+        raise LoadError(f"a conversion worker process died: {error}") from None
+    except MalformedEvent:
+        _finish(store)
+        raise
+    _finish(store)
+    return report
+
+
+def _finish(store: Store) -> None:
+    """The updates that span events, then a flush; run after every load (they are idempotent)."""
+    finish_runs(store)
+    store.flush()
+
+
+def _commit_chunk(
+    store: Store,
+    converted: Future[ConvertedBatch] | ConvertedBatch,
+    chunk: Chunk,
+    report: LoadReport,
+    saved: Checkpoint,
+    strict: bool,
+    bulk: bool,
+) -> int:
+    """Commit one file batch, quarantine its bad lines, then move the checkpoint; its size."""
+    batch = converted.result() if isinstance(converted, Future) else converted
+    source = str(chunk.path)
+    _commit(store, batch, source, report, strict=strict, bulk=bulk)
+    if report.quarantine is not None:
+        quarantine_file.append(
+            report.quarantine,
+            [(source, bad.line, bad.reason, bad.text) for bad in batch.bad],
+        )
+    saved.advance(chunk.path, chunk.end)
+    saved.save()
+    return len(chunk.data)
+
+
+def _commit(
+    store: Store,
+    batch: ConvertedBatch,
+    source: str,
+    report: LoadReport,
+    *,
+    strict: bool,
+    bulk: bool,
+) -> None:
+    """Write one converted batch in one transaction (or bulk), after the strict check."""
+    if strict and batch.bad:
+        first = batch.bad[0]
+        more = f" (and {len(batch.bad) - 1} more in this batch)" if len(batch.bad) > 1 else ""
+        raise MalformedEvent(f"{source}:{first.line}: {first.reason}{more}")
+    if batch.nquads:
+        write = store.bulk_load if bulk else store.load
+        write(batch.nquads, "nquads", source=source)
+    report.events += batch.events
+    report.quads += batch.quads
+    report.runs |= batch.runs
+    report.bad.extend((source, bad.line, bad.reason) for bad in batch.bad)
+    report.batches += 1
+
+
+@contextlib.contextmanager
+def _converter(
+    parallel: bool, workers: int
+) -> Iterator[Callable[[Chunk], Future[ConvertedBatch] | ConvertedBatch]]:
+    """A function converting a chunk: here, or in a pool of worker processes.
+
+    Workers are spawned, not forked: the loading process holds the store's threads and locks.
+    """
+    if not parallel:
+        yield lambda chunk: convert_lines(chunk.data, chunk.first_line)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            yield lambda chunk: pool.submit(convert_lines, chunk.data, chunk.first_line)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+@contextlib.contextmanager
+def _progress_bar(show: bool, total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar over the spool bytes to read, or a no-op."""
+    if not show:
+        yield lambda _done: None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn("loading"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("load", total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+def _spool_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Every spool file under the given paths, in write order, each once."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        try:
+            for spool_file in spool_files(path):
+                found.setdefault(spool_file.resolve(), None)
+        except SpoolError as error:
+            raise LoadError(str(error)) from None
+        except OSError as error:
+            raise LoadError(f"cannot read {os.fspath(path)}: {error}") from None
+    return list(found)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as error:
+        raise LoadError(f"cannot read the spool file {path}: {error}") from None
+
+
+__all__: Sequence[str] = ("LoadReport", "load_events", "load_spools")

@@ -1,0 +1,60 @@
+"""`load_events`: event dicts from the real capture API into a real Oxigraph store."""
+
+from __future__ import annotations
+
+import pytest
+from provml.kg import open_store
+from provml.loaders.load import load_events
+
+from provml import MalformedEvent, Workflow
+from provml.capture import MemorySink
+
+PROVML = "https://w3id.org/provml/ontology#"
+
+
+def _captured_events() -> tuple[str, list[dict]]:
+    with (
+        Workflow("small run", sink=MemorySink) as wf,
+        wf.task("fit", "learning", stage="training") as task,
+    ):
+        task.log_params({"lr": 0.01})
+        wf.log_metric("loss", 0.25, step=3, split="train")
+    return wf.run_id, wf.sink.events
+
+
+def test_events_load_into_the_run_graph_and_a_replay_adds_nothing(tmp_path):
+    run, events = _captured_events()
+    with open_store(tmp_path / "store") as store:
+        report = load_events(store, events)
+        assert report.events == len(events) and report.bad == []
+        assert report.runs == {run}
+        graph = f"https://w3id.org/provml/id/run/{run}"
+        assert store.graphs() == [graph]
+        count = store.count()
+        assert load_events(store, events).events == len(events)
+        assert store.count() == count
+        rows = store.query(
+            f"SELECT ?v WHERE {{ ?m a <{PROVML}EvaluationMeasure> ; "
+            f"<http://www.w3.org/ns/prov#value> ?v }}"
+        )
+        assert [row["v"].value for row in rows] == ["0.25"]
+
+
+def test_a_bad_event_is_reported_and_the_rest_loaded(tmp_path):
+    _, events = _captured_events()
+    bad = {**events[-1], "colour": "red"}
+    with open_store(tmp_path / "store") as store:
+        report = load_events(store, [*events, bad], source="mine")
+        assert report.events == len(events)
+        assert report.bad == [
+            ("mine", len(events) + 1, "event must not contain {'colour'} properties")
+        ]
+
+
+def test_strict_mode_raises_naming_the_position_and_writes_nothing_of_the_batch(tmp_path):
+    _, events = _captured_events()
+    wrong = {**events[0], "pid": "not a number"}
+    with open_store(tmp_path / "store") as store:
+        with pytest.raises(MalformedEvent, match=r"mine:2: event.pid must be integer"):
+            load_events(store, [events[1], wrong], source="mine", strict=True)
+        assert store.count() == 0
