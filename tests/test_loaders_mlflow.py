@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import doctest
+import io
+import json
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
+import rdflib
+from provml.kg import open_store
 from provml.loaders import mlflow_import
-from provml.loaders.mlflow_import import mlflow_events, run_id_for, split_of, tracking_uri_for
+from provml.loaders.mlflow_import import (
+    import_mlflow,
+    mlflow_events,
+    run_id_for,
+    split_of,
+    tracking_uri_for,
+)
+from provml.ontology.shacl import validate
+from typer.testing import CliRunner
 
+from provml.cli import app
 from provml.errors import LoadError
 from tests.capture_helpers import assert_valid
 from tests.mlflow_runs import PARAMS, TRAIN_LOSS, VAL_ACC, tracking, write_runs
@@ -221,3 +236,218 @@ def test_long_or_odd_metric_keys_still_give_valid_ids(tmp_path):
     assert_valid(events)
     (metric,) = (event for event in events if event["kind"] == "metrics")
     assert metric["values"] == {key: 1.5} and metric["step"] == 2**40
+
+
+# --- into a real Oxigraph store -------------------------------------------------------------
+
+PREFIXES = """
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX provml: <https://w3id.org/provml/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+ID = "https://w3id.org/provml/id/"
+
+
+def select(store, query):
+    return [
+        {name: (term.value if term is not None else None) for name, term in row.items()}
+        for row in store.query(PREFIXES + query)
+    ]
+
+
+@pytest.fixture(scope="module")
+def imported(file_runs, tmp_path_factory):
+    """The file-store runs imported once into an on-disk Oxigraph store (kept open)."""
+    with open_store(tmp_path_factory.mktemp("kg") / "store") as store:
+        report = import_mlflow(store, file_runs.location)
+        yield store, report
+
+
+def test_import_reports_every_run_and_no_bad_event(file_runs, imported):
+    store, report = imported
+    assert report.bad == []
+    assert report.runs == {run_id_for(run) for run in file_runs.runs}
+    assert report.events == len(list(mlflow_events(file_runs.location)))
+    assert {f"{ID}run/{run_id_for(run)}" for run in file_runs.runs} <= set(store.graphs())
+
+
+def test_run_is_a_workflow_execution_with_a_training_task_and_status(file_runs, imported):
+    store, _ = imported
+    rows = select(
+        store,
+        """SELECT ?run ?status ?task ?experiment WHERE {
+             ?run a provml:WorkflowExecution ; provml:status ?status ;
+                  prov:wasInfluencedBy ?exp .
+             ?exp a provml:LearningExperiment ; rdfs:label ?experiment .
+             ?task a provml:Training ; provml:partOfExecution ?run ; provml:status ?ts .
+           }""",
+    )
+    by_run = {row["run"]: row for row in rows}
+    finished = by_run[f"{ID}run/{run_id_for(file_runs.finished)}"]
+    assert finished["status"] == "completed"
+    assert finished["experiment"] == "seismic-unet"
+    assert finished["task"] == f"{ID}run/{run_id_for(file_runs.finished)}/task/training"
+    assert by_run[f"{ID}run/{run_id_for(file_runs.failed)}"]["status"] == "failed"
+    assert by_run[f"{ID}run/{run_id_for(file_runs.other)}"]["experiment"] == "other"
+
+
+def test_params_are_hyperparameter_settings_of_the_training_task(file_runs, imported):
+    store, _ = imported
+    task = f"{ID}run/{run_id_for(file_runs.finished)}/task/training"
+    rows = select(
+        store,
+        f"""SELECT ?name ?value WHERE {{
+              <{task}> prov:used ?setting .
+              ?setting a provml:HyperparameterSetting ; provml:parameterName ?name ;
+                       prov:value ?value ; provml:specifiesHyperparameter ?h .
+              ?h a provml:Hyperparameter .
+            }}""",
+    )
+    assert {row["name"]: row["value"] for row in rows} == {k: str(v) for k, v in PARAMS.items()}
+
+
+def test_every_metric_step_is_an_evaluation_measure(file_runs, imported):
+    store, _ = imported
+    task = f"{ID}run/{run_id_for(file_runs.finished)}/task/training"
+    rows = select(
+        store,
+        f"""SELECT ?name ?step ?value ?split WHERE {{
+              ?m a provml:EvaluationMeasure ; prov:wasGeneratedBy <{task}> ;
+                 provml:measureName ?name ; provml:step ?step ; prov:value ?value .
+              OPTIONAL {{ ?m provml:split ?split }}
+            }}""",
+    )
+    measured = {(row["name"], int(row["step"]), float(row["value"]), row["split"]) for row in rows}
+    expected = {("train_loss", s, v, "training") for s, v in enumerate(TRAIN_LOSS)}
+    expected |= {("val_acc", s, v, "validation") for s, v in enumerate(VAL_ACC)}
+    expected |= {("test_f1", 0, 0.81, "test")}
+    assert measured == expected
+    assert len(rows) == len(expected)
+
+
+def test_artifacts_are_entities_generated_by_the_training(file_runs, imported):
+    store, _ = imported
+    task = f"{ID}run/{run_id_for(file_runs.finished)}/task/training"
+    rows = select(
+        store,
+        f"""SELECT ?label ?type ?path ?size WHERE {{
+              ?e prov:wasGeneratedBy <{task}> ; a ?type ; rdfs:label ?label ;
+                 provml:filePath ?path .
+              OPTIONAL {{ ?e provml:sizeBytes ?size }}
+            }}""",
+    )
+    types = {(row["label"], row["type"].rsplit("#", 1)[-1]) for row in rows}
+    assert types == {
+        ("config.yaml", "Artifact"),
+        ("plots/loss.csv", "Artifact"),
+        ("model", "TrainedModel"),
+        ("unet", "TrainedModel"),
+    }
+    paths = {row["label"]: row["path"] for row in rows}
+    assert paths["config.yaml"] == f"{file_runs.artifact_uri}/config.yaml"
+    sizes = {row["label"]: row["size"] for row in rows}
+    assert sizes["config.yaml"] == str(len("epochs: 5\n"))
+
+
+def test_dataset_is_a_training_set_the_training_used(file_runs, imported):
+    store, _ = imported
+    task = f"{ID}run/{run_id_for(file_runs.finished)}/task/training"
+    rows = select(
+        store,
+        f"""SELECT ?label ?path WHERE {{
+              <{task}> prov:used ?d . ?d a provml:TrainingSet ; rdfs:label ?label ;
+                 provml:filePath ?path .
+            }}""",
+    )
+    assert rows == [{"label": "f3-train", "path": "/data/f3/train.npy"}]
+
+
+def test_reimport_adds_nothing(file_runs, tmp_path):
+    with open_store(tmp_path / "store") as store:
+        import_mlflow(store, file_runs.location)
+        count = store.count()
+        assert count > 0
+        again = import_mlflow(store, file_runs.uri)
+        assert again.events > 0
+        assert store.count() == count
+
+
+def test_sqlite_store_imports_the_same_shape(sqlite_runs, tmp_path):
+    with open_store(tmp_path / "store") as store:
+        report = import_mlflow(store, sqlite_runs.location)
+        assert report.bad == [] and len(report.runs) == 3
+        rows = select(
+            store,
+            "SELECT ?m WHERE { ?m a provml:EvaluationMeasure ; provml:measureName 'val_acc' }",
+        )
+        assert len(rows) == len(VAL_ACC)
+
+
+def test_imported_graph_conforms_to_the_shapes(imported):
+    store, _ = imported
+    graph = rdflib.Graph()
+    for name in store.graphs():
+        buffer = io.BytesIO()
+        store.dump(buffer, "ntriples", graph=name)
+        graph.parse(data=buffer.getvalue(), format="ntriples")
+    assert len(graph) > 100
+    report = validate(graph)
+    assert report.conforms, report.text
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_cli_imports_and_a_second_import_adds_nothing(file_runs, tmp_path):
+    store = tmp_path / "store"
+    args = ["import-mlflow", str(file_runs.location), "--store", str(store)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "3 MLflow runs" in first.output
+    stats = CliRunner().invoke(app, ["stats", "--store", str(store), "--format", "json"])
+    triples = json.loads(stats.output)["triples"]
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    stats = CliRunner().invoke(app, ["stats", "--store", str(store), "--format", "json"])
+    assert json.loads(stats.output)["triples"] == triples
+    assert json.loads(stats.output)["runs"] == 3
+
+
+def test_cli_filters_by_experiment_and_run(file_runs, tmp_path):
+    store = tmp_path / "store"
+    by_experiment = CliRunner().invoke(
+        app,
+        ["import-mlflow", file_runs.uri, "--experiment", "other", "--store", str(store)],
+    )
+    assert by_experiment.exit_code == 0, by_experiment.output
+    assert "1 MLflow runs" in by_experiment.output
+    by_run = CliRunner().invoke(
+        app,
+        ["import-mlflow", file_runs.uri, "--run", file_runs.failed, "--store", str(store)],
+    )
+    assert by_run.exit_code == 0, by_run.output
+    with open_store(store) as opened:
+        runs = {g.rsplit("/", 1)[-1] for g in opened.graphs() if g.startswith(f"{ID}run/")}
+    assert runs == {run_id_for(file_runs.other), run_id_for(file_runs.failed)}
+
+
+def test_cli_missing_directory_is_an_error_and_creates_no_store(tmp_path):
+    store = tmp_path / "store"
+    missing = tmp_path / "mlruns"
+    result = CliRunner().invoke(app, ["import-mlflow", str(missing), "--store", str(store)])
+    assert result.exit_code == 1
+    assert f"error: no MLflow data at {missing}: no such directory" in result.output
+    assert not store.exists() and not missing.exists()
+
+
+def test_cli_without_mlflow_names_the_extra(tmp_path):
+    # A real interpreter in which `import mlflow` fails, as in an install without the extra.
+    code = (
+        "import sys; sys.modules['mlflow'] = None; from provml.cli import app; "
+        f"app(['import-mlflow', {str(tmp_path)!r}, '--store', {str(tmp_path / 's')!r}])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 1
+    assert "pip install 'provml[mlflow]'" in result.stderr
