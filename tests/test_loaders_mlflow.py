@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import io
 import json
 import sqlite3
 import subprocess
@@ -11,7 +10,6 @@ import sys
 from collections import Counter
 
 import pytest
-import rdflib
 from provml.kg import open_store
 from provml.loaders import mlflow_import
 from provml.loaders.mlflow_import import (
@@ -21,6 +19,7 @@ from provml.loaders.mlflow_import import (
     split_of,
     tracking_uri_for,
 )
+from provml.loaders.readback import store_graph
 from provml.ontology.shacl import validate
 from typer.testing import CliRunner
 
@@ -385,11 +384,7 @@ def test_sqlite_store_imports_the_same_shape(sqlite_runs, tmp_path):
 
 def test_imported_graph_conforms_to_the_shapes(imported):
     store, _ = imported
-    graph = rdflib.Graph()
-    for name in store.graphs():
-        buffer = io.BytesIO()
-        store.dump(buffer, "ntriples", graph=name)
-        graph.parse(data=buffer.getvalue(), format="ntriples")
+    graph = store_graph(store)
     assert len(graph) > 100
     report = validate(graph)
     assert report.conforms, report.text
