@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
-from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelOutput
+from mlflow.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LoggedModelInput,
+    LoggedModelOutput,
+)
 
 TRAIN_LOSS = [1.0, 0.5, 0.25, 0.125, 0.0625]
 VAL_ACC = [0.5, 0.6, 0.7, 0.8, 0.9]
@@ -98,6 +104,8 @@ def write_runs(location: Path, uri: str, workspace: Path) -> WrittenRuns:
         other = client.create_experiment("other", artifact_location=f"{artifacts}/2")
         with mlflow.start_run(experiment_id=other, run_name="baseline") as run:
             mlflow.log_metric("loss", 0.3, step=1)
+            # fine-tunes the model the first run produced
+            client.log_inputs(run.info.run_id, models=[LoggedModelInput(model.model_id)])
         written.other = run.info.run_id
     written.runs = [written.finished, written.failed, written.other]
     return written

@@ -361,6 +361,16 @@ def test_dataset_is_a_training_set_the_training_used(file_runs, imported):
     assert rows == [{"label": "f3-train", "path": "/data/f3/train.npy"}]
 
 
+def test_a_run_using_another_runs_logged_model_is_informed_by_it(file_runs, imported):
+    store, _ = imported
+    producer = f"{ID}run/{run_id_for(file_runs.finished)}/task/training"
+    consumer = f"{ID}run/{run_id_for(file_runs.other)}/task/training"
+    model = f"{ID}entity/mlflow-{file_runs.logged_model}"
+    assert store.query(f"ASK {{ <{consumer}> <http://www.w3.org/ns/prov#used> <{model}> }}")
+    informed = f"ASK {{ <{consumer}> <http://www.w3.org/ns/prov#wasInformedBy> <{producer}> }}"
+    assert store.query(informed)
+
+
 def test_reimport_adds_nothing(file_runs, tmp_path):
     with open_store(tmp_path / "store") as store:
         import_mlflow(store, file_runs.location)
