@@ -184,11 +184,19 @@ def mlflow_events(
 
     ``experiments`` (names or ids) and ``runs`` (run ids) narrow the selection; both given, a run
     must be in one of the experiments. Deleted runs and experiments are skipped. Reads only.
-    Raises LoadError when MLflow is not installed, the location holds no MLflow data or cannot be
-    reached, or a named experiment or run does not exist.
+    Raises LoadError at once when MLflow is not installed or a local location holds no MLflow
+    data; while iterating, when the data cannot be reached or read, or a named experiment or run
+    does not exist.
     """
     uri = tracking_uri_for(location)
     mlflow = require_mlflow()
+    return _events(mlflow, uri, experiments, runs)
+
+
+def _events(
+    mlflow: Any, uri: str, experiments: Sequence[str], runs: Sequence[str]
+) -> Iterator[dict[str, Any]]:
+    """The events of `mlflow_events`, read lazily through MLflow's client."""
     errors = _read_errors(mlflow)
     with _file_store_allowed(uri):
         try:
@@ -210,8 +218,10 @@ def import_mlflow(
 ) -> LoadReport:
     """Import the MLflow runs at ``location`` into ``store`` through `load_events`.
 
-    Atomic and durable as `load_events` is; re-importing adds nothing. Raises LoadError as
-    `mlflow_events` does, and MalformedEvent if an event fails the schema (``strict``).
+    Not atomic as a whole: each batch of events commits whole or not at all (`load_events`), so
+    a failure part-way keeps the batches already written and a second import completes them;
+    re-importing adds nothing. Raises LoadError as `mlflow_events` does (the location is checked
+    before anything is written), and MalformedEvent if an event fails the schema (``strict``).
     """
     from provml.loaders.load import load_events
 
@@ -228,6 +238,8 @@ def _read_errors(mlflow: Any) -> tuple[type[BaseException], ...]:
 
 def _experiments(client: Any, wanted: Sequence[str]) -> dict[str, Any]:
     """The selected experiments by id: those named (by name or id), else every active one."""
+    from mlflow.exceptions import MlflowException
+
     if not wanted:
         found: dict[str, Any] = {}
         token = None
@@ -241,7 +253,7 @@ def _experiments(client: Any, wanted: Sequence[str]) -> dict[str, Any]:
     for name in wanted:
         experiment = client.get_experiment_by_name(name)
         if experiment is None and name.isdigit():
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(MlflowException):
                 experiment = client.get_experiment(name)
         if experiment is None:
             raise LoadError(f"no MLflow experiment named (or with id) {name!r}")

@@ -147,6 +147,18 @@ def test_running_run_has_no_end(tmp_path):
 def test_experiment_and_run_filters(file_runs):
     by_name = {e["run"] for e in mlflow_events(file_runs.location, experiments=["other"])}
     assert by_name == {run_id_for(file_runs.other)}
+    (start,) = (
+        e
+        for e in mlflow_events(file_runs.location, runs=[file_runs.other])
+        if e["kind"] == "run_start"
+    )
+    by_id = {
+        e["run"]
+        for e in mlflow_events(
+            file_runs.location, experiments=[start["attributes"]["mlflow.experiment_id"]]
+        )
+    }
+    assert by_id == by_name
     by_run = {e["run"] for e in mlflow_events(file_runs.location, runs=[file_runs.failed])}
     assert by_run == {run_id_for(file_runs.failed)}
     with pytest.raises(LoadError, match="not in the experiments selected"):
