@@ -1,4 +1,6 @@
-# Links that need more than one event, written after every load (idempotent):
+# Links that need more than one event, written after a load for each run it touched
+# (idempotent). ${graph} is the run's graph IRI, validated before it is put in; Virtuoso fails
+# INSERT templates with a variable graph, so each run is named.
 # - a run's workflow is composed of the data transformations its tasks executed or its plan
 #   events declared (provml:hasDataTransformation);
 # - a task that used an entity another task generated was informed by it (prov:wasInformedBy),
@@ -7,26 +9,27 @@
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX provml: <https://w3id.org/provml/ontology#>
 
-INSERT { GRAPH ?g { ?workflow provml:hasDataTransformation ?transformation } }
+WITH ${graph}
+INSERT { ?workflow provml:hasDataTransformation ?transformation }
 WHERE {
-  GRAPH ?g {
-    ?run a provml:WorkflowExecution ; provml:executesPlan ?workflow .
-    ?transformation a provml:DataTransformation .
-  }
-} ;
+  ?run a provml:WorkflowExecution ; provml:executesPlan ?workflow .
+  ?transformation a provml:DataTransformation .
+}
+;
 
-INSERT { GRAPH ?g { ?consumer prov:wasInformedBy ?producer } }
+WITH ${graph}
+INSERT { ?consumer prov:wasInformedBy ?producer }
 WHERE {
-  GRAPH ?g { ?consumer prov:used ?entity ; provml:partOfExecution ?context . }
-  GRAPH ?h { ?entity prov:wasGeneratedBy ?producer . ?producer provml:partOfExecution ?origin . }
+  ?consumer prov:used ?entity ; provml:partOfExecution ?context .
+  GRAPH ?origin { ?entity prov:wasGeneratedBy ?producer . ?producer provml:partOfExecution ?parent . }
   FILTER (?consumer != ?producer)
-} ;
+}
+;
 
-INSERT { GRAPH ?g { ?next prov:wasInformedBy ?previous } }
+WITH ${graph}
+INSERT { ?next prov:wasInformedBy ?previous }
 WHERE {
-  GRAPH ?g {
-    ?next provml:sectionIndex ?index ; provml:partOfExecution ?stage .
-    ?previous provml:sectionIndex ?before ; provml:partOfExecution ?stage .
-    FILTER (?before = ?index - 1)
-  }
+  ?next provml:sectionIndex ?index ; provml:partOfExecution ?stage .
+  ?previous provml:sectionIndex ?before ; provml:partOfExecution ?stage .
+  FILTER (?before = ?index - 1)
 }

@@ -82,9 +82,9 @@ def load_events(
             position += len(batch_events)
             _commit(store, batch, source, report, strict=strict, bulk=False)
     except MalformedEvent:
-        _finish(store)
+        _finish(store, report.runs)
         raise
-    _finish(store)
+    _finish(store, report.runs)
     return report
 
 
@@ -144,15 +144,15 @@ def load_spools(
     except BrokenProcessPool as error:
         raise LoadError(f"a conversion worker process died: {error}") from None
     except MalformedEvent:
-        _finish(store)
+        _finish(store, report.runs)
         raise
-    _finish(store)
+    _finish(store, report.runs)
     return report
 
 
-def _finish(store: Store) -> None:
+def _finish(store: Store, runs: set[str]) -> None:
     """The updates that span events, then a flush; run after every load (they are idempotent)."""
-    finish_runs(store)
+    finish_runs(store, runs)
     store.flush()
 
 

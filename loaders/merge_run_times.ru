@@ -1,7 +1,8 @@
 # Every rank of a distributed run records its own run_start and run_end under the same run id,
 # so a workflow execution can hold several start times, end times and statuses. Keep the
 # earliest start, the latest end and the worst status (failed > killed > completed); each rank
-# stays visible as its own provml:Process. Idempotent: run it after every load.
+# stays visible as its own provml:Process. Idempotent, over the whole store: run after every
+# load, it also repairs a load that crashed before finishing.
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX provml: <https://w3id.org/provml/ontology#>
 
@@ -11,7 +12,8 @@ WHERE {
     ?run a provml:WorkflowExecution ; prov:startedAtTime ?later , ?earlier .
     FILTER (?earlier < ?later)
   }
-} ;
+}
+;
 
 DELETE { GRAPH ?g { ?run prov:endedAtTime ?earlier } }
 WHERE {
@@ -19,7 +21,8 @@ WHERE {
     ?run a provml:WorkflowExecution ; prov:endedAtTime ?earlier , ?later .
     FILTER (?earlier < ?later)
   }
-} ;
+}
+;
 
 DELETE { GRAPH ?g { ?run provml:status ?better } }
 WHERE {

@@ -6,6 +6,7 @@ import typer
 
 import provml
 from provml.cli import mlflow, ontology
+from provml.cli.load import load
 from provml.cli.store import stats
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ def _root(
 
 app.add_typer(ontology.app, name="ontology")
 app.command()(stats)
+app.command()(load)
 app.command("import-mlflow")(mlflow.import_mlflow)
 
 

@@ -1,0 +1,100 @@
+"""`provml load PATH...`: capture spools into the knowledge graph, resumable, with quarantine."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import typer
+
+from provml.cli import options
+from provml.errors import ProvmlError
+
+
+def default_sidecar(location: str, suffix: str) -> Path:
+    """A file beside an embedded store (`<store>.<suffix>`), or in the current directory named
+    after a remote store's URL, so each store keeps its own checkpoint and quarantine."""
+    from provml.kg import backend_for
+    from provml.kg.oxigraph import directory_of
+
+    if backend_for(location) == "oxigraph":
+        directory = directory_of(location)
+        return directory.with_name(f"{directory.name}.{suffix}")
+    digest = hashlib.sha256(location.encode()).hexdigest()[:12]
+    return Path(f"provml-load-{digest}.{suffix}")
+
+
+PATHS = typer.Argument(..., metavar="PATH...", help="Spool files, run directories or spool roots.")
+CHECKPOINT = typer.Option(
+    None,
+    "--checkpoint",
+    metavar="FILE",
+    help="Where each file's load got to (default: <store>.checkpoint.json beside the store).",
+)
+QUARANTINE = typer.Option(
+    None,
+    "--quarantine",
+    metavar="FILE",
+    help="Bad lines go here as JSON lines (default: <store>.quarantine.jsonl).",
+)
+STRICT = typer.Option(False, "--strict", help="Fail on the first bad line instead.")
+WORKERS = typer.Option(
+    None, "--workers", min=1, metavar="N", help="Conversion processes (default: one per core)."
+)
+BULK = typer.Option(
+    False,
+    "--bulk",
+    help="Commit with bulk_load: faster, not atomic per batch (a crash is repaired by loading "
+    "again).",
+)
+
+
+def load(
+    paths: list[Path] = PATHS,
+    store: str | None = options.STORE,
+    checkpoint: Path | None = CHECKPOINT,
+    quarantine: Path | None = QUARANTINE,
+    strict: bool = STRICT,
+    workers: int | None = WORKERS,
+    bulk: bool = BULK,
+    wait: float = options.WAIT,
+    user: str | None = options.USER,
+    password: str | None = options.PASSWORD,
+) -> None:
+    """Load capture spools into the knowledge graph (and the ontology, once per store)."""
+    from provml.loaders.load import load_spools
+    from provml.loaders.ontology import load_ontology
+
+    try:
+        with options.open_cli_store(
+            store, user=user, password=password, wait=wait, must_exist=False
+        ) as opened:
+            checkpoint = checkpoint or default_sidecar(opened.location, "checkpoint.json")
+            quarantine = quarantine or default_sidecar(opened.location, "quarantine.jsonl")
+            load_ontology(opened)
+            report = load_spools(
+                opened,
+                paths,
+                checkpoint=checkpoint,
+                quarantine=quarantine,
+                strict=strict,
+                workers=workers,
+                progress=sys.stderr.isatty(),
+                bulk=bulk,
+            )
+    except ProvmlError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"loaded {report.events:,} events ({report.quads:,} quads) from {report.files} files "
+        f"into {opened.location}: {len(report.runs)} runs"
+    )
+    for source in report.restarted:
+        typer.echo(f"{source}: changed since the last load (replaced or truncated); loaded again")
+    for source, line in report.torn:
+        typer.echo(f"{source}:{line}: torn final line, not loaded yet (loads once complete)")
+    for source, line, reason in report.bad:
+        typer.echo(f"{source}:{line}: {reason}", err=True)
+    if report.bad:
+        typer.echo(f"{len(report.bad)} bad lines quarantined in {quarantine}", err=True)
