@@ -105,6 +105,8 @@ def tracking_uri_for(location: str | os.PathLike[str]) -> str:
             _check_sqlite_store(_sqlite_path(text), text)
         return text
     path = Path(text).expanduser().absolute()
+    if not path.exists():
+        raise LoadError(f"no MLflow data at {text}: no such file or directory")
     if path.is_file():
         _check_sqlite_store(path, text)
         return f"sqlite:///{path}"

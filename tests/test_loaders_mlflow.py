@@ -174,7 +174,7 @@ def test_unknown_experiment_or_run_is_named(file_runs):
 
 def test_missing_or_foreign_locations_are_refused_without_creating_anything(tmp_path):
     missing = tmp_path / "nothing"
-    with pytest.raises(LoadError, match=f"no MLflow data at {missing}: no such directory"):
+    with pytest.raises(LoadError, match=f"no MLflow data at {missing}: no such file or directory"):
         list(mlflow_events(missing))
     with pytest.raises(LoadError, match="no such directory"):
         list(mlflow_events(missing.as_uri()))
@@ -453,7 +453,7 @@ def test_cli_missing_directory_is_an_error_and_creates_no_store(tmp_path):
     missing = tmp_path / "mlruns"
     result = CliRunner().invoke(app, ["import-mlflow", str(missing), "--store", str(store)])
     assert result.exit_code == 1
-    assert f"error: no MLflow data at {missing}: no such directory" in result.output
+    assert f"error: no MLflow data at {missing}: no such file or directory" in result.output
     assert not store.exists() and not missing.exists()
 
 
