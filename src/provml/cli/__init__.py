@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
-from provml.cli import ontology
+from provml.cli import mlflow, ontology
 from provml.cli.load import load
 from provml.cli.store import stats
 
@@ -40,6 +40,7 @@ def _root(
 app.add_typer(ontology.app, name="ontology")
 app.command()(stats)
 app.command()(load)
+app.command("import-mlflow")(mlflow.import_mlflow)
 
 
 def main() -> None:

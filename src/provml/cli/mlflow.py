@@ -1,0 +1,52 @@
+"""`provml import-mlflow`: MLflow runs (`mlruns`, `mlflow.db` or a tracking URI) into the store."""
+
+from __future__ import annotations
+
+import typer
+
+from provml.cli import options
+from provml.errors import ProvmlError
+
+LOCATION = typer.Argument(
+    ...,
+    metavar="URI_OR_PATH",
+    help="An `mlruns` directory, an `mlflow.db` file, or an MLflow tracking URI.",
+)
+EXPERIMENT = typer.Option(
+    [], "--experiment", metavar="NAME", help="Import only this experiment (name or id)."
+)
+RUN = typer.Option([], "--run", metavar="ID", help="Import only this run.")
+
+
+def import_mlflow(
+    location: str = LOCATION,
+    experiment: list[str] = EXPERIMENT,
+    run: list[str] = RUN,
+    store: str | None = options.STORE,
+    wait: float = options.WAIT,
+    user: str | None = options.USER,
+    password: str | None = options.PASSWORD,
+) -> None:
+    """Import MLflow runs: each becomes workflow run `mlflow-<run id>` with its training task."""
+    from provml.loaders import mlflow_import
+
+    try:
+        mlflow_import.require_mlflow()
+        uri = mlflow_import.tracking_uri_for(location)
+        with options.open_cli_store(
+            store, user=user, password=password, wait=wait, must_exist=False
+        ) as opened:
+            report = mlflow_import.import_mlflow(opened, uri, experiments=experiment, runs=run)
+            where = opened.location
+    except ProvmlError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"imported {report.events:,} events ({report.quads:,} quads) of "
+        f"{_count(report.runs)} MLflow runs from {uri} into {where}"
+    )
+
+
+def _count(runs: object) -> int:
+    """The number of runs a LoadReport names (a count or a collection of run ids)."""
+    return runs if isinstance(runs, int) else len(runs)  # type: ignore[arg-type]
