@@ -1,4 +1,4 @@
-"""The PROV-O classes and relations that provml's own terms imply, for PROV tools that know only PROV.
+"""The PROV-O classes and relations provml's own terms imply, for tools that know only PROV.
 
 A `provml:CuratedData` is a `prov:Entity` and `provml:partOfExecution` a `prov:wasInfluencedBy`
 by the ontology's `rdfs:subClassOf` / `rdfs:subPropertyOf` axioms. The `prov` package reads
@@ -30,16 +30,38 @@ SELECT DISTINCT ?term ?ancestor WHERE {
 """
 
 
+# PROV-O's own class hierarchy (prov:Plan is a prov:Entity...): prov reads only the three base
+# classes as records, so a provml class gets those too.
+_PROV_CLASS_ANCESTORS = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?term ?ancestor WHERE {
+  ?term rdfs:subClassOf+ ?ancestor .
+  FILTER(isIRI(?ancestor) && STRSTARTS(STR(?ancestor), "http://www.w3.org/ns/prov#"))
+}
+"""
+
+
 @functools.cache
 def prov_ancestors() -> dict[str, frozenset[str]]:
-    """provml class or property IRI -> the PROV-O classes or properties it specialises."""
-    from provml.ontology.paths import ONTOLOGY_FILE
+    """provml class or property IRI -> the PROV-O classes or properties it specialises.
 
-    ontology = pyoxigraph.Store()
-    ontology.load(path=str(ONTOLOGY_FILE), format=pyoxigraph.RdfFormat.TURTLE)
+    For a property, its nearest PROV-O super-properties; for a class, those and every PROV-O
+    class above them (a provml:Workflow is a prov:Plan and so a prov:Entity).
+    """
+    from provml.ontology.paths import IMPORTS_DIR, ONTOLOGY_FILE
+
+    provml = pyoxigraph.Store()
+    provml.load(path=str(ONTOLOGY_FILE), format=pyoxigraph.RdfFormat.TURTLE)
+    prov_o = pyoxigraph.Store()
+    prov_o.load(path=str(IMPORTS_DIR / "prov-o-module.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
+    above: dict[str, set[str]] = {}
+    for row in prov_o.query(_PROV_CLASS_ANCESTORS):  # type: ignore[union-attr]
+        above.setdefault(row["term"].value, set()).add(row["ancestor"].value)
     ancestors: dict[str, set[str]] = {}
-    for row in ontology.query(_NEAREST_PROV_ANCESTORS):  # type: ignore[union-attr]
-        ancestors.setdefault(row["term"].value, set()).add(row["ancestor"].value)
+    for row in provml.query(_NEAREST_PROV_ANCESTORS):  # type: ignore[union-attr]
+        found = ancestors.setdefault(row["term"].value, set())
+        found.add(row["ancestor"].value)
+        found.update(above.get(row["ancestor"].value, ()))
     return {term: frozenset(found) for term, found in ancestors.items()}
 
 

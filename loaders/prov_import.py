@@ -79,7 +79,9 @@ def import_prov(
     if name in PROV_FORMATS:
         quads = _prov_document_quads(path, data, name, notes)
     else:
-        quads = _parsed(path, pyoxigraph.parse(data, format=FORMATS[name], base_iri=path.as_uri()))
+        quads = _parsed(
+            path, pyoxigraph.parse(data, format=FORMATS[name], base_iri=path.resolve().as_uri())
+        )
     digest = hashlib.sha256(data).hexdigest()
     stored, bundles = _into_graphs(skolemized(quads, skolem_base(digest)), target_node)
     store.add_quads(stored)

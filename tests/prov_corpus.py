@@ -137,10 +137,12 @@ def _classified(name: str, path: Path | None, prov_format: str, rdf_format: str 
         known = "prov-rdf" if prov_format == "rdf" else "unreadable"
         return Case(name, path, prov_format, rdf_format, known)
     known = None
-    if _prov_o_round_trip_fails(document, through_oxigraph=False):
-        known = "prov-rdf"
-    elif _prov_o_round_trip_fails(document, through_oxigraph=True):
-        known = "canonical-literal"
+    if _prov_o_round_trip_fails(document, through_oxigraph=True):  # most pass: one trip
+        known = (
+            "prov-rdf"
+            if _prov_o_round_trip_fails(document, through_oxigraph=False)
+            else "canonical-literal"
+        )
     return Case(name, path, prov_format, rdf_format, known)
 
 

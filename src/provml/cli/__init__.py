@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
-from provml.cli import ontology
+from provml.cli import ontology, prov
 from provml.cli.store import stats
 
 app = typer.Typer(
@@ -38,6 +38,8 @@ def _root(
 
 app.add_typer(ontology.app, name="ontology")
 app.command()(stats)
+app.command("import-prov")(prov.import_prov)
+app.command("export")(prov.export)
 
 
 def main() -> None:
