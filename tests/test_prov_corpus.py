@@ -25,6 +25,10 @@ REASONS = {
         "several values for one formal attribute of a relation (prov's documented 'scruffy' "
         "limit) or attributes its RDF serializer does not write back"
     ),
+    "ambiguous-type": (
+        "a node is both prov:Entity and prov:Activity (or Agent); prov reads it as whichever "
+        "it meets first, which depends on triple order and the hash seed: no stable result"
+    ),
     "canonical-literal": (
         "Oxigraph stores typed literals in canonical form (xsd:int, xsd:long, xsd:short... as "
         "xsd:integer; durations and decimals normalised): the same values come back, written "
@@ -39,6 +43,9 @@ def _param(case: Case) -> object:
         mark = pytest.mark.xfail(
             strict=True, reason=REASONS["prov-rdf"], raises=(ExportError, AssertionError)
         )
+        return pytest.param(case, id=case.name, marks=mark)
+    if case.known == "ambiguous-type":
+        mark = pytest.mark.skip(reason=REASONS["ambiguous-type"])
         return pytest.param(case, id=case.name, marks=mark)
     if case.known == "canonical-literal":
         mark = pytest.mark.xfail(
