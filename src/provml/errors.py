@@ -6,6 +6,7 @@ ProvmlError
 │   └── SpoolError       a spool file cannot be created, written or read
 ├── LoadError            input cannot be turned into triples
 │   └── MalformedEvent   one event line is not valid (names the file and the line)
+├── ExportError          the store's triples cannot be written in the asked format
 ├── StoreError           the knowledge graph cannot be opened or written
 │   ├── StoreLocked      another process holds the embedded store for writing
 │   └── StoreCorrupt     the store's files cannot be read
@@ -39,6 +40,11 @@ class LoadError(ProvmlError):
 
 class MalformedEvent(LoadError):
     """Raised for one invalid event line; the message names the file and the line number."""
+
+
+class ExportError(ProvmlError):
+    """Raised when an export is refused (no such graph, a format that cannot hold the selection)
+    or the triples cannot be converted to the asked format (e.g. PROV that `prov` cannot read)."""
 
 
 class StoreError(ProvmlError):

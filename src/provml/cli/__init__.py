@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
-from provml.cli import mlflow, ontology
+from provml.cli import mlflow, ontology, prov
 from provml.cli.load import load
 from provml.cli.store import stats
 
@@ -41,6 +41,8 @@ app.add_typer(ontology.app, name="ontology")
 app.command()(stats)
 app.command()(load)
 app.command("import-mlflow")(mlflow.import_mlflow)
+app.command("import-prov")(prov.import_prov)
+app.command("export")(prov.export)
 
 
 def main() -> None:

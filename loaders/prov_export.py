@@ -1,0 +1,208 @@
+"""Export a run, a named graph or the whole store as RDF or as a W3C PROV document.
+
+RDF formats (turtle, ntriples, nquads, trig, jsonld, rdfxml) are the store's own `dump`: the
+triples exactly as stored. PROV formats (prov-json, prov-n, prov-xml, prov-jsonld) go through
+the `prov` package: the graph's triples, with an imported document's bundle graphs as named
+graphs and its skolem IRIs back as blank nodes, plus the PROV-O types and relations that
+provml's own terms imply (`provml.loaders.prov_entailment`), are read with
+`ProvDocument.deserialize(format="rdf")` and written in the asked serialization.
+
+What PROV cannot hold is reported in `ExportReport.notes` (the `prov` package's warnings):
+triples about nodes that are no PROV entity, activity, agent or relation; prefixes are
+re-derived from the IRIs (PROV's QualifiedNames compare by IRI, so documents stay equal).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+from urllib.parse import quote, unquote
+
+import pyoxigraph
+from provml.kg import Store
+from provml.loaders.prov_entailment import with_prov_entailments
+from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
+from provml.loaders.prov_import import bundle_graph
+from provml.loaders.skolem import deskolemized
+
+from provml.errors import ExportError, StoreError
+
+if TYPE_CHECKING:
+    from prov.model import ProvDocument
+
+#: Named graph of workflow run `{run}` (team contract).
+RUN_BASE = "https://w3id.org/provml/id/run/"
+
+#: Formats `export` writes: the RDF ones, then the PROV ones.
+EXPORT_FORMATS: tuple[str, ...] = (*RDF_FORMATS, *PROV_FORMATS)
+
+#: RDF formats that hold many named graphs, so the whole store.
+DATASET_FORMATS: tuple[str, ...] = ("nquads", "trig", "jsonld")
+
+#: Prefixes given to the PROV document, so its names read well (others are derived from IRIs).
+PREFIXES: dict[str, str] = {
+    "prov": "http://www.w3.org/ns/prov#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "provml": "https://w3id.org/provml/ontology#",
+}
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: the graph (None: the whole store), the format, and what was lost."""
+
+    graph: str | None
+    format: str
+    notes: list[str] = field(default_factory=list)
+
+
+def run_graph(run: str) -> str:
+    """The named graph of workflow run `run`: run/{run}, percent-encoded."""
+    return RUN_BASE + quote(run, safe="")
+
+
+def export(
+    store: Store, output: Path | IO[bytes], format: str, *, graph: str | None = None
+) -> ExportReport:
+    """Write named graph `graph` (default: the whole store) to `output` in `format`.
+
+    Reads only. A path is written beside its target and renamed into place, so it never holds
+    half an export. The whole store needs a dataset format (nquads, trig, jsonld); PROV formats
+    need a graph. Raises ExportError for an unknown format, a graph the store does not hold, a
+    selection the format cannot hold, or triples `prov` cannot turn into a PROV document;
+    StoreError if the store cannot be read or the output written.
+    """
+    name = format.lower()
+    if name not in EXPORT_FORMATS:
+        raise ExportError(
+            f"unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}"
+        )
+    graphs = store.graphs()
+    if graph is not None and graph not in graphs and not _bundles_of(graph, graphs):
+        raise ExportError(
+            f"the store {store.location} has no graph {graph}; list its graphs with `provml stats`"
+        )
+    if name in RDF_FORMATS:
+        if graph is None and name not in DATASET_FORMATS:
+            raise ExportError(
+                f"{name} holds a single graph: pass --run or --graph, or export the whole "
+                f"store as {', '.join(DATASET_FORMATS)}"
+            )
+        store.dump(output, name, graph)
+        return ExportReport(graph, name)
+    if graph is None:
+        raise ExportError(
+            f"{name} holds one PROV document: pass --run or --graph to export one run or graph "
+            "(a store mixes runs, imports and the ontology, which make no single document), or "
+            f"export the whole store as {', '.join(DATASET_FORMATS)}"
+        )
+    document, notes = prov_document(store, graph, graphs)
+    text = _serialized(document, name, graph)
+    _write(output, text)
+    return ExportReport(graph, name, notes)
+
+
+def prov_document(
+    store: Store, graph: str, graphs: list[str] | None = None
+) -> tuple[ProvDocument, list[str]]:
+    """The PROV document of named graph `graph` (with its bundle graphs), and what prov warned.
+
+    `graphs` is `store.graphs()` if the caller has it. Raises ExportError if `prov` cannot read
+    the triples as PROV-O.
+    """
+    from prov.model import ProvDocument
+
+    quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in _graph_quads(store, graph)]
+    prefix = bundle_graph(graph, "")
+    for bundle in _bundles_of(graph, store.graphs() if graphs is None else graphs):
+        name = pyoxigraph.NamedNode(unquote(bundle[len(prefix) :]))
+        quads += [
+            pyoxigraph.Quad(q.subject, q.predicate, q.object, name)
+            for q in _graph_quads(store, bundle)
+        ]
+    deskolem = [
+        pyoxigraph.Quad(deskolemized(q.subject), q.predicate, deskolemized(q.object), q.graph_name)
+        for q in quads
+    ]
+    trig = prefixed_trig(with_prov_entailments(deskolem))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            document = ProvDocument.deserialize(content=trig, format="rdf", rdf_format="trig")
+        except Exception as error:  # the prov package's limits, e.g. two times on one usage
+            raise ExportError(f"{graph}: prov cannot read these triples as PROV: {error}") from None
+    return document, [
+        f"{graph}: {warning.message}"
+        for warning in caught
+        if not issubclass(warning.category, DeprecationWarning)  # rdflib API notices to prov
+    ]
+
+
+def _bundles_of(graph: str, graphs: list[str]) -> list[str]:
+    """The bundle graphs of the document imported into `graph`, among `graphs`."""
+    prefix = bundle_graph(graph, "")
+    return [name for name in graphs if name.startswith(prefix)]
+
+
+def _graph_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
+    """The triples of one named graph, read through the store's `dump`."""
+    buffer = io.BytesIO()
+    store.dump(buffer, "ntriples", graph)
+    return list(pyoxigraph.parse(buffer.getvalue(), format=pyoxigraph.RdfFormat.N_TRIPLES))
+
+
+def prefixed_trig(quads: list[pyoxigraph.Quad]) -> str:
+    """The quads as TriG with a prefix for every namespace, which prov needs to name things."""
+    import rdflib
+    from rdflib.namespace import NamespaceManager
+
+    # rdflib derives and numbers the namespaces (ns1, ns2...) as it does for its own output.
+    manager = NamespaceManager(rdflib.Graph(), bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        manager.bind(prefix, namespace)
+    for quad in quads:
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+            if isinstance(term, pyoxigraph.NamedNode):
+                with contextlib.suppress(ValueError):  # unsplittable: prov mints a namespace
+                    manager.compute_qname(term.value, generate=True)
+    prefixes = {prefix: str(namespace) for prefix, namespace in manager.namespaces()}
+    return pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes).decode()
+
+
+def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
+    """The document in PROV serialization `name`; ExportError if prov cannot write it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # warnings were reported when reading
+        try:
+            text = document.serialize(format=PROV_FORMATS[name], indent=2)
+        except Exception as error:
+            raise ExportError(
+                f"{graph}: prov cannot write this document as {name}: {error}"
+            ) from None
+    return text.encode("utf-8") if isinstance(text, str) else text
+
+
+def _write(output: Path | IO[bytes], data: bytes) -> None:
+    """Write `data` to a stream, or to a path through a temporary file renamed into place."""
+    if not isinstance(output, Path):
+        output.write(data)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, output)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise StoreError(f"cannot write the export to {output}: {error}") from None

@@ -1,0 +1,107 @@
+"""`provml import-prov` and `provml export` through typer's CliRunner on a real on-disk store."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+
+import prov
+import pyoxigraph
+import pytest
+from prov.model import ProvDocument
+from provml.kg import open_store
+from provml.ontology.paths import OILGAS_EXAMPLE
+from typer.testing import CliRunner
+
+from provml.cli import app
+
+PROV_TESTS = Path(prov.__file__).parent / "tests"
+BUNDLES = PROV_TESTS / "json" / "bundle2.json"
+RUN_GRAPH = "https://w3id.org/provml/id/run/f3-001"
+
+
+def _invoke(*arguments):
+    return CliRunner().invoke(app, [str(argument) for argument in arguments])
+
+
+@pytest.fixture
+def store(tmp_path):
+    return tmp_path / "store"
+
+
+def test_import_prov_then_export_gives_the_document_back(store, tmp_path):
+    result = _invoke("import-prov", BUNDLES, "--store", store)
+    assert result.exit_code == 0, result.output
+    assert "2 bundles" in result.output
+    graph = result.output.split(" into ")[1].split(",")[0]
+    again = _invoke("import-prov", BUNDLES, "--store", store)
+    assert again.exit_code == 0, again.output
+    with open_store(store) as opened:
+        assert opened.count() == sum(opened.count(g) for g in opened.graphs())
+        count = opened.count()
+    assert count > 0
+    output = tmp_path / "out.json"
+    result = _invoke(
+        "export", "--graph", graph, "--format", "prov-json", "-o", output, "--store", store
+    )
+    assert result.exit_code == 0, result.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        original = ProvDocument.deserialize(str(BUNDLES), format="json")
+        back = ProvDocument.deserialize(str(output), format="json")
+    assert back == original
+    with open_store(store) as opened:
+        assert opened.count() == count
+
+
+def test_export_writes_to_standard_output(store):
+    with open_store(store) as opened:
+        opened.load(OILGAS_EXAMPLE, "turtle", RUN_GRAPH)
+    result = _invoke("export", "--run", "f3-001", "--format", "prov-json", "--store", store)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert "https://w3id.org/provml/id/entity/f3-clean" in json.dumps(document)
+    assert "note:" in result.stderr  # what PROV could not hold is said
+    result = _invoke("export", "--run", "f3-001", "--format", "ntriples", "--store", store)
+    assert result.exit_code == 0, result.output
+    quads = list(
+        pyoxigraph.parse(io.BytesIO(result.stdout_bytes), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    )
+    assert len(quads) == 418
+
+
+def test_export_of_the_whole_store(store):
+    _invoke("import-prov", BUNDLES, "--store", store)
+    result = _invoke("export", "--format", "nquads", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout_bytes.splitlines()) > 10
+    refused = _invoke("export", "--format", "prov-n", "--store", store)
+    assert refused.exit_code == 1
+    assert "error: prov-n holds one PROV document: pass --run or --graph" in refused.stderr
+
+
+def test_a_bad_file_is_reported_and_the_others_still_import(store, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"entity": \n  oops}')
+    result = _invoke("import-prov", bad, BUNDLES, "--store", store)
+    assert result.exit_code == 1
+    assert f"error: {bad}:2: not a valid prov-json document" in result.stderr
+    assert "bundle2.json" in result.stdout
+    with open_store(store) as opened:
+        assert len(opened.graphs()) == 3
+
+
+def test_export_names_a_missing_run(store):
+    _invoke("import-prov", BUNDLES, "--store", store)
+    result = _invoke("export", "--run", "nope", "--format", "turtle", "--store", store)
+    assert result.exit_code == 1
+    assert "has no graph https://w3id.org/provml/id/run/nope" in result.stderr
+
+
+def test_export_from_a_missing_store_creates_nothing(tmp_path):
+    result = _invoke("export", "--format", "nquads", "--store", tmp_path / "none")
+    assert result.exit_code == 1
+    assert "no store at" in result.stderr
+    assert not (tmp_path / "none").exists()
