@@ -4,8 +4,9 @@
 # - a run's workflow is composed of the data transformations its tasks executed or its plan
 #   events declared (provml:hasDataTransformation);
 # - a task that used an entity another task generated was informed by it (prov:wasInformedBy),
-#   also across runs, since entities are shared;
-# - an epoch or iteration was informed by the section before it in the same stage.
+#   also across runs, since entities are shared.
+# Consecutive epochs and iterations are linked by `finish.py` from `run_sections.rq`: engines
+# evaluate that join on computed indexes pair by pair, quadratic in the sections of a stage.
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX provml: <https://w3id.org/provml/ontology#>
 
@@ -23,13 +24,4 @@ WHERE {
   ?consumer prov:used ?entity ; provml:partOfExecution ?context .
   GRAPH ?origin { ?entity prov:wasGeneratedBy ?producer . ?producer provml:partOfExecution ?parent . }
   FILTER (?consumer != ?producer)
-}
-;
-
-WITH ${graph}
-INSERT { ?next prov:wasInformedBy ?previous }
-WHERE {
-  ?next provml:sectionIndex ?index ; provml:partOfExecution ?stage .
-  ?previous provml:sectionIndex ?before ; provml:partOfExecution ?stage .
-  FILTER (?before = ?index - 1)
 }

@@ -58,3 +58,31 @@ def test_strict_mode_raises_naming_the_position_and_writes_nothing_of_the_batch(
         with pytest.raises(MalformedEvent, match=r"mine:2: event.pid must be integer"):
             load_events(store, [events[1], wrong], source="mine", strict=True)
         assert store.count() == 0
+
+
+def test_each_epoch_is_informed_by_the_one_before_it_in_its_own_stage(tmp_path):
+    with Workflow("sections", sink=MemorySink) as wf:
+        for stage, epochs in (("training", 4), ("validation", 3)):
+            with wf.task(stage, "learning", stage=stage):
+                for index in range(epochs):
+                    with wf.task(f"{stage} epoch {index}", "learning", stage="epoch"):
+                        pass
+    with open_store(tmp_path / "store") as store:
+        load_events(store, wf.sink.events)
+        query = (
+            f"SELECT ?next ?previous WHERE {{ ?next <http://www.w3.org/ns/prov#wasInformedBy>"
+            f" ?previous . ?next a <{PROVML}Epoch> }}"
+        )
+        label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+        names = {
+            row["e"]: row["n"].value
+            for row in store.query(f"SELECT ?e ?n WHERE {{ ?e {label} ?n }}")
+        }
+        links = sorted((names[row["next"]], names[row["previous"]]) for row in store.query(query))
+        assert links == sorted(
+            [(f"training epoch {i}", f"training epoch {i - 1}") for i in range(1, 4)]
+            + [(f"validation epoch {i}", f"validation epoch {i - 1}") for i in range(1, 3)]
+        )
+        count = store.count()
+        load_events(store, wf.sink.events)
+        assert store.count() == count
