@@ -1,0 +1,309 @@
+"""Golden tests of the canned queries: a lifecycle written with the real capture API, loaded
+with the real loader into an Oxigraph store on disk, and the exact rows each query must return."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from provml.kg import open_store
+from provml.loaders.load import load_spools
+from pyoxigraph import Literal, NamedNode
+
+from tests import query_data as data
+
+ID = "https://w3id.org/provml/id/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+WORKFLOW = f"{ID}workflow/fault%20segmentation"
+QUERY_FILES = sorted(
+    (path for path in resources.files("provml.queries").iterdir() if path.name.endswith(".rq")),
+    key=lambda path: path.name,
+)
+
+
+def iri(path: str) -> NamedNode:
+    """An IRI under the provml id base."""
+    return NamedNode(ID + path)
+
+
+def integer(value: int) -> Literal:
+    """An xsd:integer term."""
+    return Literal(str(value), datatype=NamedNode(XSD + "integer"))
+
+
+def double(value: float) -> Literal:
+    """An xsd:double term."""
+    return Literal(repr(value), datatype=NamedNode(XSD + "double"))
+
+
+def boolean(value: bool) -> Literal:
+    """An xsd:boolean term."""
+    return Literal("true" if value else "false", datatype=NamedNode(XSD + "boolean"))
+
+
+def plain(term: Any) -> Any:
+    """A result term as a plain Python value: IRIs without the id base, typed literals."""
+    if term is None:
+        return None
+    if isinstance(term, NamedNode):
+        return term.value.removeprefix(ID)
+    datatype = term.datatype.value.removeprefix(XSD)
+    if datatype in ("integer", "long", "int"):
+        return int(term.value)
+    if datatype in ("double", "decimal", "float"):
+        return float(term.value)
+    if datatype == "boolean":
+        return term.value in ("true", "1")
+    return term.value
+
+
+def query_text(name: str) -> str:
+    """The text of a canned query, read from the installed package data."""
+    return resources.files("provml.queries").joinpath(f"{name}.rq").read_text()
+
+
+def ask(store: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Run a canned query with engine-bound parameters; rows as tuples of plain values."""
+    result = store.query(query_text(name), params)
+    return [tuple(plain(row[variable]) for variable in result.variables) for row in result]
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory):
+    """The three runs, loaded once into an on-disk Oxigraph store; (store, root, events)."""
+    root = tmp_path_factory.mktemp("lifecycle")
+    spools = data.write_lifecycle(root)
+    store = open_store(root / "store")
+    report = load_spools(store, spools, workers=1)
+    assert report.bad == [] and report.runs == {"seis-a", "seis-b", "seis-c"}
+    yield store, root, data.spool_events(spools)
+    store.close()
+
+
+def test_raw_files_behind_a_prediction(lifecycle):
+    store, root, _ = lifecycle
+    north = (root / "data" / "F3_north.segy").read_bytes()
+
+    digest = hashlib.sha256(north).hexdigest()
+    path = str(root / "data" / "F3_north.segy")
+    common = ("entity/faults-a", "entity/unet-a", "entity/f3-north", "F3 north", path, digest)
+    assert ask(store, "raw_inputs_of_prediction", prediction=iri("entity/faults-a")) == [
+        (*common, "crossline.max", str(data.CROSSLINE[1])),
+        (*common, "crossline.min", str(data.CROSSLINE[0])),
+        (*common, "inline.max", str(data.NORTH_INLINE[1])),
+        (*common, "inline.min", str(data.NORTH_INLINE[0])),
+        (*common, "survey.name", "F3 Netherlands"),
+    ]
+    # A model is no prediction: nothing comes back.
+    assert ask(store, "raw_inputs_of_prediction", prediction=iri("entity/unet-a")) == []
+
+
+def test_models_and_predictions_from_a_domain_file(lifecycle):
+    store, _, _ = lifecycle
+    assert ask(store, "models_from_domain_file", file=iri("entity/f3-north")) == [
+        ("entity/f3-north", "entity/unet-a", "unet-a", "run/seis-a", "entity/faults-a"),
+        ("entity/f3-north", "entity/unet-b", "unet-b", "run/seis-b", None),
+    ]
+    assert ask(store, "models_from_domain_file", file=iri("entity/f3-south")) == [
+        ("entity/f3-south", "entity/unet-b", "unet-b", "run/seis-b", None),
+    ]
+    # An intermediate curated file of run seis-a reaches only that run's model.
+    assert ask(store, "models_from_domain_file", file=iri("entity/f3-north-clean")) == [
+        ("entity/f3-north-clean", "entity/unet-a", "unet-a", "run/seis-a", "entity/faults-a"),
+    ]
+
+
+def best_iou(run: str) -> float:
+    """The best validation iou over a run's epochs, from the data written."""
+    return max(iou for _, _, iou in data.RUN_EPOCHS[run])
+
+
+def test_models_covering_an_inline_range(lifecycle):
+    store, _, _ = lifecycle
+    north, south = data.NORTH_INLINE, data.SOUTH_INLINE
+
+    def covering(low: int, high: int, threshold: float) -> list[tuple[Any, ...]]:
+        return ask(
+            store,
+            "models_covering_inline_range",
+            inline_min=integer(low),
+            inline_max=integer(high),
+            metric=Literal("iou"),
+            min_value=double(threshold),
+        )
+
+    head = (350, 450, "iou", 0.5)
+    assert covering(350, 450, 0.5) == [
+        (*head, "entity/unet-a", "run/seis-a", "entity/f3-north", *north, best_iou("seis-a")),
+        (*head, "entity/unet-b", "run/seis-b", "entity/f3-north", *north, best_iou("seis-b")),
+        (*head, "entity/unet-b", "run/seis-b", "entity/f3-south", *south, best_iou("seis-b")),
+    ]
+    # Threshold between the two models' best iou: only unet-a is good enough.
+    assert covering(350, 450, 0.6) == [
+        (350, 450, "iou", 0.6, "entity/unet-a", "run/seis-a", "entity/f3-north", *north, 0.71)
+    ]
+    # Only the south block overlaps inlines 500-600, and only unet-b used it.
+    assert covering(500, 600, 0.0) == [
+        (500, 600, "iou", 0.0, "entity/unet-b", "run/seis-b", "entity/f3-south", *south, 0.58)
+    ]
+    assert covering(800, 900, 0.0) == []
+
+
+def test_hyperparameters_of_every_run_of_a_workflow(lifecycle):
+    store, _, _ = lifecycle
+    expected = []
+    curation = {"seis-a": ["clean seismic", "filter noise"], "seis-b": ["clean seismic"]}
+    for run, status in (("seis-a", "completed"), ("seis-b", "completed"), ("seis-c", None)):
+        for task in curation.get(run, []):
+            params = data.CLEAN_PARAMS if task == "clean seismic" else data.FILTER_PARAMS
+            for name in sorted(params):
+                value = params[name]
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                expected.append((f"run/{run}", status, task, name, text))
+        for name in sorted(data.RUN_PARAMS[run]):
+            expected.append(
+                (f"run/{run}", status, "train unet", name, str(data.RUN_PARAMS[run][name]))
+            )
+    rows = ask(store, "run_hyperparameters", workflow=NamedNode(WORKFLOW))
+    assert rows == [("workflow/fault%20segmentation", *row) for row in expected]
+
+
+def test_top_runs_by_metric(lifecycle):
+    store, _, _ = lifecycle
+
+    def summary(run: str, column: int, best: Any) -> tuple[Any, ...]:
+        values = [epoch[column] for epoch in data.RUN_EPOCHS[run]]
+        return (f"run/{run}", best(values), values[-1], len(values) - 1)
+
+    head = ("workflow/fault%20segmentation", "iou", "validation", True, 2)
+    rows = ask(
+        store,
+        "top_runs_by_metric",
+        workflow=NamedNode(WORKFLOW),
+        metric=Literal("iou"),
+        split=Literal("validation"),
+        higher_is_better=boolean(True),
+        k=integer(2),
+    )
+    assert rows == [(*head, *summary(run, 2, max)) for run in ("seis-a", "seis-b", "seis-c")]
+    head = ("workflow/fault%20segmentation", "loss", "training", False, 1)
+    rows = ask(
+        store,
+        "top_runs_by_metric",
+        workflow=NamedNode(WORKFLOW),
+        metric=Literal("loss"),
+        split=Literal("training"),
+        higher_is_better=boolean(False),
+        k=integer(1),
+    )
+    assert rows == [(*head, *summary(run, 0, min)) for run in ("seis-a", "seis-b", "seis-c")]
+
+
+def test_metric_trajectory_of_a_run(lifecycle):
+    store, _, _ = lifecycle
+    epochs = data.RUN_EPOCHS["seis-b"]
+    expected = [("training", n, n, train) for n, (train, _, _) in enumerate(epochs)]
+    expected += [("validation", n, n, val) for n, (_, val, _) in enumerate(epochs)]
+    rows = ask(store, "metric_trajectory", run=iri("run/seis-b"), metric=Literal("loss"))
+    assert rows == [("run/seis-b", "loss", *row) for row in expected]
+
+
+def test_two_runs_side_by_side(lifecycle):
+    store, _, _ = lifecycle
+    a, c = data.RUN_EPOCHS["seis-a"], data.RUN_EPOCHS["seis-c"]
+    rows = ask(
+        store,
+        "compare_metric_trajectories",
+        run=iri("run/seis-a"),
+        other=iri("run/seis-c"),
+        metric=Literal("iou"),
+        split=Literal("validation"),
+    )
+    assert rows == [
+        (
+            "run/seis-a",
+            "run/seis-c",
+            "iou",
+            "validation",
+            n,
+            a[n][2],
+            c[n][2] if n < len(c) else None,
+        )
+        for n in range(len(a))
+    ]
+
+
+# -- every query file ------------------------------------------------------------------------
+HEADER_KEYS = ("summary", "taxonomy", "params", "returns")
+TAXONOMY = {
+    "data": {"domain", "ml", "execution"},
+    "execution": {"online", "offline"},
+    "training": {"intra", "inter", "none"},
+    "phase": {"curation", "preparation", "learning", "inference", "across"},
+    "provenance": {"prospective", "retrospective", "both"},
+}
+TYPES = {"iri", "string", "integer", "float", "datetime", "boolean"}
+
+
+def parse_header(text: str) -> dict[str, str]:
+    """The `#+ key: value` lines of a query (with `#+   ` continuation lines) as a dict."""
+    header: dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.startswith("#+ "):
+            if line.startswith("#"):
+                continue
+            break
+        if line.startswith("#+   ") and key is not None:
+            header[key] += " " + line[5:].strip()
+            continue
+        match = re.fullmatch(r"#\+ ([a-z_]+): (.+)", line)
+        assert match, f"not a header line: {line!r}"
+        key = match.group(1)
+        assert key not in header, f"key {key} twice"
+        header[key] = match.group(2).strip()
+    return header
+
+
+def projected(text: str) -> set[str]:
+    """The variables the top-level SELECT projects (plain and `AS ?name`)."""
+    body = text[text.index("SELECT") : text.index("WHERE")]
+    names = set(re.findall(r"AS \?(\w+)\)", body))
+    plain_part = re.sub(r"\([^()]*(\([^()]*\)[^()]*)*\)", " ", body)
+    return names | set(re.findall(r"\?(\w+)", plain_part))
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda path: path.name)
+def test_every_header_follows_the_contract(path):
+    text = path.read_text()
+    assert re.fullmatch(r"[a-z][a-z0-9_]*\.rq", path.name)
+    header = parse_header(text)
+    assert set(HEADER_KEYS) <= set(header) <= {*HEADER_KEYS, "description"}
+    cells = dict(part.strip().split("=", 1) for part in header["taxonomy"].split(";"))
+    assert set(cells) == set(TAXONOMY)
+    for axis, values in cells.items():
+        chosen = {value.strip() for value in values.split(",")}
+        assert chosen <= TAXONOMY[axis], (axis, chosen)
+        if axis in ("training", "phase", "provenance"):
+            assert len(chosen) == 1
+    columns = projected(text)
+    for param in header["params"].split(";"):
+        match = re.fullmatch(r"\s*(\w+): (\w+)(?: = (.+))?\s*", param)
+        assert match, param
+        assert match.group(2) in TYPES
+        assert match.group(1) in columns, f"param {match.group(1)} not projected"
+    returned = re.findall(r"(\w+) \((\w+)\)", header["returns"])
+    assert {name for name, _ in returned} == columns
+    assert {kind for _, kind in returned} <= TYPES
+    for prefix in ("prov", "provml", "rdfs", "xsd"):
+        assert f"PREFIX {prefix}: <" in text
+
+
+def test_every_query_file_has_a_golden_test():
+    tested = set(re.findall(r'"(\w+)",?\s*(?:\w+=|\n)', Path(__file__).read_text()))
+    missing = {path.name.removesuffix(".rq") for path in QUERY_FILES} - tested
+    assert not missing
