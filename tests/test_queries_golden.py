@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from provml.kg import open_store
@@ -56,6 +58,8 @@ def plain(term: Any) -> Any:
         return int(term.value)
     if datatype in ("double", "decimal", "float"):
         return float(term.value)
+    if datatype == "dateTime":
+        return datetime.fromisoformat(term.value)
     if datatype == "boolean":
         return term.value in ("true", "1")
     return term.value
@@ -235,6 +239,242 @@ def test_two_runs_side_by_side(lifecycle):
         )
         for n in range(len(a))
     ]
+
+
+def stamp(seconds: float) -> datetime:
+    """An event time as the loader writes it (UTC, microseconds), for comparing with results."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def seconds_of(duration: str) -> timedelta:
+    """An ISO 8601 day-time duration text (PT1M2.5S) as a timedelta."""
+    match = re.fullmatch(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", duration)
+    assert match and duration not in ("P", "PT"), duration
+    days, hours, minutes, secs = (float(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=secs)
+
+
+def tasks_of(events: list[dict[str, Any]], run: str) -> dict[str, dict[str, Any]]:
+    """A run's tasks by name: start and end event times, status, error."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["run"] == run and event["kind"] == "task_start":
+            by_id[event["task"]] = {
+                "name": event["name"],
+                "start": event["t"],
+                "end": None,
+                "status": None,
+                "error": None,
+            }
+    for event in events:
+        if event["run"] == run and event["kind"] == "task_end":
+            by_id[event["task"]].update(
+                end=event["t"], status=event["status"], error=event["error"]
+            )
+    return {task["name"]: task for task in by_id.values()}
+
+
+def run_start(events: list[dict[str, Any]], run: str) -> dict[str, Any]:
+    """The run_start event of a run."""
+    return next(e for e in events if e["run"] == run and e["kind"] == "run_start")
+
+
+def person(events: list[dict[str, Any]], run: str) -> str:
+    """The IRI path of the user who started a run."""
+    return "person/" + quote(run_start(events, run)["user"], safe="")
+
+
+def software_of(events: list[dict[str, Any]], run: str) -> list[tuple[str, str]]:
+    """(name, version) of the software a run recorded, sorted by name as SPARQL sorts it."""
+    start = run_start(events, run)
+    found = set(start["software"].items()) | {("python", start["python"])}
+    platform_name, _, platform_version = start["platform"].partition("-")
+    found.add((platform_name, platform_version))
+    return sorted(found)
+
+
+OPS = "https://w3id.org/provml/ontology#"
+
+
+def test_curation_steps_of_a_dataset(lifecycle):
+    store, _, events = lifecycle
+    tasks = tasks_of(events, "seis-a")
+    agent = person(events, "seis-a")
+    expected = []
+    steps = [
+        ("clean seismic", "Cleaning", data.CLEAN_PARAMS),
+        ("filter noise", "Filtering", data.FILTER_PARAMS),
+        ("split patches", "Splitting", {}),
+    ]
+    for name, kind, params in steps:
+        task = tasks[name]
+        start, end = stamp(task["start"]), stamp(task["end"])
+        head = ("entity/train-a", name, OPS + kind, start, end)
+        settings = sorted(params.items()) or [(None, None)]
+        for key, value in settings:
+            text = (
+                None
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+            expected.append((*head, agent, key, text))
+    rows = ask(store, "curation_steps", dataset=iri("entity/train-a"))
+    assert [row[:5] + row[6:] for row in rows] == expected
+    for row in rows:
+        assert seconds_of(row[5]) == row[4] - row[3]
+    # Raw data has no step behind it.
+    assert ask(store, "curation_steps", dataset=iri("entity/f3-north")) == []
+
+
+def test_task_times_slowest_first_with_the_failed_task(lifecycle):
+    store, _, events = lifecycle
+    host = run_start(events, "seis-b")["host"]
+    classes = {
+        "clean seismic": "Cleaning",
+        "split patches": "Splitting",
+        "train unet": "Training",
+        "evaluate": "Evaluation",
+    }
+    tasks = tasks_of(events, "seis-b")
+    expected = []
+    for name, task in tasks.items():
+        kind = classes.get(name, "Epoch")
+        expected.append(
+            (
+                "run/seis-b",
+                name,
+                OPS + kind,
+                task["status"],
+                stamp(task["start"]),
+                stamp(task["end"]),
+                host,
+                None,
+                task["error"],
+            )
+        )
+    rows = ask(store, "task_times", run=iri("run/seis-b"))
+    assert sorted(row[:6] + row[7:] for row in rows) == sorted(expected)
+    durations = [seconds_of(row[6]) for row in rows]
+    assert durations == sorted(durations, reverse=True)
+    for row, duration in zip(rows, durations, strict=True):
+        assert duration == row[5] - row[4]
+    failed = [row for row in rows if row[3] == "failed"]
+    assert [(row[1], row[9]) for row in failed] == [("evaluate", "RuntimeError: GPU out of memory")]
+    # The running run's training has no end: no status, no duration, last.
+    running = ask(store, "task_times", run=iri("run/seis-c"))
+    assert running[-1][1:4] == ("train unet", OPS + "Training", None)
+    assert running[-1][5:7] == (None, None)
+
+
+def test_failed_tasks_of_a_workflow(lifecycle):
+    store, _, events = lifecycle
+    evaluate = tasks_of(events, "seis-b")["evaluate"]
+    assert ask(store, "failed_tasks", workflow=NamedNode(WORKFLOW)) == [
+        (
+            "workflow/fault%20segmentation",
+            "run/seis-b",
+            "evaluate",
+            OPS + "Evaluation",
+            stamp(evaluate["end"]),
+            "RuntimeError: GPU out of memory",
+        ),
+    ]
+
+
+def test_who_produced_a_model(lifecycle):
+    store, _, events = lifecycle
+    user = run_start(events, "seis-a")["user"]
+    head = ("entity/unet-a", "run/seis-a", person(events, "seis-a"), user, "person/Geo%20Lab")
+    assert ask(store, "model_responsibility", model=iri("entity/unet-a")) == [
+        (*head, name, version) for name, version in software_of(events, "seis-a")
+    ]
+    # Run seis-b acted on nobody's behalf.
+    rows = ask(store, "model_responsibility", model=iri("entity/unet-b"))
+    assert {row[:5] for row in rows} == {
+        ("entity/unet-b", "run/seis-b", person(events, "seis-b"), user, None)
+    }
+
+
+def test_everything_to_reproduce_a_run(lifecycle):
+    store, root, events = lifecycle
+    start = run_start(events, "seis-b")
+    process = f"run/seis-b/process/{quote(start['host'], safe='')}/{start['pid']}"
+    files = {name: root / "data" / f"F3_{name}.segy" for name in ("north", "south")}
+    expected = [
+        ("command", ID + process, " ".join(start["argv"]), None),
+        ("working_directory", ID + process, start["cwd"], None),
+        ("node", "host", start["host"], None),
+    ]
+    for name, path in files.items():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        expected.append(("input", f"{ID}entity/f3-{name}", str(path), digest))
+    for key, value in data.CLEAN_PARAMS.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        expected.append(("parameter", f"clean seismic/{key}", text, None))
+    for key, value in data.RUN_PARAMS["seis-b"].items():
+        expected.append(("parameter", f"train unet/{key}", str(value), None))
+    for name, version in software_of(events, "seis-b"):
+        expected.append(("software", name, version, None))
+    rows = ask(store, "reproduce_run", run=iri("run/seis-b"))
+    assert rows == [("run/seis-b", *row) for row in sorted(expected, key=lambda r: r[:3])]
+
+
+def test_what_differs_between_two_runs(lifecycle):
+    store, root, _ = lifecycle
+    south = hashlib.sha256((root / "data" / "F3_south.segy").read_bytes()).hexdigest()
+    a, b = data.RUN_PARAMS["seis-a"], data.RUN_PARAMS["seis-b"]
+    head = ("run/seis-a", "run/seis-b")
+    assert ask(store, "diff_runs", run=iri("run/seis-a"), other=iri("run/seis-b")) == [
+        (*head, "input", ID + "entity/f3-south", None, south),
+        (*head, "parameter", "filter noise/band_hz", data.FILTER_PARAMS["band_hz"], None),
+        (*head, "parameter", "filter noise/order", str(data.FILTER_PARAMS["order"]), None),
+        (*head, "parameter", "train unet/batch_size", str(a["batch_size"]), str(b["batch_size"])),
+        (
+            *head,
+            "parameter",
+            "train unet/learning_rate",
+            str(a["learning_rate"]),
+            str(b["learning_rate"]),
+        ),
+    ]
+    assert ask(store, "diff_runs", run=iri("run/seis-a"), other=iri("run/seis-a")) == []
+
+
+def test_declared_vs_actual_inputs_and_outputs(lifecycle):
+    store, _, _ = lifecycle
+    head = ("run/seis-a", "clean seismic")
+    assert ask(store, "declared_vs_actual", run=iri("run/seis-a")) == [
+        (*head, "input", "seismic_volume", "SEG-Y", "entity/f3-north", "F3 north"),
+        (*head, "output", "clean_volume", None, "entity/f3-north-clean", "F3 north clean"),
+    ]
+    # The plan belongs to the workflow's step, so a later run is checked against it too.
+    head = ("run/seis-b", "clean seismic")
+    assert ask(store, "declared_vs_actual", run=iri("run/seis-b")) == [
+        (*head, "input", "seismic_volume", "SEG-Y", "entity/f3-north", "F3 north"),
+        (*head, "input", "seismic_volume", "SEG-Y", "entity/f3-south", "F3 south"),
+        (*head, "output", "clean_volume", None, "entity/f3-full-clean", "F3 full clean"),
+    ]
+    # Run seis-c declared nothing and runs no declared step.
+    assert ask(store, "declared_vs_actual", run=iri("run/seis-c")) == []
+
+
+def test_runs_still_going(lifecycle):
+    store, _, events = lifecycle
+    started = stamp(run_start(events, "seis-c")["t"])
+    last = len(data.RUN_EPOCHS["seis-c"]) - 1
+    train_loss, val_loss, val_iou = data.RUN_EPOCHS["seis-c"][last]
+    head = ("workflow/fault%20segmentation", "run/seis-c", started, last)
+    rows = ask(store, "running_runs", workflow=NamedNode(WORKFLOW))
+    assert [row[:-1] for row in rows] == [
+        (*head, "iou", "validation", val_iou),
+        (*head, "loss", "training", train_loss),
+        (*head, "loss", "validation", val_loss),
+    ]
+    for row in rows:
+        elapsed = seconds_of(row[-1])
+        assert timedelta(0) < elapsed <= datetime.now(UTC) - started
 
 
 # -- every query file ------------------------------------------------------------------------
