@@ -50,6 +50,12 @@ _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 _CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _MARKUP = re.compile(r"<[^>]*>")
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
+_IRI = re.compile(r"<[^<>\s]*>")
+_FORM = re.compile(
+    r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|INSERT|DELETE|WITH|CREATE|CLEAR|DROP|LOAD|COPY|MOVE|ADD)\b",
+    re.IGNORECASE,
+)
 
 
 def sparql_term(term: BindingTerm, what: str) -> str:
@@ -71,6 +77,17 @@ def values_row(bindings: Mapping[str, BindingTerm]) -> str:
     names = " ".join(f"?{name}" for name in bindings)
     row = " ".join(sparql_term(term, f"binding ?{name}") for name, term in bindings.items())
     return f"VALUES ({names}) {{ ({row}) }}"
+
+
+def query_form(sparql: str) -> str:
+    """The form of a query or update (SELECT, ASK, ..., INSERT...), read past comments and IRIs.
+
+    SPARQLWrapper's own reading drops only every other line of a comment block and finds its
+    keywords inside words, so a canned query's header ("... of a task") would read as ASK.
+    """
+    code = _IRI.sub(" ", _COMMENT_LINE.sub("", sparql))
+    found = _FORM.search(code)
+    return found.group(1).upper() if found else "SELECT"
 
 
 def bind(sparql: str, form: str, bindings: Mapping[str, BindingTerm]) -> str:
@@ -222,11 +239,12 @@ class SparqlStore(Store):
     def _read(self, sparql: str, bindings: Mapping[str, BindingTerm]) -> tuple[str, bytes]:
         """Send a read-only query; its form (SELECT, ASK...) and the raw response body."""
         wrapper = self._wrapper(sparql)
-        form = str(wrapper.queryType).upper()
+        form = query_form(sparql)
         if form not in _READ_FORMS:
             raise QueryError(f"{form} is an update: run it with update(), not query()")
         if bindings:
             wrapper.setQuery(bind(sparql, form, bindings))
+        wrapper.queryType = form  # setQuery's own reading may be wrong (see query_form)
         wrapper.setReturnFormat(JSON if form in ("SELECT", "ASK") else TURTLE)
         with self._requests(self.location, "query"):
             response = wrapper.query().response

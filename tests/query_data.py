@@ -165,7 +165,12 @@ def write_lifecycle(root: Path) -> list[Path]:
         # What a loader sees while the job runs: the spool so far, no task or run end.
         shutil.copytree(wf.run_dir, running / "seis-c")
         training.end()
-    return [spool / "seis-a", spool / "seis-b", running / "seis-c"]
+    return spool_dirs(root)
+
+
+def spool_dirs(root: Path) -> list[Path]:
+    """The spool directories `write_lifecycle(root)` wrote, as a loader should read them."""
+    return [root / "spool" / "seis-a", root / "spool" / "seis-b", root / "running" / "seis-c"]
 
 
 def spool_events(spools: list[Path]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from provml.kg import open_store
+from provml.kg.sparql import query_form
 from provml.loaders.load import load_spools
 from pyoxigraph import Literal, NamedNode
 
@@ -246,14 +247,6 @@ def stamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def seconds_of(duration: str) -> timedelta:
-    """An ISO 8601 day-time duration text (PT1M2.5S) as a timedelta."""
-    match = re.fullmatch(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", duration)
-    assert match and duration not in ("P", "PT"), duration
-    days, hours, minutes, secs = (float(part or 0) for part in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=secs)
-
-
 def tasks_of(events: list[dict[str, Any]], run: str) -> dict[str, dict[str, Any]]:
     """A run's tasks by name: start and end event times, status, error."""
     by_id: dict[str, dict[str, Any]] = {}
@@ -323,7 +316,7 @@ def test_curation_steps_of_a_dataset(lifecycle):
     rows = ask(store, "curation_steps", dataset=iri("entity/train-a"))
     assert [row[:5] + row[6:] for row in rows] == expected
     for row in rows:
-        assert seconds_of(row[5]) == row[4] - row[3]
+        assert row[5] == (row[4] - row[3]).total_seconds()
     # Raw data has no step behind it.
     assert ask(store, "curation_steps", dataset=iri("entity/f3-north")) == []
 
@@ -356,10 +349,10 @@ def test_task_times_slowest_first_with_the_failed_task(lifecycle):
         )
     rows = ask(store, "task_times", run=iri("run/seis-b"))
     assert sorted(row[:6] + row[7:] for row in rows) == sorted(expected)
-    durations = [seconds_of(row[6]) for row in rows]
+    durations = [row[6] for row in rows]
     assert durations == sorted(durations, reverse=True)
-    for row, duration in zip(rows, durations, strict=True):
-        assert duration == row[5] - row[4]
+    for row in rows:
+        assert row[6] == (row[5] - row[4]).total_seconds()
     failed = [row for row in rows if row[3] == "failed"]
     assert [(row[1], row[9]) for row in failed] == [("evaluate", "RuntimeError: GPU out of memory")]
     # The running run's training has no end: no status, no duration, last.
@@ -473,8 +466,7 @@ def test_runs_still_going(lifecycle):
         (*head, "loss", "validation", val_loss),
     ]
     for row in rows:
-        elapsed = seconds_of(row[-1])
-        assert timedelta(0) < elapsed <= datetime.now(UTC) - started
+        assert 0 < row[-1] <= (datetime.now(UTC) - started).total_seconds()
 
 
 # -- every query file ------------------------------------------------------------------------
@@ -547,3 +539,113 @@ def test_every_query_file_has_a_golden_test():
     tested = set(re.findall(r'"(\w+)",?\s*(?:\w+=|\n)', Path(__file__).read_text()))
     missing = {path.name.removesuffix(".rq") for path in QUERY_FILES} - tested
     assert not missing
+
+
+# -- the same answers on a remote endpoint ---------------------------------------------------
+CASES = {
+    "raw_inputs_of_prediction": {"prediction": iri("entity/faults-a")},
+    "models_from_domain_file": {"file": iri("entity/f3-north")},
+    "models_covering_inline_range": {
+        "inline_min": integer(350),
+        "inline_max": integer(450),
+        "metric": Literal("iou"),
+        "min_value": double(0.5),
+    },
+    "run_hyperparameters": {"workflow": NamedNode(WORKFLOW)},
+    "top_runs_by_metric": {
+        "workflow": NamedNode(WORKFLOW),
+        "metric": Literal("loss"),
+        "split": Literal("validation"),
+        "higher_is_better": boolean(False),
+        "k": integer(2),
+    },
+    "metric_trajectory": {"run": iri("run/seis-b"), "metric": Literal("loss")},
+    "compare_metric_trajectories": {
+        "run": iri("run/seis-a"),
+        "other": iri("run/seis-c"),
+        "metric": Literal("iou"),
+        "split": Literal("validation"),
+    },
+    "curation_steps": {"dataset": iri("entity/train-a")},
+    "task_times": {"run": iri("run/seis-b")},
+    "failed_tasks": {"workflow": NamedNode(WORKFLOW)},
+    "model_responsibility": {"model": iri("entity/unet-a")},
+    "reproduce_run": {"run": iri("run/seis-b")},
+    "diff_runs": {"run": iri("run/seis-a"), "other": iri("run/seis-b")},
+    "declared_vs_actual": {"run": iri("run/seis-b")},
+    "running_runs": {"workflow": NamedNode(WORKFLOW)},
+}
+# Columns that depend on the moment the query runs.
+VOLATILE = {"running_runs": {"elapsed"}}
+# Params read only in FILTER/BIND: a VALUES block after the query does not reach them; the
+# remote binding puts it at the start of the WHERE group once qapi's fix to kg/sparql.py lands.
+FILTER_ONLY = {"models_covering_inline_range", "top_runs_by_metric"}
+# Virtuoso evaluates a FILTER NOT EXISTS on a variable that a FILTER binds to a parameter
+# wrongly while the parameter's VALUES block trails the query; with it first it agrees.
+VALUES_FIRST = {"diff_runs"}
+
+
+def test_every_query_has_a_remote_case():
+    assert set(CASES) == {path.name.removesuffix(".rq") for path in QUERY_FILES}
+
+
+def comparable(store: Any, name: str) -> list[tuple[Any, ...]]:
+    """A query's rows without the volatile columns, in a canonical order."""
+    result = store.query(query_text(name), CASES[name])
+    keep = [v for v in result.variables if v not in VOLATILE.get(name, set())]
+    rows = [tuple(plain(row[v]) for v in keep) for row in result]
+    return sorted(rows, key=lambda row: [(value is None, str(value)) for value in row])
+
+
+@pytest.fixture(scope="module")
+def remote_store(lifecycle, virtuoso):
+    """The same spools loaded into the session's Virtuoso; the runs' graphs dropped after."""
+    _, root, _ = lifecycle
+    with virtuoso.open() as store:
+        try:
+            report = load_spools(store, data.spool_dirs(root), workers=1)
+            assert report.bad == [] and report.runs == {"seis-a", "seis-b", "seis-c"}
+            yield store
+        finally:
+            for run in ("seis-a", "seis-b", "seis-c"):
+                store.update(f"DROP SILENT GRAPH <{ID}run/{run}>")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                reason="param only in FILTER/BIND: needs VALUES at the start of the WHERE "
+                "group (qapi's kg/sparql.py bind fix)",
+                strict=False,
+            ),
+        )
+        if name in FILTER_ONLY
+        else pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                reason="Virtuoso agrees only with VALUES at the start of the WHERE group "
+                "(qapi's kg/sparql.py bind fix)",
+                strict=False,
+            ),
+        )
+        if name in VALUES_FIRST
+        else name
+        for name in sorted(CASES)
+    ],
+)
+def test_oxigraph_and_virtuoso_agree(name, lifecycle, remote_store):
+    store, _, _ = lifecycle
+    local_rows = comparable(store, name)
+    assert local_rows, f"{name} returns no rows: the comparison would prove nothing"
+    assert comparable(remote_store, name) == local_rows
+
+
+def test_remote_query_form_is_read_past_header_comments():
+    header = "#+ summary: Time per task\n#+ description: each task\n#+   and its loaded data\n"
+    assert query_form(header + "SELECT ?x WHERE { ?x ?p ?o }") == "SELECT"
+    assert query_form("PREFIX ex: <http://example.org/ask#>\nSELECT * WHERE {}") == "SELECT"
+    assert query_form("# a select\nASK { ?s ?p ?o }") == "ASK"
+    assert query_form(header + "INSERT DATA { <a:b> <a:c> <a:d> }") == "INSERT"
