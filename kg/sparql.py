@@ -50,12 +50,6 @@ _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 _CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _MARKUP = re.compile(r"<[^>]*>")
-_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
-_IRI = re.compile(r"<[^<>\s]*>")
-_FORM = re.compile(
-    r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|INSERT|DELETE|WITH|CREATE|CLEAR|DROP|LOAD|COPY|MOVE|ADD)\b",
-    re.IGNORECASE,
-)
 
 
 def sparql_term(term: BindingTerm, what: str) -> str:
@@ -77,17 +71,6 @@ def values_row(bindings: Mapping[str, BindingTerm]) -> str:
     names = " ".join(f"?{name}" for name in bindings)
     row = " ".join(sparql_term(term, f"binding ?{name}") for name, term in bindings.items())
     return f"VALUES ({names}) {{ ({row}) }}"
-
-
-def query_form(sparql: str) -> str:
-    """The form of a query or update (SELECT, ASK, ..., INSERT...), read past comments and IRIs.
-
-    SPARQLWrapper's own reading drops only every other line of a comment block and finds its
-    keywords inside words, so a canned query's header ("... of a task") would read as ASK.
-    """
-    code = _IRI.sub(" ", _COMMENT_LINE.sub("", sparql))
-    found = _FORM.search(code)
-    return found.group(1).upper() if found else "SELECT"
 
 
 def bind(sparql: str, form: str, bindings: Mapping[str, BindingTerm]) -> str:
@@ -140,6 +123,25 @@ def _select_or_ask(form: str, document: Mapping[str, Any]) -> SelectResult | boo
             for value in row.values()
         )
     return SelectResult(variables, rows)
+
+
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
+_IRI = re.compile(r"<[^<>\s]*>")
+_FORM = re.compile(
+    r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|INSERT|DELETE|WITH|CREATE|CLEAR|DROP|LOAD|COPY|MOVE|ADD)\b",
+    re.IGNORECASE,
+)
+
+
+def query_form(sparql: str) -> str:
+    """The form of a query or update (SELECT, ASK, ..., INSERT...), read past comments and IRIs.
+
+    SPARQLWrapper's own reading drops only every other line of a comment block and finds its
+    keywords inside words, so a canned query's header ("... of a task") would read as ASK.
+    """
+    code = _IRI.sub(" ", _COMMENT_LINE.sub("", sparql))
+    found = _FORM.search(code)
+    return found.group(1).upper() if found else "SELECT"
 
 
 def _ntriples_by_graph(
