@@ -90,9 +90,11 @@ def write_lifecycle(root: Path) -> list[Path]:
         wf.plan(
             "clean seismic",
             "curation",
-            inputs=[{"name": "seismic_volume", "type": "SEG-Y"}],
+            inputs=[{"name": "seismic_volume", "type": "SEG-Y", "schema": "segy-rev1"}],
             outputs=["clean_volume"],
+            store="/lustre/scratch",
         )
+        wf.plan("train unet", "learning", inputs=["patches"], outputs=["fault_model"])
         north = _raw(wf, data, "F3 north", NORTH_INLINE)
         with wf.task("clean seismic", "curation", operation="cleaning", used=[north]) as clean:
             clean.log_params(CLEAN_PARAMS)

@@ -437,20 +437,63 @@ def test_what_differs_between_two_runs(lifecycle):
 
 def test_declared_vs_actual_inputs_and_outputs(lifecycle):
     store, _, _ = lifecycle
+
+    def training(run: str, letter: str) -> list[tuple[Any, ...]]:
+        head = (f"run/{run}", "train unet")
+        return [
+            (*head, "input", "patches", None, f"entity/train-{letter}", f"train {letter}"),
+            (*head, "input", "patches", None, f"entity/val-{letter}", f"val {letter}"),
+        ]
+
     head = ("run/seis-a", "clean seismic")
     assert ask(store, "declared_vs_actual", run=iri("run/seis-a")) == [
         (*head, "input", "seismic_volume", "SEG-Y", "entity/f3-north", "F3 north"),
         (*head, "output", "clean_volume", None, "entity/f3-north-clean", "F3 north clean"),
+        *training("seis-a", "a"),
+        ("run/seis-a", "train unet", "output", "fault_model", None, "entity/unet-a", "unet-a"),
     ]
-    # The plan belongs to the workflow's step, so a later run is checked against it too.
+    # The plan belongs to the workflow's steps, so a later run is checked against it too.
     head = ("run/seis-b", "clean seismic")
     assert ask(store, "declared_vs_actual", run=iri("run/seis-b")) == [
         (*head, "input", "seismic_volume", "SEG-Y", "entity/f3-north", "F3 north"),
         (*head, "input", "seismic_volume", "SEG-Y", "entity/f3-south", "F3 south"),
         (*head, "output", "clean_volume", None, "entity/f3-full-clean", "F3 full clean"),
+        *training("seis-b", "b"),
+        ("run/seis-b", "train unet", "output", "fault_model", None, "entity/unet-b", "unet-b"),
     ]
-    # Run seis-c declared nothing and runs no declared step.
-    assert ask(store, "declared_vs_actual", run=iri("run/seis-c")) == []
+    # The running training has generated no model yet: the declared output has no actual.
+    assert ask(store, "declared_vs_actual", run=iri("run/seis-c")) == [
+        *training("seis-c", "c"),
+        ("run/seis-c", "train unet", "output", "fault_model", None, None, None),
+    ]
+
+
+def test_workflow_plan(lifecycle):
+    store, _, _ = lifecycle
+    head = ("workflow/fault%20segmentation",)
+    assert ask(store, "workflow_plan", workflow=NamedNode(WORKFLOW)) == [
+        (*head, "clean seismic", "input", "seismic_volume", "SEG-Y", "segy-rev1", None),
+        (*head, "clean seismic", "output", "clean_volume", None, None, "/lustre/scratch"),
+        (*head, "train unet", "input", "patches", None, None, None),
+        (*head, "train unet", "output", "fault_model", None, None, None),
+    ]
+
+
+def test_predictions_of_a_model(lifecycle):
+    store, _, events = lifecycle
+    predict = tasks_of(events, "seis-a")["predict faults"]
+    assert ask(store, "model_predictions", model=iri("entity/unet-a")) == [
+        (
+            "entity/unet-a",
+            "run/seis-a",
+            "predict faults",
+            stamp(predict["start"]),
+            "completed",
+            "entity/f3-north-filtered",
+            "entity/faults-a",
+        )
+    ]
+    assert ask(store, "model_predictions", model=iri("entity/unet-b")) == []
 
 
 def test_runs_still_going(lifecycle):
@@ -572,7 +615,9 @@ CASES = {
     "model_responsibility": {"model": iri("entity/unet-a")},
     "reproduce_run": {"run": iri("run/seis-b")},
     "diff_runs": {"run": iri("run/seis-a"), "other": iri("run/seis-b")},
-    "declared_vs_actual": {"run": iri("run/seis-b")},
+    "declared_vs_actual": {"run": iri("run/seis-c")},
+    "workflow_plan": {"workflow": NamedNode(WORKFLOW)},
+    "model_predictions": {"model": iri("entity/unet-a")},
     "running_runs": {"workflow": NamedNode(WORKFLOW)},
 }
 # Columns that depend on the moment the query runs.
