@@ -694,3 +694,9 @@ def test_remote_query_form_is_read_past_header_comments():
     assert query_form("PREFIX ex: <http://example.org/ask#>\nSELECT * WHERE {}") == "SELECT"
     assert query_form("# a select\nASK { ?s ?p ?o }") == "ASK"
     assert query_form(header + "INSERT DATA { <a:b> <a:c> <a:d> }") == "INSERT"
+
+
+def test_docs_list_every_query():
+    docs = (Path(__file__).parent.parent / "docs" / "queries.md").read_text()
+    for path in QUERY_FILES:
+        assert f"| `{path.name.removesuffix('.rq')}` |" in docs, path.name
