@@ -43,7 +43,8 @@ def check_read_only(text: str, source: str, *, allow_service: bool = False) -> N
             raise QueryError(
                 f"{source}: not a SPARQL query: {query_error} (line {query_error.lineno})"
             ) from None
-        operations = sorted(_names(update) & _UPDATE_OPERATIONS)
+        found = _names(update) & _UPDATE_OPERATIONS.keys()
+        operations = sorted(_UPDATE_OPERATIONS[name] for name in found)
         raise UnsafeParameter(
             f"{source}: updates are refused ({', '.join(operations) or 'update'}): "
             "ad-hoc queries are read-only"
@@ -57,16 +58,17 @@ def check_read_only(text: str, source: str, *, allow_service: bool = False) -> N
         )
 
 
+#: rdflib's names of update operations, and their SPARQL keywords for messages.
 _UPDATE_OPERATIONS = {
-    "Load",
-    "Clear",
-    "Drop",
-    "Create",
-    "Add",
-    "Move",
-    "Copy",
-    "InsertData",
-    "DeleteData",
-    "DeleteWhere",
-    "Modify",
+    "Load": "LOAD",
+    "Clear": "CLEAR",
+    "Drop": "DROP",
+    "Create": "CREATE",
+    "Add": "ADD",
+    "Move": "MOVE",
+    "Copy": "COPY",
+    "InsertData": "INSERT DATA",
+    "DeleteData": "DELETE DATA",
+    "DeleteWhere": "DELETE WHERE",
+    "Modify": "DELETE/INSERT",
 }
