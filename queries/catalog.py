@@ -1,8 +1,9 @@
 """The canned queries: `.rq` files found in this package (and extra folders), headers parsed.
 
 A header is a run of `#+ key: value` lines before the query; a value continues on following
-`#+ ` lines that have no key (`#+   more text`). Keys: summary (required), description,
-taxonomy, params, returns. Every error names the file and the line.
+`#+ ` lines that have no key (`#+   more text`); `#+ word:` is always read as a key.
+Keys: summary (required), description, taxonomy, params, returns. Every error names the file
+and the line.
 """
 
 from __future__ import annotations
@@ -81,10 +82,13 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.rstrip()
         key_line = _KEY_LINE.match(stripped)
-        if key_line and (key_line.group(1) in _KEYS or current is None):
+        if key_line:
             key = key_line.group(1)
             if key not in _KEYS:
-                raise QueryError(f"{source}:{number}: unknown header key {key!r}; use {_KEYS}")
+                raise QueryError(
+                    f"{source}:{number}: unknown header key {key!r} (keys: {', '.join(_KEYS)}; "
+                    "continue a value on a `#+   ` line)"
+                )
             if key in values:
                 raise QueryError(f"{source}:{number}: header key {key!r} given twice")
             values[key] = (number, (key_line.group(2) or "").strip())
