@@ -1,7 +1,8 @@
 """The canned queries: `.rq` files found in this package (and extra folders), headers parsed.
 
 A header is a run of `#+ key: value` lines before the query; a value continues on following
-`#+ ` lines that have no key (`#+   more text`); `#+ word:` is always read as a key.
+`#+ ` lines that have no key (`#+   more text`); `#+ word:` is always read as a key. A string
+default may be quoted (`split: string = "validation"`).
 Keys: summary (required), description, taxonomy, params, returns. Every error names the file
 and the line.
 """
@@ -169,6 +170,9 @@ def _params(line: int, value: str, source: str) -> tuple[Param, ...]:
             )
         if any(param.name == name for param in params):
             raise QueryError(f"{source}:{line}: parameter {name!r} declared twice")
+        if kind == "string" and default and len(default) >= 2 and default[0] == default[-1]:
+            # `= "validation"`: the quotes delimit the text, as in SPARQL.
+            default = default[1:-1] if default[0] in "\"'" else default
         param = Param(name, kind, default)
         if default is not None:
             try:

@@ -4,6 +4,7 @@ and the remote backend agreeing with Oxigraph on a parameter used only in a FILT
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +25,10 @@ from provml.queries import (
     to_python,
 )
 from provml.queries.params import to_term
+from typer.testing import CliRunner
 
 from provml import QueryError, UnknownQuery, UnsafeParameter
+from provml.cli import app
 from tests.loader_helpers import write_seismic_workflow
 
 QUERIES = Path(__file__).parent / "data" / "queries"
@@ -349,3 +352,92 @@ def test_a_filter_parameter_gives_the_same_rows_on_virtuoso(
     for threshold in (0.5, 1.0):
         assert comparable(remote_rows[threshold]) == comparable(local[threshold])
     assert len(local[1.0]) < len(local[0.5])
+
+
+def test_a_quoted_string_default_is_the_text_inside_the_quotes(tmp_path):
+    (tmp_path / "quoted.rq").write_text(
+        "#+ summary: S.\n#+ params: x: string = \"validation\" ; n: string = 'a b'\n" + BODY
+    )
+    assert [p.default for p in get_query("quoted", [tmp_path]).params] == ["validation", "a b"]
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+
+
+def cli(*args, input=None):
+    return CliRunner().invoke(app, list(args), input=input, terminal_width=200)
+
+
+def test_provml_queries_lists_names_summaries_and_taxonomy():
+    table = cli("queries", "--queries-dir", str(QUERIES))
+    assert table.exit_code == 0, table.output
+    assert "measures_above" in table.stdout and "phase=learning" in table.stdout
+    listing = json.loads(cli("queries", "--queries-dir", str(QUERIES), "--format", "json").stdout)
+    above = next(query for query in listing if query["name"] == "measures_above")
+    assert above["taxonomy"]["training"] == ["intra"]
+    assert above["params"][1] == {
+        "name": "threshold",
+        "type": "float",
+        "default": "0.5",
+        "required": False,
+    }
+
+
+def test_provml_query_prints_table_csv_and_json(store_directory):
+    common = ["--queries-dir", str(QUERIES), "--store", str(store_directory)]
+    args = ["query", "measures_above", *common, "--param", "threshold=1.0"]
+    table = cli(*args)
+    assert table.exit_code == 0, table.output
+    assert "1.5" in table.stdout and "1 rows" in table.stdout
+    csv_lines = cli(*args, "--format", "csv").stdout.splitlines()
+    assert csv_lines[0] == "name,threshold,measure,value,epoch,split"
+    assert csv_lines[1].startswith("loss,1.0,https://w3id.org/provml/id/run/f3-001/metric/")
+    assert csv_lines[1].endswith(",1.5,0,validation")
+    rows = json.loads(cli(*args, "--format", "json").stdout)
+    assert [(row["value"], row["epoch"]) for row in rows] == [(1.5, 0)]
+    tasks = json.loads(
+        cli("query", "run_tasks", *common, "-p", f"run={RUN}", "--format", "json").stdout
+    )
+    assert dt.datetime.fromisoformat(tasks[0]["started"]).tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "measure_above"], "did you mean measures_above"),
+        (["query", "run_tasks"], "run_tasks: missing required parameter run (iri)"),
+        (["query", "run_tasks", "-p", "run"], "--param 'run' is not name=value"),
+        (["query", "run_tasks", "-p", f"run={RUN}", "-p", "run=x"], "--param run is given twice"),
+    ],
+)
+def test_provml_query_errors(store_directory, args, message):
+    result = cli(*args, "--queries-dir", str(QUERIES), "--store", str(store_directory))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+def test_provml_query_on_a_missing_store_says_so(tmp_path):
+    missing = tmp_path / "absent"
+    result = cli("query", "labelled", "--queries-dir", str(QUERIES), "--store", str(missing),
+                 "-p", "label=x")  # fmt: skip
+    assert result.exit_code == 1 and f"no store at {missing}" in result.stderr
+    assert not missing.exists()
+
+
+def test_provml_sparql_answers_ask_and_construct(store_directory, tmp_path):
+    ask = cli("sparql", "-", "--store", str(store_directory), "--format", "json",
+              input=f"ASK {{ <{RUN}> ?p ?o }}")  # fmt: skip
+    assert json.loads(ask.stdout) == [{"boolean": True}]
+    construct = cli(
+        "sparql", "-", "--store", str(store_directory), "--format", "csv",
+        input=f"CONSTRUCT {{ <{RUN}> <http://e/p> ?o }} WHERE {{ <{RUN}> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?o }",
+    )  # fmt: skip
+    assert construct.stdout.splitlines() == [
+        "subject,predicate,object",
+        f"{RUN},http://e/p,fault segmentation",
+    ]
+    missing = cli("sparql", str(tmp_path / "none.rq"), "--store", str(store_directory))
+    assert missing.exit_code == 1 and "cannot read the query" in missing.stderr
+    bad = cli("sparql", "-", "--store", str(store_directory), input="SELECT WHERE")
+    assert bad.exit_code == 1 and bad.stderr.startswith("error: <stdin>: not a SPARQL query")
