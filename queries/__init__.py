@@ -1,7 +1,13 @@
 """The taxonomy of analyses as canned SPARQL queries (.rq files) and helpers that run them.
 
->>> from provml.queries import list_queries, run_query
->>> names = [query.name for query in list_queries()]
+>>> from provml.queries import Param
+>>> from provml.queries.params import to_term
+>>> to_term(Param("k", "integer"), "3", "top_runs")
+<Literal value=3 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
+>>> to_term(Param("run", "iri"), "https://e/r> } CLEAR ALL {", "top_runs")
+Traceback (most recent call last):
+...
+provml.errors.UnsafeParameter: top_runs: parameter run (iri) = ...: an IRI may not contain '>' ...
 
 `run_query(store, name, **params)` binds each parameter by the engine and returns `QueryRows`
 (typed Python values; `.to_pandas()` with pandas installed). `run_sparql` runs an ad-hoc,
