@@ -134,6 +134,11 @@ def _head(sparql: str) -> tuple[int | None, str]:
     return None, "".join(code)
 
 
+def projected_variables(sparql: str) -> set[str] | None:
+    """The variables a SELECT query projects (names without `?`); None for `SELECT *`."""
+    return _projected(_head(sparql)[1])
+
+
 def _projected(head: str) -> set[str] | None:
     """The variables a SELECT head (code before its WHERE group) projects; None for `*`."""
     select = re.search(r"\bSELECT\b(.*)", head, re.IGNORECASE | re.DOTALL)

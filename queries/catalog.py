@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from provml.kg.sparql import projected_variables
+
 from provml.errors import QueryError, UnknownQuery
 
 #: The taxonomy's axes and the values each may take.
@@ -112,12 +114,19 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
         raise QueryError(f"{source}:1: the header has no `#+ summary: ...` line")
     body = "\n".join(text.splitlines()[body_start - 1 :])
     params = _params(*values.get("params", (0, "")), source)
+    projected = projected_variables(body)
     for param in params:
         if not re.search(rf"[?$]{param.name}\b", body):
             line = values["params"][0]
             raise QueryError(
                 f"{source}:{line}: parameter {param.name!r} is not a variable of the query "
                 f"(?{param.name})"
+            )
+        if projected is not None and param.name not in projected:
+            line = values["params"][0]
+            raise QueryError(
+                f"{source}:{line}: parameter {param.name!r} must be projected by the SELECT "
+                "(engines bind only projected variables)"
             )
     return CannedQuery(
         name=name,

@@ -104,7 +104,7 @@ def test_a_missing_query_directory_is_a_query_error(tmp_path):
 
 
 GOOD_HEAD = "#+ summary: S.\n"
-BODY = "SELECT ?x ?n WHERE { ?x <http://e/p> ?n }\n"
+BODY = "SELECT ?x ?n WHERE { ?x ?p ?n }\n"
 
 
 @pytest.mark.parametrize(
@@ -117,6 +117,7 @@ BODY = "SELECT ?x ?n WHERE { ?x <http://e/p> ?n }\n"
         (GOOD_HEAD + "#+ params: x: uri\n", 2, "unknown type 'uri'"),
         (GOOD_HEAD + "#+ params: n: integer = ten\n", 2, "default of .*parameter n"),
         (GOOD_HEAD + "#+ params: y: string\n", 2, r"'y' is not a variable"),
+        (GOOD_HEAD + "#+ params: p: iri\n", 2, r"'p' must be projected"),
         (GOOD_HEAD + "#+ params: x: iri; x: iri\n", 2, "declared twice"),
         (GOOD_HEAD + "#+ params: x iri\n", 2, "not `name: type"),
         (GOOD_HEAD + "#+ returns: x (decimal)\n", 2, "result column 'x \\(decimal\\)'"),
