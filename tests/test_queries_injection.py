@@ -316,6 +316,10 @@ def test_injection_attempts_on_virtuoso_change_nothing(virtuoso, virtuoso_system
                 )
             with pytest.raises(UnsafeParameter, match="run_tasks: parameter run"):
                 run_query(remote, "run_tasks", directories=[QUERIES], run=f"{RUN}> }} CLEAR ALL {{")
+            through_cli = cli(
+                "query", "labelled", "--queries-dir", str(QUERIES), "--store", virtuoso.query_url,
+                "--param", 'label="} CLEAR ALL {', "--format", "json",
+            )  # fmt: skip
             after = remote.count(), remote.graphs()
         finally:
             for graph in remote.graphs():
@@ -323,4 +327,6 @@ def test_injection_attempts_on_virtuoso_change_nothing(virtuoso, virtuoso_system
                     remote.update(f"DROP SILENT GRAPH <{graph}>")
     assert [row["label"] for row in matched] == [HOSTILE_LABEL]
     assert len(hostile) == 0
+    assert through_cli.exit_code == 0, through_cli.output
+    assert json.loads(through_cli.stdout) == []
     assert after == before
