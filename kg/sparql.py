@@ -50,6 +50,8 @@ _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 _CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _MARKUP = re.compile(r"<[^>]*>")
+# SPARQL's IRIREF: what may stand between < and > in an IRI.
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 
 
 def sparql_term(term: BindingTerm, what: str) -> str:
@@ -74,14 +76,26 @@ def values_row(bindings: Mapping[str, BindingTerm]) -> str:
 
 
 def bind(sparql: str, form: str, bindings: Mapping[str, BindingTerm]) -> str:
-    """The query with its bindings as VALUES: after a SELECT, else inside the final group.
+    """The query with its bindings as VALUES: first in a SELECT's WHERE group, else in its end.
 
-    Virtuoso accepts a trailing VALUES only after SELECT, so ASK, CONSTRUCT and DESCRIBE get
-    the block just before the closing brace of their WHERE clause, which must end the text.
+    In a SELECT the block opens the top-level WHERE group, so a FILTER of that group sees the
+    bound value, as with Oxigraph's substitutions. Virtuoso accepts a trailing VALUES only after
+    SELECT, so ASK, CONSTRUCT and DESCRIBE get the block just before the closing brace of their
+    WHERE clause, which must end the text.
     """
     block = values_row(bindings)
     if form == "SELECT":
-        return f"{sparql}\n{block}"
+        opening, head = _head(sparql)
+        if opening is None:
+            raise QueryError("the SELECT query has no WHERE group { ... } to bind variables in")
+        projected = _projected(head)
+        for name in bindings:
+            if projected is not None and name not in projected:
+                raise QueryError(
+                    f"binding ?{name}: the SELECT does not project it, so it cannot be bound "
+                    "(Oxigraph refuses it too)"
+                )
+        return f"{sparql[: opening + 1]} {block}\n{sparql[opening + 1 :]}"
     body = sparql.rstrip()
     last_line = body.rsplit("\n", 1)[-1]
     if not body.endswith("}") or re.search(r"(^|\s)#", last_line):
@@ -90,6 +104,72 @@ def bind(sparql: str, form: str, bindings: Mapping[str, BindingTerm]) -> str:
             "closing brace of its WHERE clause (no LIMIT, ORDER BY or comment after it)"
         )
     return f"{body[:-1]} {block} }}"
+
+
+def first_group_brace(sparql: str) -> int | None:
+    """The offset of the first `{` outside IRIs, strings and comments (a SELECT's WHERE group)."""
+    return _head(sparql)[0]
+
+
+def _head(sparql: str) -> tuple[int | None, str]:
+    """The first `{` outside IRIs, strings and comments, and the code before it without them."""
+    index, length = 0, len(sparql)
+    code: list[str] = []
+    while index < length:
+        char = sparql[index]
+        if char == "{":
+            return index, "".join(code)
+        if char == "#":
+            newline = sparql.find("\n", index)
+            index = length if newline < 0 else newline + 1
+        elif char in "\"'":
+            index = _string_end(sparql, index)
+        elif char == "<" and (iri := _IRIREF.match(sparql, index)):
+            index = iri.end()  # a `<` that starts no IRI is a comparison
+        else:
+            code.append(char)
+            index += 1
+            continue
+        code.append(" ")  # what was skipped separates tokens
+    return None, "".join(code)
+
+
+def projected_variables(sparql: str) -> set[str] | None:
+    """The variables a SELECT query projects (names without `?`); None for `SELECT *`."""
+    return _projected(_head(sparql)[1])
+
+
+def _projected(head: str) -> set[str] | None:
+    """The variables a SELECT head (code before its WHERE group) projects; None for `*`."""
+    select = re.search(r"\bSELECT\b(.*)", head, re.IGNORECASE | re.DOTALL)
+    clause = select.group(1) if select else head
+    clause = re.split(r"\b(?:FROM|WHERE)\b", clause, flags=re.IGNORECASE)[0]
+    if re.match(r"\s*(?:(?:DISTINCT|REDUCED)\s+)?\*", clause, re.IGNORECASE):
+        return None
+    # In `(expression AS ?v)` only ?v is projected.
+    projected = set(re.findall(r"\bAS\s+[?$]([A-Za-z0-9_]+)", clause, re.IGNORECASE))
+    depth, plain = 0, []
+    for char in clause:
+        depth += char == "("
+        plain.append(char if depth == 0 else " ")
+        depth -= char == ")"
+    projected.update(re.findall(r"[?$]([A-Za-z0-9_]+)", "".join(plain)))
+    return projected
+
+
+def _string_end(sparql: str, start: int) -> int:
+    """The offset just past the string literal (short or long form) that starts at `start`."""
+    quote_char = sparql[start]
+    closing = quote_char * 3 if sparql.startswith(quote_char * 3, start) else quote_char
+    index = start + len(closing)
+    while index < len(sparql):
+        if sparql[index] == "\\":
+            index += 2
+        elif sparql.startswith(closing, index):
+            return index + len(closing)
+        else:
+            index += 1
+    return len(sparql)
 
 
 def _term(value: Mapping[str, str]) -> Term:

@@ -97,8 +97,9 @@ class Store(abc.ABC):
 
         `bindings` maps variable names (without `?`) to pyoxigraph terms, bound by the engine,
         never formatted into the text. Bind only variables that a SELECT projects (Oxigraph's
-        rule) and that occur in triple patterns of the top-level group (not only inside
-        aggregates or subqueries): backends that append a VALUES clause then agree with Oxigraph.
+        rule) and that occur in triple patterns or FILTERs of the top-level group (not only
+        inside aggregates or subqueries): the remote backend, which puts a VALUES block at the
+        start of that group, then agrees with Oxigraph.
         Outside `GRAPH` patterns a query reads the union of all graphs on every backend;
         updates should name their graphs (`GRAPH <g>`, `WITH <g>`), since there they differ.
         Reads only. Raises UnsafeParameter for a bad binding, QueryError for a query the engine

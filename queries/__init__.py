@@ -1,1 +1,46 @@
-"""The taxonomy of analyses as canned SPARQL queries (.rq files) and helpers that run them."""
+"""The taxonomy of analyses as canned SPARQL queries (.rq files) and helpers that run them.
+
+>>> from provml.queries import Param
+>>> from provml.queries.params import to_term
+>>> to_term(Param("k", "integer"), "3", "top_runs")
+<Literal value=3 datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#integer>>
+>>> to_term(Param("run", "iri"), "https://e/r> } CLEAR ALL {", "top_runs")
+Traceback (most recent call last):
+...
+provml.errors.UnsafeParameter: top_runs: parameter run (iri) = ...: an IRI may not contain '>' ...
+
+`run_query(store, name, **params)` binds each parameter by the engine and returns `QueryRows`
+(typed Python values; `.to_pandas()` with pandas installed). `run_sparql` runs an ad-hoc,
+read-only query and refuses SERVICE unless allowed.
+"""
+
+from provml.queries.adhoc import check_read_only
+from provml.queries.catalog import (
+    TAXONOMY,
+    TYPES,
+    CannedQuery,
+    Column,
+    Param,
+    get_query,
+    list_queries,
+)
+from provml.queries.results import IRI, QueryRows, to_python
+from provml.queries.run import bindings_for, run_query
+from provml.queries.sparql import run_sparql
+
+__all__ = [
+    "IRI",
+    "TAXONOMY",
+    "TYPES",
+    "CannedQuery",
+    "Column",
+    "Param",
+    "QueryRows",
+    "bindings_for",
+    "check_read_only",
+    "get_query",
+    "list_queries",
+    "run_query",
+    "run_sparql",
+    "to_python",
+]

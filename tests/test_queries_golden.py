@@ -622,12 +622,6 @@ CASES = {
 }
 # Columns that depend on the moment the query runs.
 VOLATILE = {"running_runs": {"elapsed"}}
-# Params read only in FILTER/BIND: a VALUES block after the query does not reach them; the
-# remote binding puts it at the start of the WHERE group once qapi's fix to kg/sparql.py lands.
-FILTER_ONLY = {"models_covering_inline_range", "top_runs_by_metric"}
-# Virtuoso evaluates a FILTER NOT EXISTS on a variable that a FILTER binds to a parameter
-# wrongly while the parameter's VALUES block trails the query; with it first it agrees.
-VALUES_FIRST = {"diff_runs"}
 
 
 def test_every_query_has_a_remote_case():
@@ -656,31 +650,7 @@ def remote_store(lifecycle, virtuoso):
                 store.update(f"DROP SILENT GRAPH <{ID}run/{run}>")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                reason="param only in FILTER/BIND: needs VALUES at the start of the WHERE "
-                "group (qapi's kg/sparql.py bind fix)",
-                strict=False,
-            ),
-        )
-        if name in FILTER_ONLY
-        else pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                reason="Virtuoso agrees only with VALUES at the start of the WHERE group "
-                "(qapi's kg/sparql.py bind fix)",
-                strict=False,
-            ),
-        )
-        if name in VALUES_FIRST
-        else name
-        for name in sorted(CASES)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_oxigraph_and_virtuoso_agree(name, lifecycle, remote_store):
     store, _, _ = lifecycle
     local_rows = comparable(store, name)

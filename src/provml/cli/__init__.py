@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import provml
-from provml.cli import mlflow, ontology, prov
+from provml.cli import mlflow, ontology, prov, queries
 from provml.cli.load import load
 from provml.cli.store import stats
 
@@ -43,6 +43,9 @@ app.command()(load)
 app.command("import-mlflow")(mlflow.import_mlflow)
 app.command("import-prov")(prov.import_prov)
 app.command("export")(prov.export)
+app.command("queries")(queries.queries)
+app.command("query")(queries.query)
+app.command("sparql")(queries.sparql)
 
 
 def main() -> None:

@@ -1,0 +1,208 @@
+"""`provml queries`, `provml query NAME` and `provml sparql FILE`: canned and ad-hoc queries."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from provml.cli import options
+from provml.errors import ProvmlError, QueryError
+
+if TYPE_CHECKING:
+    from provml.queries import CannedQuery, QueryRows
+
+FORMATS = ("table", "csv", "json")
+QUERIES_DIR = typer.Option(
+    None,
+    "--queries-dir",
+    metavar="DIR",
+    help="A folder of extra .rq files (same header), added to the canned ones; repeatable.",
+)
+PARAM = typer.Option(
+    None, "--param", "-p", metavar="NAME=VALUE", help="A parameter value; repeatable."
+)
+ROWS_FORMAT = typer.Option(
+    "table", "--format", metavar="table|csv|json", help="Output format.", case_sensitive=False
+)
+
+
+def _fail(error: ProvmlError) -> typer.Exit:
+    """Print `error: ...` on stderr; the exit to raise."""
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(1)
+
+
+def _check_format(output_format: str, allowed: tuple[str, ...]) -> str:
+    """The format in lower case; BadParameter if it is not one of `allowed`."""
+    chosen = output_format.lower()
+    if chosen not in allowed:
+        raise typer.BadParameter(f"use {', '.join(allowed)}", param_hint="--format")
+    return chosen
+
+
+def _taxonomy_text(query: CannedQuery) -> str:
+    """`data=ml; phase=learning` for a table cell."""
+    return "; ".join(f"{axis}={','.join(values)}" for axis, values in query.taxonomy.items())
+
+
+def queries(
+    output_format: str = typer.Option(
+        "table", "--format", metavar="table|json", help="Output format.", case_sensitive=False
+    ),
+    queries_dir: list[Path] | None = QUERIES_DIR,
+) -> None:
+    """List the canned queries with their summaries and taxonomy cells."""
+    from provml.queries import list_queries
+
+    chosen = _check_format(output_format, ("table", "json"))
+    try:
+        found = list_queries(queries_dir or ())
+    except ProvmlError as error:
+        raise _fail(error) from None
+    if chosen == "json":
+        listing = [
+            {
+                "name": query.name,
+                "summary": query.summary,
+                "description": query.description,
+                "taxonomy": {axis: list(values) for axis, values in query.taxonomy.items()},
+                "params": [
+                    {"name": p.name, "type": p.type, "default": p.default, "required": p.required}
+                    for p in query.params
+                ],
+                "returns": [{"name": c.name, "type": c.type} for c in query.returns],
+                "source": query.source,
+            }
+            for query in found
+        ]
+        typer.echo(json.dumps(listing, indent=2))
+        return
+    table = Table(title="canned queries (provml query NAME)")
+    for heading in ("name", "summary", "taxonomy"):
+        table.add_column(heading, overflow="fold")
+    for query in found:
+        table.add_row(Text(query.name), Text(query.summary), Text(_taxonomy_text(query)))
+    Console().print(table)
+
+
+def _parse_params(values: list[str]) -> dict[str, str]:
+    """`name=value` options as a dict; QueryError for one without `=` or given twice."""
+    params: dict[str, str] = {}
+    for item in values:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise QueryError(f"--param {item!r} is not name=value")
+        if name.strip() in params:
+            raise QueryError(f"--param {name.strip()} is given twice")
+        params[name.strip()] = value
+    return params
+
+
+def query(
+    name: str = typer.Argument(..., help="The canned query (see `provml queries`)."),
+    param: list[str] | None = PARAM,
+    output_format: str = ROWS_FORMAT,
+    store: str | None = options.STORE,
+    wait: float = options.WAIT,
+    user: str | None = options.USER,
+    password: str | None = options.PASSWORD,
+    queries_dir: list[Path] | None = QUERIES_DIR,
+) -> None:
+    """Run a canned query; parameter values are parsed by their declared type and bound."""
+    from provml.queries import bindings_for, get_query, run_query
+
+    chosen = _check_format(output_format, FORMATS)
+    try:
+        canned = get_query(name, queries_dir or ())
+        params = _parse_params(param or [])
+        bindings_for(canned, dict(params))  # refuse bad values before opening the store
+        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+            rows = run_query(opened, canned, **params)
+    except ProvmlError as error:
+        raise _fail(error) from None
+    _print_rows(rows, chosen)
+
+
+def sparql(
+    file: str = typer.Argument(..., metavar="FILE.rq|-", help="The query file, or - for stdin."),
+    output_format: str = ROWS_FORMAT,
+    allow_service: bool = typer.Option(
+        False, "--allow-service", help="Allow SERVICE (the store then fetches from other hosts)."
+    ),
+    store: str | None = options.STORE,
+    wait: float = options.WAIT,
+    user: str | None = options.USER,
+    password: str | None = options.PASSWORD,
+) -> None:
+    """Run an ad-hoc read-only SPARQL query (updates refused; SERVICE refused unless allowed)."""
+    from provml.queries import check_read_only, run_sparql
+
+    chosen = _check_format(output_format, FORMATS)
+    try:
+        source, text = _read_query(file)
+        check_read_only(text, source, allow_service=allow_service)
+        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+            rows = run_sparql(opened, text, source=source, allow_service=allow_service)
+    except ProvmlError as error:
+        raise _fail(error) from None
+    _print_rows(rows, chosen)
+
+
+def _read_query(file: str) -> tuple[str, str]:
+    """The query's name for messages and its text, from a file or stdin."""
+    if file == "-":
+        return "<stdin>", sys.stdin.read()
+    try:
+        return file, Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise QueryError(f"cannot read the query {file}: {error}") from None
+
+
+def _cell(value: Any) -> str:
+    """A value as text for tables and CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    """A value JSON can hold: numbers and booleans stay, the rest as text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    return _cell(value)
+
+
+def _print_rows(rows: QueryRows, output_format: str) -> None:
+    """Print rows as a rich table, CSV with a header, or a JSON list of objects."""
+    if output_format == "json":
+        listing = [{name: _json_value(row[name]) for name in rows.columns} for row in rows]
+        typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    if output_format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(rows.columns)
+        writer.writerows([_cell(value) for value in row] for row in rows.tuples())
+        sys.stdout.flush()
+        return
+    table = Table(caption=f"{len(rows)} rows")
+    for name in rows.columns:
+        table.add_column(name, overflow="fold")
+    for row in rows.tuples():
+        table.add_row(*(Text(_cell(value)) for value in row))
+    Console().print(table)
