@@ -3,7 +3,8 @@
 A header is a run of `#+ key: value` lines before the query; a value continues on following
 `#+ ` lines that have no key (`#+   more text`); `#+ word:` is always read as a key. A string
 default may be quoted (`split: string = "validation"`).
-Keys: summary (required), description, taxonomy, params, returns. Every error names the file
+Keys: summary (required), description, taxonomy, params, returns, limit (the name of an integer
+parameter that caps the rows, as SPARQL's LIMIT takes no variable). Every error names the file
 and the line.
 """
 
@@ -30,7 +31,7 @@ TAXONOMY: dict[str, frozenset[str]] = {
 }
 #: Types a parameter or a result column may declare.
 TYPES = frozenset({"iri", "string", "integer", "float", "datetime", "boolean"})
-_KEYS = ("summary", "description", "taxonomy", "params", "returns")
+_KEYS = ("summary", "description", "taxonomy", "params", "returns", "limit")
 _KEY_LINE = re.compile(r"#\+ ([a-z_]+):(?:\s+(.*))?$")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*(?:=\s*(.*?))?\s*")
@@ -71,6 +72,8 @@ class CannedQuery:
     taxonomy: dict[str, tuple[str, ...]] = field(default_factory=dict)
     params: tuple[Param, ...] = ()
     returns: tuple[Column, ...] = ()
+    #: The integer parameter whose value caps the number of rows (top k), if any.
+    limit: str | None = None
 
     def param(self, name: str) -> Param | None:
         """The declared parameter of that name, if any."""
@@ -128,6 +131,10 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
                 f"{source}:{line}: parameter {param.name!r} must be projected by the SELECT "
                 "(engines bind only projected variables)"
             )
+    limit = values.get("limit", (0, ""))[1] or None
+    if limit is not None and not any(p.name == limit and p.type == "integer" for p in params):
+        line = values["limit"][0]
+        raise QueryError(f"{source}:{line}: limit {limit!r} must name an integer parameter")
     return CannedQuery(
         name=name,
         summary=values["summary"][1],
@@ -137,6 +144,7 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
         taxonomy=_taxonomy(*values.get("taxonomy", (0, "")), source),
         params=params,
         returns=_returns(*values.get("returns", (0, "")), source),
+        limit=limit,
     )
 
 

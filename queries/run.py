@@ -52,7 +52,8 @@ def run_query(
 ) -> QueryRows:
     """Run a canned query (by name or as parsed) with keyword parameters; its typed rows.
 
-    Values are bound by the engine, never put in the query text. Raises UnknownQuery,
+    Values are bound by the engine, never put in the query text; a query whose header names a
+    `limit` parameter keeps that many rows (SPARQL's LIMIT takes no variable). Raises UnknownQuery,
     QueryError (bad parameter name, missing parameter, engine failure), UnsafeParameter.
     """
     canned = query if isinstance(query, CannedQuery) else get_query(query, directories)
@@ -63,4 +64,7 @@ def run_query(
         raise type(error)(f"{canned.name} ({canned.source}): {error}") from None
     if not isinstance(result, SelectResult):
         raise QueryError(f"{canned.name} ({canned.source}) is not a SELECT query")
-    return QueryRows.from_terms(result.variables, result.rows, canned.name)
+    rows = result.rows
+    if canned.limit is not None:
+        rows = rows[: max(0, int(bindings[canned.limit].value))]
+    return QueryRows.from_terms(result.variables, rows, canned.name)

@@ -126,6 +126,8 @@ BODY = "SELECT ?x ?n WHERE { ?x ?p ?n }\n"
         (GOOD_HEAD + "#+ returns: x (decimal)\n", 2, "result column 'x \\(decimal\\)'"),
         (GOOD_HEAD + "#+ summary: again\n", 2, "given twice"),
         (GOOD_HEAD + "#+description: x\n", 2, "start with `#\\+ `"),
+        (GOOD_HEAD + "#+ params: x: iri\n#+ limit: x\n", 3, "limit 'x' must name an integer"),
+        (GOOD_HEAD + "#+ limit: k\n", 2, "limit 'k' must name an integer"),
     ],
 )
 def test_header_errors_name_the_file_and_line(tmp_path, header, line, message):

@@ -15,6 +15,7 @@ import pytest
 from provml.kg import open_store
 from provml.kg.sparql import query_form
 from provml.loaders.load import load_spools
+from provml.queries import run_query
 from pyoxigraph import Literal, NamedNode
 
 from tests import query_data as data
@@ -206,6 +207,13 @@ def test_top_runs_by_metric(lifecycle):
         k=integer(1),
     )
     assert rows == [(*head, *summary(run, 0, min)) for run in ("seis-a", "seis-b", "seis-c")]
+
+
+def test_run_query_keeps_the_top_k_rows_the_header_limit_names(lifecycle):
+    store, _, _ = lifecycle
+    rows = run_query(store, "top_runs_by_metric", workflow=WORKFLOW, metric="iou", k=2)
+    assert [row["run"] for row in rows] == [f"{ID}run/seis-a", f"{ID}run/seis-b"]
+    assert len(run_query(store, "top_runs_by_metric", workflow=WORKFLOW, metric="iou", k=0)) == 0
 
 
 def test_metric_trajectory_of_a_run(lifecycle):
@@ -557,7 +565,7 @@ def test_every_header_follows_the_contract(path):
     text = path.read_text()
     assert re.fullmatch(r"[a-z][a-z0-9_]*\.rq", path.name)
     header = parse_header(text)
-    assert set(HEADER_KEYS) <= set(header) <= {*HEADER_KEYS, "description"}
+    assert set(HEADER_KEYS) <= set(header) <= {*HEADER_KEYS, "description", "limit"}
     cells = dict(part.strip().split("=", 1) for part in header["taxonomy"].split(";"))
     assert set(cells) == set(TAXONOMY)
     for axis, values in cells.items():
