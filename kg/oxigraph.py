@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
+from provml.atomic_file import atomic_write
 from provml.errors import LoadError, QueryError, StoreCorrupt, StoreError, StoreLocked
 
 
@@ -274,16 +274,8 @@ class OxigraphStore(Store):
             with self._storage("dumping"):
                 self._db.dump(output, rdf_format, from_graph=from_graph)
             return
-        with self._storage("dumping"):
-            output.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    self._db.dump(stream, rdf_format, from_graph=from_graph)
-                os.replace(temporary, output)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+        with self._storage("dumping"), atomic_write(output) as stream:
+            self._db.dump(stream, rdf_format, from_graph=from_graph)
 
     def flush(self) -> None:
         """Write buffered data to the data files (committed data already survives `kill -9`)."""

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
@@ -42,6 +40,7 @@ from SPARQLWrapper.SPARQLExceptions import (
     SPARQLWrapperException,
 )
 
+from provml.atomic_file import atomic_write
 from provml.errors import LoadError, QueryError, StoreError, UnsafeParameter
 
 _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -545,15 +544,8 @@ class SparqlStore(Store):
             pyoxigraph.serialize(serializable, output, rdf_format)
             return
         try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    pyoxigraph.serialize(serializable, stream, rdf_format)
-                os.replace(temporary, output)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            with atomic_write(output) as stream:
+                pyoxigraph.serialize(serializable, stream, rdf_format)
         except OSError as error:
             raise StoreError(f"writing the dump to {output} failed: {error}") from None
 

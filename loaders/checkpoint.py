@@ -9,14 +9,12 @@ grow); a file that was replaced or truncated is loaded again from the start, whi
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from provml.atomic_file import atomic_write
 from provml.errors import LoadError
 
 CHECKPOINT_VERSION = 1
@@ -101,19 +99,11 @@ class Checkpoint:
             "version": CHECKPOINT_VERSION,
             "files": {name: asdict(position) for name, position in self.positions.items()},
         }
-        temporary = None
+        text = json.dumps(content, indent=1, sort_keys=True)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(content, stream, indent=1, sort_keys=True)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
+            with atomic_write(self.path, durable=True) as stream:
+                stream.write(text.encode("utf-8"))
         except OSError as error:
-            if temporary is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
             raise LoadError(f"cannot write the checkpoint {self.path}: {error}") from None
 
 

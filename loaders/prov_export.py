@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
 from provml.loaders.prov_import import bundle_graph
 from provml.loaders.skolem import deskolemized
 
+from provml.atomic_file import atomic_write
 from provml.errors import ExportError, StoreError
 
 if TYPE_CHECKING:
@@ -195,14 +194,7 @@ def _write(output: Path | IO[bytes], data: bytes) -> None:
         output.write(data)
         return
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, output)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_write(output) as stream:
+            stream.write(data)
     except OSError as error:
         raise StoreError(f"cannot write the export to {output}: {error}") from None
