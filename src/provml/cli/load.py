@@ -84,8 +84,7 @@ def load(
                 bulk=bulk,
             )
     except ProvmlError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise options.fail(error) from None
     typer.echo(
         f"loaded {report.events:,} events ({report.quads:,} quads) from {report.files} files "
         f"into {opened.location}: {len(report.runs)} runs"

@@ -39,14 +39,8 @@ def import_mlflow(
             report = mlflow_import.import_mlflow(opened, uri, experiments=experiment, runs=run)
             where = opened.location
     except ProvmlError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise options.fail(error) from None
     typer.echo(
         f"imported {report.events:,} events ({report.quads:,} quads) of "
-        f"{_count(report.runs)} MLflow runs from {uri} into {where}"
+        f"{len(report.runs)} MLflow runs from {uri} into {where}"
     )
-
-
-def _count(runs: object) -> int:
-    """The number of runs a LoadReport names (a count or a collection of run ids)."""
-    return runs if isinstance(runs, int) else len(runs)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from provml.errors import StoreError
+from provml.errors import ProvmlError, StoreError
 
 if TYPE_CHECKING:
     from provml.kg.store import Store
@@ -62,3 +62,9 @@ def open_cli_store(
     if backend_for(location) == "oxigraph":
         return open_store(location, wait=wait)
     return open_store(location, user=user, password=password)
+
+
+def fail(error: ProvmlError) -> typer.Exit:
+    """Print `error: ...` on stderr; the exit (status 1) for the command to raise."""
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(1)

@@ -62,8 +62,7 @@ def import_prov(
                 typer.echo(f"{path}: {report.triples} triples into {report.graph}{bundles}")
             opened.flush()
     except ProvmlError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise options.fail(error) from None
     if failed:
         raise typer.Exit(1)
 
@@ -90,7 +89,6 @@ def export(
             target = output if output is not None else sys.stdout.buffer
             report = export_graph(opened, target, output_format, graph=selected)
     except ProvmlError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise options.fail(error) from None
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)

@@ -36,12 +36,6 @@ ROWS_FORMAT = typer.Option(
 )
 
 
-def _fail(error: ProvmlError) -> typer.Exit:
-    """Print `error: ...` on stderr; the exit to raise."""
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(1)
-
-
 def _check_format(output_format: str, allowed: tuple[str, ...]) -> str:
     """The format in lower case; BadParameter if it is not one of `allowed`."""
     chosen = output_format.lower()
@@ -68,7 +62,7 @@ def queries(
     try:
         found = list_queries(queries_dir or ())
     except ProvmlError as error:
-        raise _fail(error) from None
+        raise options.fail(error) from None
     if chosen == "json":
         listing = [
             {
@@ -129,7 +123,7 @@ def query(
         with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
             rows = run_query(opened, canned, **params)
     except ProvmlError as error:
-        raise _fail(error) from None
+        raise options.fail(error) from None
     _print_rows(rows, chosen)
 
 
@@ -154,7 +148,7 @@ def sparql(
         with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
             rows = run_sparql(opened, text, source=source, allow_service=allow_service)
     except ProvmlError as error:
-        raise _fail(error) from None
+        raise options.fail(error) from None
     _print_rows(rows, chosen)
 
 

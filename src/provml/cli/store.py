@@ -35,8 +35,7 @@ def stats(
             graphs = {graph: opened.count(graph) for graph in opened.graphs()}
             triples = opened.count()
     except ProvmlError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise options.fail(error) from None
     runs = sum(graph.startswith(RUN_GRAPH_PREFIX) for graph in graphs)
     if output_format.lower() == "json":
         summary = {
