@@ -19,11 +19,19 @@ from urllib.request import url2pathname
 import pyoxigraph
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
 from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
+from provml.kg.sparql import bind, query_form, values_row
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 from provml.atomic_file import atomic_write
-from provml.errors import LoadError, QueryError, StoreCorrupt, StoreError, StoreLocked
+from provml.errors import (
+    LoadError,
+    QueryError,
+    StoreCorrupt,
+    StoreError,
+    StoreLocked,
+    UnsafeParameter,
+)
 
 
 def directory_of(location: str | os.PathLike[str]) -> Path:
@@ -194,15 +202,21 @@ class OxigraphStore(Store):
             raise StoreError(f"loading {name} into the store {self.path} failed: {error}") from None
 
     def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
-        """Run a SPARQL query; bindings go through Oxigraph's `substitutions` (SEP-0007).
+        """Run a SPARQL query; a SELECT's bindings become a VALUES block of validated terms
+        opening its WHERE group (`provml.kg.sparql.bind`), other bindings go through Oxigraph's
+        `substitutions` (SEP-0007).
 
         The query's default graph is the union of all graphs, as on Virtuoso.
         Reads only; results are read in full. Raises UnsafeParameter for a bad binding,
         QueryError for a query Oxigraph cannot parse or evaluate, StoreError on storage failure.
         """
-        substitutions: dict[pyoxigraph.Variable, Term] = {
-            pyoxigraph.Variable(name): term for name, term in checked_bindings(bindings).items()
-        }
+        checked = checked_bindings(bindings)
+        substitutions = {pyoxigraph.Variable(name): term for name, term in checked.items()}
+        if checked and _plannable(sparql, checked):
+            # Oxigraph plans a query before it substitutes, so a bound lineage query was planned
+            # as if unbound (seconds instead of milliseconds); the same terms as a VALUES block
+            # opening the WHERE group (validated, as on remote stores) are planned from.
+            sparql = bind(sparql, "SELECT", checked)
         try:
             answer = self._db.query(
                 sparql, substitutions=substitutions or None, use_default_graph_as_union=True
@@ -288,3 +302,13 @@ class OxigraphStore(Store):
             with self._storage("closing"):
                 self._store.flush()
             self._store = None
+
+
+def _plannable(sparql: str, bindings: Mapping[str, BindingTerm]) -> bool:
+    """Whether bindings can be a VALUES block: a SELECT, and terms query text can hold (no
+    blank node, no text SPARQL would read as a \\u escape); else they are substituted."""
+    try:
+        values_row(bindings)
+    except UnsafeParameter:
+        return False
+    return query_form(sparql) == "SELECT"

@@ -1,4 +1,9 @@
-"""Capture events (schema v1) to PROV-ML triples, as N-Quads lines in the run's named graph.
+"""Capture events (schema v1) to PROV-ML triples, as N-Quads lines.
+
+Statements about the run and what is inside it (tasks, processes, parameter settings, measures)
+go in the run's named graph, with what the run did to shared things (who acted for whom, which
+task generated an entity); descriptions of shared things (workflows, entities and their
+attributes, agents, nodes, software) go once in `iris.SHARED_GRAPH`.
 
 `convert(event)` takes one validated event and returns its N-Quads lines; it keeps no state, so
 events convert in any order, in any process, and a replay writes the same quads again. The
@@ -21,6 +26,10 @@ from provml.loaders.terms import C, P
 Quads = list[str]
 Add = Callable[[str, str, str], None]
 
+# Statements about shared things that record what happened in one run: they stay in its graph.
+_RUN_FACTS = frozenset(
+    (P.actedOnBehalfOf, P.wasGeneratedBy, P.generatedAtTime, P.qualifiedGeneration)
+)
 _SECTION_STAGES = {"epoch": C.Epoch, "iteration": C.Iteration}
 _STAGES = {
     "training": C.Training,
@@ -85,9 +94,11 @@ def convert(event: Mapping[str, Any]) -> Quads:
         return _metrics(event)
     quads: Quads = []
     graph = iris.run(event["run"])
+    inside_run = graph[:-1] + "/"
 
     def add(subject: str, predicate: str, obj: str) -> None:
-        quads.append(f"{subject} {predicate} {obj} {graph} .\n")
+        in_run = subject == graph or subject.startswith(inside_run) or predicate in _RUN_FACTS
+        quads.append(f"{subject} {predicate} {obj} {graph if in_run else iris.SHARED_GRAPH} .\n")
 
     _CONVERTERS[event["kind"]](event, add)
     return quads
@@ -373,6 +384,8 @@ def _plan(event: Mapping[str, Any], add: Add) -> None:
     transformation = iris.named("transformation", name)
     add(transformation, P.type, C.DataTransformation)
     add(transformation, P.label, nt.string(name))
+    # In the run's graph: finish.py links the run's workflow to the plans its runs declared.
+    add(iris.run(event["run"]), P.wasInfluencedBy, transformation)
     store = event.get("store")
     store_iri = None
     if store is not None:

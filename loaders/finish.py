@@ -9,6 +9,8 @@ operations, and each operation is idempotent and sent on its own with the file's
 - consecutive epochs and iterations of each such run are linked from `run_sections.rq` here:
   as one update, Oxigraph joins sections on a computed index pair by pair (a 10k-iteration
   stage took minutes), while sorting them in Python is linear.
+- then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
+  durations, metric summaries, raw-data lineage shortcuts.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from string import Template
 import pyoxigraph
 from provml.kg.store import Store
 from provml.kg.terms import named_node
-from provml.loaders import iris
+from provml.loaders import iris, summaries
 
 MERGE = "merge_run_times.ru"
 LINKS = "link_runs.ru"
 SECTIONS = "run_sections.rq"
+CLEAR = "clear_summaries.ru"
+# Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
+DIGEST_BATCH = 200
 INFORMED_BY = pyoxigraph.NamedNode("http://www.w3.org/ns/prov#wasInformedBy")
 
 
@@ -62,6 +67,14 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
         for operation in operations(LINKS):
             store.update(Template(operation).substitute(graph=str(graph)))
         store.add_quads(_section_links(store, graph))
+    graphs = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(runs)]
+    for start in range(0, len(graphs), DIGEST_BATCH):
+        batch = graphs[start : start + DIGEST_BATCH]
+        digests = summaries.run_digests(store, batch)
+        for operation in operations(CLEAR):
+            store.update(summaries.fill(operation, batch))
+        store.add_quads(digests)
+        store.add_quads(summaries.raw_lineage(store, batch))
 
 
 def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:

@@ -15,6 +15,9 @@ from urllib.parse import quote
 
 BASE = "https://w3id.org/provml/id/"
 ONTOLOGY_GRAPH = "https://w3id.org/provml/ontology"
+# Descriptions many runs share (workflows, entities, agents, nodes, software) are stored once
+# here, not in every run's graph: the union default graph would repeat a triple per graph.
+SHARED_GRAPH = f"<{BASE}shared>"
 _SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 

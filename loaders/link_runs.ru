@@ -2,7 +2,7 @@
 # (idempotent). ${graph} is the run's graph IRI, validated before it is put in; Virtuoso fails
 # INSERT templates with a variable graph, so each run is named.
 # - a run's workflow is composed of the data transformations its tasks executed or its plan
-#   events declared (provml:hasDataTransformation);
+#   events declared (provml:hasDataTransformation, in the shared graph with the workflow);
 # - a task that used an entity another task generated was informed by it (prov:wasInformedBy),
 #   also across runs, since entities are shared.
 # Consecutive epochs and iterations are linked by `finish.py` from `run_sections.rq`: engines
@@ -10,11 +10,13 @@
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX provml: <https://w3id.org/provml/ontology#>
 
-WITH ${graph}
-INSERT { ?workflow provml:hasDataTransformation ?transformation }
+INSERT { GRAPH <https://w3id.org/provml/id/shared> { ?workflow provml:hasDataTransformation ?transformation } }
 WHERE {
-  ?run a provml:WorkflowExecution ; provml:executesPlan ?workflow .
-  ?transformation a provml:DataTransformation .
+  GRAPH ${graph} {
+    ?run a provml:WorkflowExecution ; provml:executesPlan ?workflow .
+    { ?task provml:executesPlan ?transformation } UNION { ?run prov:wasInfluencedBy ?transformation }
+  }
+  GRAPH <https://w3id.org/provml/id/shared> { ?transformation a provml:DataTransformation }
 }
 ;
 

@@ -46,6 +46,7 @@ class PROVML(DefinedNamespace):
     LearningStage: URIRef  # learning stage
     LearningStageSection: URIRef  # learning stage section
     LearningTask: URIRef  # learning task
+    MetricSummary: URIRef  # metric summary
     Model: URIRef  # model
     ModelArchitecture: URIRef  # model architecture
     Normalisation: URIRef  # normalisation
@@ -73,13 +74,16 @@ class PROVML(DefinedNamespace):
     declaredType: URIRef  # declared type
     declaresInput: URIRef  # declares input
     declaresOutput: URIRef  # declares output
+    derivedFromRawData: URIRef  # derived from raw data
     deviceIdentifier: URIRef  # device identifier
     deviceModel: URIRef  # device model
+    durationSeconds: URIRef  # duration in seconds
     epoch: URIRef  # epoch number
     errorMessage: URIRef  # error message
     evaluatesModel: URIRef  # evaluates model
     executesPlan: URIRef  # executes plan
     filePath: URIRef  # file path
+    finalValue: URIRef  # final value
     frameworkName: URIRef  # framework name
     gitBranch: URIRef  # git branch
     gitCommit: URIRef  # git commit
@@ -90,9 +94,12 @@ class PROVML(DefinedNamespace):
     hasDataTransformation: URIRef  # has data transformation
     hasDomainAttribute: URIRef  # has domain attribute
     hasHyperparameter: URIRef  # has hyperparameter
+    highestValue: URIRef  # highest value
     hostName: URIRef  # host name
     jobIdentifier: URIRef  # job identifier
+    lastEpoch: URIRef  # last epoch
     localRank: URIRef  # local rank
+    lowestValue: URIRef  # lowest value
     measureName: URIRef  # measure name
     mediaFormat: URIRef  # media format
     onNode: URIRef  # on node
@@ -114,6 +121,7 @@ class PROVML(DefinedNamespace):
     status: URIRef  # status
     step: URIRef  # step
     storedIn: URIRef  # stored in
+    summarizesExecution: URIRef  # summarizes execution
     unit: URIRef  # unit
     usesGPU: URIRef  # uses GPU
     valueOfAttribute: URIRef  # value of attribute

@@ -165,3 +165,4 @@ def test_events_load_into_a_remote_virtuoso(virtuoso, virtuoso_system_graphs):
             assert [float(row["v"].value) for row in rows] == [0.5]
         finally:
             store.update(f"DROP SILENT GRAPH {named_node(graph)}")
+            store.update("DROP SILENT GRAPH <https://w3id.org/provml/id/shared>")

@@ -29,7 +29,14 @@ def test_events_load_into_the_run_graph_and_a_replay_adds_nothing(tmp_path):
         assert report.events == len(events) and report.bad == []
         assert report.runs == {run}
         graph = f"https://w3id.org/provml/id/run/{run}"
-        assert store.graphs() == [graph]
+        shared = "https://w3id.org/provml/id/shared"
+        assert sorted(store.graphs()) == sorted([graph, shared])
+        # The run's own record is in its graph; what runs share (the workflow) is stored once.
+        in_run = store.query(
+            f"ASK {{ GRAPH <{graph}> {{ <{graph}> a <{PROVML}WorkflowExecution> }} }}"
+        )
+        workflow = store.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ ?w a <{PROVML}Workflow> }} }}")
+        assert in_run and [row["g"].value for row in workflow] == [shared]
         count = store.count()
         assert load_events(store, events).events == len(events)
         assert store.count() == count

@@ -646,7 +646,8 @@ def comparable(store: Any, name: str) -> list[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def remote_store(lifecycle, virtuoso):
-    """The same spools loaded into the session's Virtuoso; the runs' graphs dropped after."""
+    """The same spools loaded into the session's Virtuoso; the runs' and shared graphs dropped
+    after."""
     _, root, _ = lifecycle
     with virtuoso.open() as store:
         try:
@@ -656,6 +657,7 @@ def remote_store(lifecycle, virtuoso):
         finally:
             for run in ("seis-a", "seis-b", "seis-c"):
                 store.update(f"DROP SILENT GRAPH <{ID}run/{run}>")
+            store.update(f"DROP SILENT GRAPH <{ID}shared>")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

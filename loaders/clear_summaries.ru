@@ -1,0 +1,16 @@
+# Removes what `summaries.py` rewrites for some runs before it writes it again: durations (a
+# merged run's end moves) and metric summaries (a running run's measures grow).
+# ${graphs} are the runs' graph IRIs, validated before they are put in.
+PREFIX provml: <https://w3id.org/provml/ontology#>
+
+DELETE { GRAPH ?graph { ?activity provml:durationSeconds ?seconds } }
+WHERE {
+  VALUES ?graph { ${graphs} }
+  GRAPH ?graph { ?activity provml:durationSeconds ?seconds }
+}
+;
+DELETE { GRAPH ?graph { ?summary ?property ?value } }
+WHERE {
+  VALUES ?graph { ${graphs} }
+  GRAPH ?graph { ?summary a provml:MetricSummary ; ?property ?value }
+}

@@ -1,0 +1,139 @@
+"""Load-time digests beside the full PROV record, so canned queries need no aggregation or path
+search at query time (the representation's speed-up; the plain PROV-O path stays answerable).
+
+For each run a load touched, `finish.py` removes the old digests (`clear_summaries.ru`) and
+writes again, in the run's graph, the `provml:durationSeconds` of every activity with a start
+and an end and one `provml:MetricSummary` per metric and split (lowest, highest, final value,
+last epoch) (`run_digests`); it adds to the shared graph `provml:derivedFromRawData` from each
+entity in the run's lineage to the raw data it descends from (`raw_lineage`). Computed in Python
+from three small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
+digests come out the same on every store.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from importlib.resources import files
+from string import Template
+from typing import Any
+
+import pyoxigraph
+from provml.kg.store import Store
+from provml.loaders import iris
+from provml.ontology.namespace import PROVML
+from rdflib.namespace import RDF, XSD
+
+DURATIONS = "run_durations.rq"
+MEASURES = "run_measures.rq"
+RAW_LINEAGE = "raw_lineage.rq"
+SHARED = pyoxigraph.NamedNode(iris.plain(iris.SHARED_GRAPH))
+_TYPE = pyoxigraph.NamedNode(str(RDF.type))
+_DOUBLE = pyoxigraph.NamedNode(str(XSD.double))
+_INTEGER = pyoxigraph.NamedNode(str(XSD.integer))
+
+
+def _term(name: str) -> pyoxigraph.NamedNode:
+    """A provml term (a typo raises at import, through the generated namespace)."""
+    return pyoxigraph.NamedNode(str(getattr(PROVML, name)))
+
+
+DURATION, SUMMARY, SUMMARIZES = (
+    _term("durationSeconds"),
+    _term("MetricSummary"),
+    _term("summarizesExecution"),
+)
+NAME, SPLIT, LAST_EPOCH = _term("measureName"), _term("split"), _term("lastEpoch")
+LOWEST, HIGHEST, FINAL = _term("lowestValue"), _term("highestValue"), _term("finalValue")
+RAW = _term("derivedFromRawData")
+
+
+def run_digests(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
+    """The durations and metric summaries of the runs whose graphs are `graphs`, to write in
+    them after `clear_summaries.ru` removed the old ones. Raises QueryError as the store does."""
+    return [*_durations(store, graphs), *_metric_summaries(store, graphs)]
+
+
+def raw_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
+    """`entity provml:derivedFromRawData raw` for the runs' lineage, in the shared graph."""
+    return [
+        pyoxigraph.Quad(row["entity"], RAW, row["raw"], SHARED)
+        for row in _rows(store, RAW_LINEAGE, graphs)
+    ]
+
+
+def fill(template: str, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
+    """A query or update of this module with the run graph IRIs (validated terms) put in."""
+    return Template(template).substitute(graphs=" ".join(str(graph) for graph in graphs))
+
+
+def _rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode]) -> list[Any]:
+    """The rows of one of this module's queries for some run graphs."""
+    return store.query(fill(_read(name), graphs)).rows  # type: ignore[union-attr]
+
+
+def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
+    """`activity provml:durationSeconds seconds` for each activity that started and ended."""
+    for row in _rows(store, DURATIONS, graphs):
+        seconds = (_moment(row["ended"]) - _moment(row["started"])).total_seconds()
+        yield pyoxigraph.Quad(row["activity"], DURATION, _double(seconds), row["graph"])
+
+
+def _metric_summaries(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+) -> Iterator[pyoxigraph.Quad]:
+    """One MetricSummary per run, metric name and split of the runs' measures."""
+    groups: dict[tuple[Any, str, str | None], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in _rows(store, MEASURES, graphs):
+        split = row["split"].value if row["split"] is not None else None
+        epoch = int(row["epoch"].value) if row["epoch"] is not None else None
+        step = int(row["step"].value) if row["step"] is not None else None
+        measure = (epoch, step, float(row["value"].value))
+        groups[(row["graph"], row["name"].value, split)].append(measure)
+    for (graph, name, split), measures in groups.items():
+        run = graph
+        summary = pyoxigraph.NamedNode(
+            f"{graph.value}/summary/{iris.segment(name)}/{iris.segment(split or '-')}"
+        )
+        values = [measure[-1] for measure in measures]
+        last = max(measures, key=_order)
+        finals = [measure[-1] for measure in measures if _order(measure)[:2] == _order(last)[:2]]
+        yield pyoxigraph.Quad(summary, _TYPE, SUMMARY, graph)
+        yield pyoxigraph.Quad(summary, SUMMARIZES, run, graph)
+        yield pyoxigraph.Quad(summary, NAME, pyoxigraph.Literal(name), graph)
+        if split is not None:
+            yield pyoxigraph.Quad(summary, SPLIT, pyoxigraph.Literal(split), graph)
+        yield pyoxigraph.Quad(summary, LOWEST, _double(min(values)), graph)
+        yield pyoxigraph.Quad(summary, HIGHEST, _double(max(values)), graph)
+        yield pyoxigraph.Quad(summary, FINAL, _double(max(finals)), graph)
+        epochs = [measure[0] for measure in measures if measure[0] is not None]
+        if epochs:
+            last_epoch = pyoxigraph.Literal(str(max(epochs)), datatype=_INTEGER)
+            yield pyoxigraph.Quad(summary, LAST_EPOCH, last_epoch, graph)
+
+
+def _order(measure: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Sort key of a measure: epoch, then step (missing ones first), then value."""
+    epoch, step, value = measure
+    return (-1 if epoch is None else epoch, -1 if step is None else step, value)
+
+
+def _moment(term: pyoxigraph.Literal) -> datetime.datetime:
+    """A dateTime literal as an aware datetime (UTC when it has no zone)."""
+    moment = datetime.datetime.fromisoformat(term.value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _double(number: float) -> pyoxigraph.Literal:
+    """An xsd:double literal; NaN and the infinities in XSD spelling."""
+    if math.isfinite(number):
+        return pyoxigraph.Literal(repr(number), datatype=_DOUBLE)
+    lexical = "NaN" if math.isnan(number) else ("INF" if number > 0 else "-INF")
+    return pyoxigraph.Literal(lexical, datatype=_DOUBLE)
+
+
+def _read(name: str) -> str:
+    """The text of one of the loader's SPARQL files."""
+    return files("provml.loaders").joinpath(name).read_text(encoding="utf-8")
