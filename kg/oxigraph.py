@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 import pyoxigraph
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
-from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
+from provml.kg.results import GraphResult, QueryResult, SelectResult
 from provml.kg.sparql import bind, query_form, values_row
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
