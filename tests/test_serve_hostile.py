@@ -113,6 +113,11 @@ def test_huge_query_is_413_before_it_is_parsed(server):
     )
 
 
+def test_huge_query_by_get_is_413(server):
+    huge = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 300_000
+    refused(server, 413, "larger than this server's limit", params={"query": huge})
+
+
 def test_deeply_nested_query_is_a_clear_4xx(server):
     nested = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o" + " }" * 3000
     code, _, body = server.request(

@@ -9,6 +9,7 @@ bearer token. Answers are written by pyoxigraph's serializers in the negotiated 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -93,6 +94,17 @@ async def parse_request(request: Request, settings: ServeSettings) -> ProtocolRe
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _refusal(text: str, allow_service: bool) -> tuple[type[QueryError], str] | None:
+    """Why `check_read_only` refuses the text (error class and message), or None; remembered,
+    as dashboards repeat their queries and rdflib's parser takes milliseconds."""
+    try:
+        check_read_only(text, "the query", allow_service=allow_service)
+    except QueryError as error:
+        return type(error), str(error)
+    return None
+
+
 def answer_query(
     store: OxigraphStore,
     asked: ProtocolRequest,
@@ -106,7 +118,10 @@ def answer_query(
     cannot be parsed or evaluated, AnswerTooLarge or QueryTimeout from the output.
     """
     text = asked.query or ""
-    check_read_only(text, "the query", allow_service=allow_service)
+    refusal = _refusal(text, allow_service)
+    if refusal is not None:
+        kind, message = refusal
+        raise kind(message)  # a fresh error each time: a raised one keeps its traceback
     answer = store.evaluate(
         text, default_graphs=asked.default_graphs, named_graphs=asked.named_graphs
     )
