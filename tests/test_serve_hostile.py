@@ -202,3 +202,15 @@ def test_a_query_past_the_time_limit_is_503_and_stops(server):
     assert b"longer than this server's limit of 2 s" in body and headers["retry-after"]
     code, _, body = server.request("/sparql", params={"query": "ASK { ?s ?p ?o }"})
     assert code == 200 and b"true" in body
+
+
+def test_a_request_for_another_host_name_is_refused(server):
+    """DNS rebinding: a page from another site whose name now resolves to 127.0.0.1."""
+    code, _, body = server.request(
+        "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Host": "attacker.example"}
+    )
+    assert code == 400 and b"Invalid host header" in body
+    code, _, _ = server.request(
+        "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Host": "localhost"}
+    )
+    assert code == 200

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.loader_helpers import write_seismic_workflow
-from tests.serve_helpers import RUN, TOKEN, build_store, running_server
+from tests.serve_helpers import MODEL, RUN, TOKEN, build_store, running_server
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -157,3 +157,15 @@ def test_canned_queries_are_listed_and_run(read_only):
 def test_a_missing_required_parameter_is_400(read_only):
     code, _, body = read_only.request("/queries/metric_trajectory", params={"run": RUN})
     assert code == 400 and b"missing required parameter metric" in body
+
+
+def test_lineage_of_the_model_reaches_its_raw_data_and_its_predictions(read_only):
+    code, _, body = read_only.request("/lineage", params={"entity": MODEL})
+    graph = json.loads(body)
+    assert code == 200 and graph["entity"] == MODEL and not graph["truncated"]
+    labels = {node["id"]: node["label"] for node in graph["nodes"]}
+    edges = {(labels[e["source"]], e["relation"], labels[e["target"]]) for e in graph["edges"]}
+    assert ("unet", "wasGeneratedBy", "train unet") in edges
+    assert ("train unet", "used", "train") in edges
+    assert ("F3 clean", "wasDerivedFrom", "F3 survey") in edges  # upstream, two steps away
+    assert ("predict faults", "used", "unet") in edges  # downstream

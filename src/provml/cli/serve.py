@@ -65,6 +65,7 @@ def serve(
     from provml.kg import backend_for
     from provml.loaders.ontology import load_ontology
     from provml.serve import ServeSettings, create_app
+    from provml.serve.settings import allowed_hosts_for
 
     if allow_update and not token:
         raise options.fail(StoreError("--allow-update needs --token (or $PROVML_SERVE_TOKEN)"))
@@ -92,6 +93,7 @@ def serve(
             follow=tuple(follow or ()),
             checkpoint=default_sidecar(opened.location, "checkpoint.json"),
             quarantine=default_sidecar(opened.location, "quarantine.jsonl"),
+            allowed_hosts=allowed_hosts_for(host),
         )
         app = create_app(opened, settings)  # type: ignore[arg-type]
         mode = "read-write (token required)" if allow_update else "read-only"

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -93,9 +95,14 @@ def create_app(store: OxigraphStore, settings: ServeSettings | None = None) -> S
         Route("/ingest", ingest, methods=["POST"]),
         Mount("/static", static_files(), name="static"),
     ]
+    middleware = []
+    if "*" not in settings.allowed_hosts:
+        hosts = list(settings.allowed_hosts)
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=middleware,
         exception_handlers={ProvmlError: provml_error, HTTPException: http_error},
     )
     app.state.store = store

@@ -39,8 +39,21 @@ class ServeSettings:
     checkpoint: Path | None = None
     quarantine: Path | None = None
     follow_interval: float = DEFAULT_FOLLOW_INTERVAL
+    #: Host header names answered (others get 400), against DNS rebinding: a web page whose
+    #: name re-resolves to 127.0.0.1 must not read a local server; ("*",) answers every name.
+    allowed_hosts: tuple[str, ...] = ("*",)
 
     def __post_init__(self) -> None:
         """Refuse writes without a token: an open write endpoint is never the default."""
         if self.allow_update and not self.token:
             raise ValueError("allow_update needs a token (--token or $PROVML_SERVE_TOKEN)")
+
+
+#: Addresses whose server answers only to loopback host names.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def allowed_hosts_for(host: str) -> tuple[str, ...]:
+    """The Host header names a server listening on `host` answers: loopback names for a
+    loopback address, any for others (reached by names this process cannot know)."""
+    return LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else ("*",)
