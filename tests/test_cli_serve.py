@@ -6,6 +6,7 @@ from provml.kg import open_store
 from typer.testing import CliRunner
 
 from provml.cli import app
+from tests.serve_helpers import TOKEN, running_server
 
 
 def test_allow_update_without_a_token_is_refused(tmp_path, monkeypatch):
@@ -33,3 +34,17 @@ def test_a_store_held_by_another_writer_is_named(tmp_path):
         result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "held")])
     assert result.exit_code == 1
     assert "is already open for writing" in result.output
+
+
+def test_a_stopped_server_leaves_its_writes_in_a_released_store(tmp_path):
+    store = tmp_path / "store"
+    with running_server(store, "--allow-update", "--token", TOKEN) as server:
+        code, _, body = server.request(
+            "/ingest?graph=https://e/g",
+            data=b'<https://e/a> <https://e/p> "kept" .\n',
+            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"},
+        )
+        assert code == 200, body
+    assert server.process.returncode == 0, server.log.read_text()
+    with open_store(store) as opened:  # the lock is released, and the write is there
+        assert opened.count("https://e/g") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -103,6 +104,10 @@ def serve(
             err=True,
         )
         sys.stderr.flush()
+        # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler it
+        # found: with these no-op handlers the command goes on to close (flush) the store.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: None)
         uvicorn.run(
             app,
             host=host,
