@@ -237,6 +237,40 @@ class OxigraphStore(Store):
             # Evaluation errors, e.g. a binding for a variable the SELECT does not project.
             raise QueryError(f"the query cannot be evaluated: {error}") from None
 
+    def evaluate(
+        self,
+        sparql: str,
+        bindings: Mapping[str, BindingTerm] | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
+        """The engine's own lazy answer, for pyoxigraph's result writers (the SPARQL endpoint).
+
+        Like `query`, but rows are computed while the answer is read or serialized, so errors
+        of evaluation may surface then (as OSError, RuntimeError or ValueError from pyoxigraph).
+        `default_graphs` replaces the union default graph; `named_graphs` restricts `GRAPH`
+        (SPARQL Protocol's default-graph-uri and named-graph-uri). Reads only. Raises
+        UnsafeParameter for a bad binding or graph IRI, QueryError for a query that cannot be
+        parsed, StoreError on storage failure.
+        """
+        substitutions: dict[pyoxigraph.Variable, Term] = {
+            pyoxigraph.Variable(name): term for name, term in checked_bindings(bindings).items()
+        }
+        graphs: dict[str, object] = {"use_default_graph_as_union": not default_graphs}
+        if default_graphs:
+            graphs["default_graph"] = [named_node(iri, "default graph") for iri in default_graphs]
+        if named_graphs:
+            graphs["named_graphs"] = [named_node(iri, "named graph") for iri in named_graphs]
+        try:
+            return self._db.query(sparql, substitutions=substitutions or None, **graphs)  # type: ignore[arg-type]
+        except SyntaxError as error:
+            raise QueryError(f"the query cannot be parsed: {error}") from None
+        except OSError as error:
+            raise StoreError(f"reading the store {self.path} failed: {error}") from None
+        except (RuntimeError, ValueError, TypeError) as error:
+            raise QueryError(f"the query cannot be evaluated: {error}") from None
+
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction: all or nothing; durable on commit.
 

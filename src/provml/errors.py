@@ -12,7 +12,9 @@ ProvmlError
 │   └── StoreCorrupt     the store's files cannot be read
 └── QueryError           a query cannot be run
     ├── UnknownQuery     no canned query has that name
-    └── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
+    ├── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
+    ├── QueryTimeout     a query ran past the server's time limit
+    └── AnswerTooLarge   a query's answer is larger than the server's limit
 """
 
 from __future__ import annotations
@@ -69,3 +71,11 @@ class UnknownQuery(QueryError):
 
 class UnsafeParameter(QueryError):
     """Raised when a query parameter or an ad-hoc query is refused as unsafe or ill-typed."""
+
+
+class QueryTimeout(QueryError):
+    """Raised by `provml serve` when a query runs past its time limit (`--timeout`)."""
+
+
+class AnswerTooLarge(QueryError):
+    """Raised by `provml serve` when a query's answer is larger than its limit (`--max-bytes`)."""

@@ -7,6 +7,7 @@ import typer
 import provml
 from provml.cli import mlflow, ontology, prov, queries
 from provml.cli.load import load
+from provml.cli.serve import serve
 from provml.cli.store import stats
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ app.command("export")(prov.export)
 app.command("queries")(queries.queries)
 app.command("query")(queries.query)
 app.command("sparql")(queries.sparql)
+app.command("serve")(serve)
 
 
 def main() -> None:

@@ -42,6 +42,15 @@ STRICT = typer.Option(False, "--strict", help="Fail on the first bad line instea
 WORKERS = typer.Option(
     None, "--workers", min=1, metavar="N", help="Conversion processes (default: one per core)."
 )
+FOLLOW = typer.Option(
+    False,
+    "--follow",
+    help="Keep loading the paths as they grow (running workflows) until interrupted; the "
+    "store stays held meanwhile: query it through `provml serve --follow` instead.",
+)
+INTERVAL = typer.Option(
+    1.0, "--interval", min=0.05, metavar="SECONDS", help="With --follow: seconds between looks."
+)
 BULK = typer.Option(
     False,
     "--bulk",
@@ -58,6 +67,8 @@ def load(
     strict: bool = STRICT,
     workers: int | None = WORKERS,
     bulk: bool = BULK,
+    follow: bool = FOLLOW,
+    interval: float = INTERVAL,
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
@@ -66,6 +77,9 @@ def load(
     from provml.loaders.load import load_spools
     from provml.loaders.ontology import load_ontology
 
+    if follow:
+        _follow(paths, store, checkpoint, quarantine, interval, wait, user, password)
+        return
     try:
         with options.open_cli_store(
             store, user=user, password=password, wait=wait, must_exist=False
@@ -97,3 +111,60 @@ def load(
         typer.echo(f"{source}:{line}: {reason}", err=True)
     if report.bad:
         typer.echo(f"{len(report.bad)} bad lines quarantined in {quarantine}", err=True)
+
+
+def _follow(
+    paths: list[Path],
+    store: str | None,
+    checkpoint: Path | None,
+    quarantine: Path | None,
+    interval: float,
+    wait: float,
+    user: str | None,
+    password: str | None,
+) -> None:
+    """`provml load --follow`: load the paths whenever they grow, until SIGINT or SIGTERM."""
+    import signal
+    import threading
+
+    from provml.loaders.follow import follow_spools
+    from provml.loaders.load import LoadReport
+    from provml.loaders.ontology import load_ontology
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    totals = LoadReport()
+
+    def report_round(report: LoadReport) -> None:
+        totals.events += report.events
+        totals.quads += report.quads
+        totals.runs |= report.runs
+        if report.events or report.bad:
+            typer.echo(f"loaded {report.events:,} events ({report.quads:,} quads)")
+        for source, line, reason in report.bad:
+            typer.echo(f"{source}:{line}: {reason}", err=True)
+        sys.stdout.flush()
+
+    try:
+        with options.open_cli_store(
+            store, user=user, password=password, wait=wait, must_exist=False
+        ) as opened:
+            load_ontology(opened)
+            typer.echo(f"following {', '.join(map(str, paths))} into {opened.location}")
+            sys.stdout.flush()
+            follow_spools(
+                opened,
+                paths,
+                stop=stop,
+                checkpoint=checkpoint or default_sidecar(opened.location, "checkpoint.json"),
+                quarantine=quarantine or default_sidecar(opened.location, "quarantine.jsonl"),
+                interval=interval,
+                on_round=report_round,
+            )
+    except ProvmlError as error:
+        raise options.fail(error) from None
+    typer.echo(
+        f"stopped following: loaded {totals.events:,} events ({totals.quads:,} quads), "
+        f"{len(totals.runs)} runs"
+    )

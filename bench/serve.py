@@ -1,0 +1,183 @@
+"""`provml serve` under load: queries/s and p50/p99 latency of a canned query (and of the same
+lookup through the SPARQL endpoint) for concurrent clients on loopback.
+
+Run: ``python bench/serve.py`` (``--events N``: size of the synthetic population, default
+20,000 events, about 160k triples; ``--clients C ...``, default 1 4 16; ``--duration S`` per
+point, default 5; ``--workers W``, the server's query threads, default 4; ``--query NAME``,
+default metric_trajectory; ``--store-dir DIR`` to keep the store). The population is
+bench/queries.py's (runs of three workflows with epochs and metrics), loaded with
+``load_spools(..., bulk=True)``; the server is a real ``provml serve`` subprocess, and each client
+a thread with its own keep-alive HTTP connection sending the next request when the last answer
+arrived. The clients run on the same machine as the server and share its cores, so the figures
+are a floor for a server with the machine to itself. It reports, never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.util
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from provml.kg import open_store
+from provml.loaders.load import load_spools
+from provml.loaders.ontology import load_ontology
+
+
+def _population_module():
+    """bench/queries.py, for its synthetic population and the parameters of each query."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_queries", Path(__file__).with_name("queries.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_store(root: Path, events: int) -> tuple[Path, dict[str, dict[str, object]], int]:
+    """Generate and load the population; the store, each query's parameters, its triples."""
+    population = _population_module()
+    spool, store = root / "spool", root / "store"
+    spool.mkdir(parents=True, exist_ok=True)
+    _, written, picks = population.write_population(spool, events)
+    with open_store(store) as opened:
+        load_ontology(opened)
+        load_spools(opened, [spool], bulk=True, workers=1)
+        triples = opened.count()
+    print(f"store: {written:,} events, {triples:,} quads")
+    return store, dict(population.parameters(picks)), triples
+
+
+def start_server(store: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`provml serve` on a free loopback port, once it answers."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "provml",
+        "serve",
+        "--store",
+        str(store),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/queries", timeout=2):
+                return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("provml serve did not start")
+
+
+def load(base: str, path: str, clients: int, duration: float) -> tuple[int, int, list[float]]:
+    """`clients` threads sending GET `path` back to back for `duration` s: answers, errors,
+    latencies (s)."""
+    host = urllib.parse.urlsplit(base)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        mine: list[float] = []
+        failed = 0
+        while time.monotonic() < stop:
+            start = time.perf_counter()
+            connection.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+            reply = connection.getresponse()
+            reply.read()
+            if reply.status == 200:
+                mine.append(time.perf_counter() - start)
+            else:
+                failed += 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies), errors[0], latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of `values` fall (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def main() -> None:
+    """Build the store, start the server, and print one line per target and client count."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--query", default="metric_trajectory")
+    parser.add_argument("--store-dir", type=Path, default=None)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = arguments.store_dir or Path(scratch)
+        store, parameters, _ = build_store(root, arguments.events)
+        params = {name: str(value) for name, value in parameters[arguments.query].items()}
+        run = parameters["metric_trajectory"]["run"]
+        targets = {
+            f"GET /queries/{arguments.query}": f"/queries/{arguments.query}?"
+            + urllib.parse.urlencode(params),
+            # A lookup through the protocol: the run's own triples, as JSON results.
+            "GET /sparql (a run's triples)": "/sparql?"
+            + urllib.parse.urlencode({"query": f"SELECT ?p ?o WHERE {{ <{run}> ?p ?o }}"}),
+        }
+        process, base = start_server(store, arguments.workers)
+        try:
+            threads, seconds = arguments.workers, arguments.duration
+            print(f"server: {base}, {threads} query threads; {seconds:g} s per point")
+            columns = ("clients", "queries/s", "p50 ms", "p99 ms", "errors")
+            widths = (7, 10, 8, 8, 6)
+            print(
+                f"{'target':<40} "
+                + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
+            )
+            for label, path in targets.items():
+                load(base, path, 1, 0.5)  # warm-up
+                for clients in arguments.clients:
+                    answered, failed, latencies = load(base, path, clients, arguments.duration)
+                    if not latencies:
+                        print(f"{label:<40} {clients:>7} {'-':>10} {'-':>8} {'-':>8} {failed:>6}")
+                        continue
+                    print(
+                        f"{label:<40} {clients:>7} {answered / arguments.duration:>10.1f} "
+                        f"{statistics.median(latencies) * 1000:>8.1f} "
+                        f"{percentile(latencies, 0.99) * 1000:>8.1f} {failed:>6}"
+                    )
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""`provml serve`: the SPARQL endpoint, canned queries and browser page over an embedded store."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import typer
+
+from provml.cli import options
+from provml.errors import ProvmlError, StoreError
+
+HOST = typer.Option(
+    "127.0.0.1", "--host", help="Address to listen on (only this machine by default)."
+)
+PORT = typer.Option(7878, "--port", min=0, max=65535, help="Port to listen on.")
+ALLOW_UPDATE = typer.Option(
+    False, "--allow-update", help="Accept SPARQL updates and POST /ingest (needs --token)."
+)
+TOKEN = typer.Option(
+    None,
+    "--token",
+    envvar="PROVML_SERVE_TOKEN",
+    help="Bearer token writes must carry (prefer $PROVML_SERVE_TOKEN: options show in ps).",
+)
+ALLOW_SERVICE = typer.Option(
+    False, "--allow-service", help="Let queries use SERVICE (the server then fetches from URLs)."
+)
+TIMEOUT = typer.Option(30.0, "--timeout", min=0.001, metavar="SECONDS", help="Time per query.")
+MAX_BYTES = typer.Option(
+    64 * 1024 * 1024, "--max-bytes", min=1, metavar="N", help="Largest answer, in bytes."
+)
+WORKERS = typer.Option(4, "--workers", min=1, metavar="N", help="Queries evaluated at once.")
+FOLLOW = typer.Option(
+    None,
+    "--follow",
+    metavar="DIR",
+    help="Spool directory to load as it grows (repeatable): queries see running workflows.",
+)
+
+
+def serve(
+    store: str | None = options.STORE,
+    host: str = HOST,
+    port: int = PORT,
+    allow_update: bool = ALLOW_UPDATE,
+    token: str | None = TOKEN,
+    allow_service: bool = ALLOW_SERVICE,
+    timeout: float = TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    workers: int = WORKERS,
+    follow: list[Path] | None = FOLLOW,
+    wait: float = options.WAIT,
+) -> None:
+    """Serve the store over HTTP: SPARQL 1.1 Protocol at /sparql, canned queries at /queries,
+    a browser page at /. Read-only unless --allow-update with a token."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise options.fail(
+            StoreError("provml serve needs its extra: pip install 'provml[serve]'")
+        ) from None
+
+    from provml.cli.load import default_sidecar
+    from provml.kg import backend_for
+    from provml.loaders.ontology import load_ontology
+    from provml.serve import ServeSettings, create_app
+    from provml.serve.settings import allowed_hosts_for
+
+    if allow_update and not token:
+        raise options.fail(StoreError("--allow-update needs --token (or $PROVML_SERVE_TOKEN)"))
+    writes = allow_update or bool(follow)
+    try:
+        location = options.store_location(store, must_exist=not writes)
+        if backend_for(location) != "oxigraph":
+            raise StoreError(
+                f"provml serve serves an embedded store directory, not {location}: "
+                "a remote endpoint already speaks SPARQL"
+            )
+        opened = options.open_cli_store(location, wait=wait, must_exist=not writes)
+    except ProvmlError as error:
+        raise options.fail(error) from None
+    try:
+        if writes:
+            load_ontology(opened)
+        settings = ServeSettings(
+            allow_update=allow_update,
+            token=token,
+            allow_service=allow_service,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            workers=workers,
+            follow=tuple(follow or ()),
+            checkpoint=default_sidecar(opened.location, "checkpoint.json"),
+            quarantine=default_sidecar(opened.location, "quarantine.jsonl"),
+            allowed_hosts=allowed_hosts_for(host),
+        )
+        app = create_app(opened, settings)  # type: ignore[arg-type]
+        mode = "read-write (token required)" if allow_update else "read-only"
+        typer.echo(
+            f"serving {opened.location} ({mode}) at http://{host}:{port}/ "
+            f"(SPARQL endpoint /sparql); Ctrl-C stops",
+            err=True,
+        )
+        sys.stderr.flush()
+        # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler it
+        # found: with these no-op handlers the command goes on to close (flush) the store.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: None)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            # Room for a GET of the longest query allowed, percent-encoded, so an over-long one
+            # gets the server's clear 413 rather than the HTTP parser's bare 400.
+            h11_max_incomplete_event_size=3 * settings.max_query_bytes + 16 * 1024,
+        )
+    except ProvmlError as error:
+        raise options.fail(error) from None
+    finally:
+        opened.close()

@@ -1,0 +1,112 @@
+"""The Starlette application: routes, the store and runner it shares, and error statuses.
+
+provml's errors become plain-text answers naming what went wrong: an unknown canned query 404;
+a bad query, parameter or input 400; a query past its time limit 503 (with Retry-After); an
+answer past the size limit 422; a storage failure 500. Nothing of a refused write is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from provml.errors import (
+    AnswerTooLarge,
+    LoadError,
+    ProvmlError,
+    QueryError,
+    QueryTimeout,
+    StoreError,
+    UnknownQuery,
+)
+from provml.kg.oxigraph import OxigraphStore
+from provml.serve.canned import list_canned, run_canned
+from provml.serve.follow import Follower
+from provml.serve.ingest import ingest
+from provml.serve.limits import QueryRunner
+from provml.serve.lineage import lineage_route
+from provml.serve.page import index, static_files
+from provml.serve.protocol import sparql_endpoint
+from provml.serve.settings import ServeSettings
+from provml.serve.writer import Writer
+
+log = logging.getLogger("provml.serve")
+
+#: provml errors -> HTTP statuses; the first class an error is an instance of wins.
+STATUSES: tuple[tuple[type[ProvmlError], int], ...] = (
+    (UnknownQuery, 404),
+    (QueryTimeout, 503),
+    (AnswerTooLarge, 422),
+    (QueryError, 400),
+    (LoadError, 400),
+    (StoreError, 500),
+    (ProvmlError, 500),
+)
+
+
+async def provml_error(request: Request, error: Exception) -> Response:
+    """A provml error as a plain-text answer with its status."""
+    status = next(code for kind, code in STATUSES if isinstance(error, kind))
+    if status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, error)
+    headers = {"Retry-After": "5"} if isinstance(error, QueryTimeout) else None
+    return PlainTextResponse(f"error: {error}\n", status_code=status, headers=headers)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """A refusal by the server itself (4xx) as plain text, with its headers."""
+    assert isinstance(error, HTTPException)
+    return PlainTextResponse(
+        f"error: {error.detail}\n", status_code=error.status_code, headers=error.headers
+    )
+
+
+def create_app(store: OxigraphStore, settings: ServeSettings | None = None) -> Starlette:
+    """The server's application over an open embedded store (the caller closes it)."""
+    settings = settings or ServeSettings()
+    writer = Writer()
+    follower = Follower(store, settings, writer) if settings.follow else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if follower is not None:
+            follower.start()
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
+
+    routes = [
+        Route("/", index),
+        Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+        Route("/queries", list_canned),
+        Route("/queries/{name}", run_canned),
+        Route("/lineage", lineage_route),
+        Route("/ingest", ingest, methods=["POST"]),
+        Mount("/static", static_files(), name="static"),
+    ]
+    middleware = []
+    if "*" not in settings.allowed_hosts:
+        hosts = list(settings.allowed_hosts)
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers={ProvmlError: provml_error, HTTPException: http_error},
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.writer = writer
+    app.state.runner = QueryRunner(settings.workers, settings.timeout, settings.max_bytes)
+    return app

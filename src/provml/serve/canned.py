@@ -1,0 +1,87 @@
+"""`/queries`: the canned queries listed, and one run with its parameters from the URL.
+
+`GET /queries` lists every query (name, summary, description, taxonomy, parameters, columns).
+`GET /queries/{name}?param=value` runs it through `provml.queries.run_query`, which checks each
+value against its declared type and binds it by the engine (never into the query text).
+The rows come back as JSON: numbers, booleans and text as themselves, datetimes and decimals
+as their lexical text, IRIs as `{"@id": iri}` (JSON-LD's node reference) so a page can tell
+them from text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from provml.errors import AnswerTooLarge
+from provml.queries import IRI, CannedQuery, QueryRows, list_queries, run_query
+from provml.serve.limits import CappedOutput, QueryRunner
+
+
+def describe(query: CannedQuery) -> dict[str, Any]:
+    """A canned query's header as JSON."""
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "description": query.description,
+        "taxonomy": {axis: list(values) for axis, values in query.taxonomy.items()},
+        "params": [
+            {"name": p.name, "type": p.type, "default": p.default, "required": p.required}
+            for p in query.params
+        ],
+        "returns": [{"name": c.name, "type": c.type} for c in query.returns],
+    }
+
+
+def cell(value: Any) -> Any:
+    """One result value as JSON: IRIs as {"@id": ...}, datetimes and decimals as text."""
+    if isinstance(value, IRI):
+        return {"@id": str(value)}
+    if isinstance(value, dt.date | dt.datetime | Decimal):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def rows_document(rows: QueryRows) -> dict[str, Any]:
+    """The JSON answer of a canned query: its name, columns and rows (lists in column order)."""
+    return {
+        "query": rows.query,
+        "columns": rows.columns,
+        "rows": [[cell(row[name]) for name in rows.columns] for row in rows.rows],
+    }
+
+
+async def list_canned(request: Request) -> Response:
+    """`GET /queries`: every canned query's header."""
+    return JSONResponse([describe(query) for query in list_queries()])
+
+
+async def run_canned(request: Request) -> Response:
+    """`GET /queries/{name}?param=...`: run one canned query; 400 for a bad parameter."""
+    name = request.path_params["name"]
+    params: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key in params:
+            raise HTTPException(400, f"{name}: the parameter {key!r} is given more than once")
+        params[key] = value
+    runner: QueryRunner = request.app.state.runner
+    store = request.app.state.store
+
+    def work(output: CappedOutput) -> bytes:
+        rows = run_query(store, name, **params)
+        encoded = json.dumps(rows_document(rows), ensure_ascii=False).encode("utf-8")
+        if len(encoded) > output.limit:
+            raise AnswerTooLarge(
+                f"{name}: the answer has {len(encoded):,} bytes, more than this server's limit "
+                f"of {output.limit:,} (provml serve --max-bytes); narrow it with its parameters"
+            )
+        return encoded
+
+    body = await runner.run(work, f"the canned query {name}")
+    return Response(body, media_type="application/json")

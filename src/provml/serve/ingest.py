@@ -1,0 +1,72 @@
+"""`POST /ingest`: capture events (spool JSON lines) or RDF streamed to the server by many
+capturing processes, written by the one process that holds the store.
+
+Content types: `application/x-ndjson` (or `application/jsonl`): capture events, one JSON object
+a line, loaded with `provml.loaders.load.load_events` (validated, converted, committed; strict:
+a bad event refuses its batch with 400 naming its line). `text/turtle`, `application/n-triples`
+(into `?graph=IRI`, else the default graph), `application/n-quads`, `application/trig`: one
+atomic `Store.load`. Needs `--allow-update` and the bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from provml.loaders.load import load_events
+from provml.serve.auth import require_writer
+from provml.serve.limits import read_body
+from provml.serve.settings import ServeSettings
+
+EVENT_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
+#: RDF media types -> provml format names (`Store.load`).
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "application/n-quads": "nquads",
+    "application/trig": "trig",
+}
+
+
+def parse_events(body: bytes, source: str) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON Lines body; 400 naming the first line that is not one."""
+    events: list[dict[str, Any]] = []
+    for number, line in enumerate(body.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise HTTPException(400, f"{source}:{number}: not a JSON object: {error}") from None
+        if not isinstance(event, dict):
+            raise HTTPException(400, f"{source}:{number}: not a JSON object")
+        events.append(event)
+    return events
+
+
+async def ingest(request: Request) -> Response:
+    """Load the posted events or RDF; JSON saying what was written."""
+    state = request.app.state
+    settings: ServeSettings = state.settings
+    require_writer(request, settings, "ingest")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in EVENT_TYPES and kind not in RDF_TYPES:
+        offered = ", ".join((*EVENT_TYPES, *RDF_TYPES))
+        raise HTTPException(415, f"ingest takes {offered}; not {kind or 'no content type'}")
+    body = await read_body(request, settings.max_ingest_bytes, "ingest body")
+    source = "POST /ingest"
+    if kind in EVENT_TYPES:
+        events = parse_events(body, source)
+        report = await state.writer.run(
+            lambda: load_events(state.store, events, source=source, strict=True)
+        )
+        return JSONResponse(
+            {"events": report.events, "quads": report.quads, "runs": sorted(report.runs)}
+        )
+    graph = request.query_params.get("graph")
+    await state.writer.run(lambda: state.store.load(body, RDF_TYPES[kind], graph, source=source))
+    return JSONResponse({"format": RDF_TYPES[kind], "graph": graph, "bytes": len(body)})
