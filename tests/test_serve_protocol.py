@@ -155,13 +155,14 @@ def test_unacceptable_format_is_406(server):
 
 
 def test_default_graph_uri_restricts_the_default_graph(server):
-    query = PREFIXES + "SELECT ?m WHERE { ?m a provml:TrainedModel }"
+    # The run itself is described in its own graph (shared things, like the model, are not).
+    query = PREFIXES + "SELECT ?m WHERE { ?m a provml:WorkflowExecution }"
     inside = server.request("/sparql", params={"query": query, "default-graph-uri": RUN})
     outside = server.request(
         "/sparql", params={"query": query, "default-graph-uri": "https://w3id.org/provml/ontology"}
     )
     assert [json.loads(reply[2])["results"]["bindings"] for reply in (inside, outside)] == [
-        [{"m": {"type": "uri", "value": MODEL}}],
+        [{"m": {"type": "uri", "value": RUN}}],
         [],
     ]
 
