@@ -210,13 +210,7 @@ class OxigraphStore(Store):
         Reads only; results are read in full. Raises UnsafeParameter for a bad binding,
         QueryError for a query Oxigraph cannot parse or evaluate, StoreError on storage failure.
         """
-        checked = checked_bindings(bindings)
-        substitutions = {pyoxigraph.Variable(name): term for name, term in checked.items()}
-        if checked and _plannable(sparql, checked):
-            # Oxigraph plans a query before it substitutes, so a bound lineage query was planned
-            # as if unbound (seconds instead of milliseconds); the same terms as a VALUES block
-            # opening the WHERE group (validated, as on remote stores) are planned from.
-            sparql = bind(sparql, "SELECT", checked)
+        sparql, substitutions = _bound(sparql, bindings)
         try:
             answer = self._db.query(
                 sparql, substitutions=substitutions or None, use_default_graph_as_union=True
@@ -254,9 +248,7 @@ class OxigraphStore(Store):
         UnsafeParameter for a bad binding or graph IRI, QueryError for a query that cannot be
         parsed, StoreError on storage failure.
         """
-        substitutions: dict[pyoxigraph.Variable, Term] = {
-            pyoxigraph.Variable(name): term for name, term in checked_bindings(bindings).items()
-        }
+        sparql, substitutions = _bound(sparql, bindings)
         graphs: dict[str, object] = {"use_default_graph_as_union": not default_graphs}
         if default_graphs:
             graphs["default_graph"] = [named_node(iri, "default graph") for iri in default_graphs]
@@ -336,6 +328,22 @@ class OxigraphStore(Store):
             with self._storage("closing"):
                 self._store.flush()
             self._store = None
+
+
+def _bound(
+    sparql: str, bindings: Mapping[str, BindingTerm] | None
+) -> tuple[str, dict[pyoxigraph.Variable, BindingTerm]]:
+    """The query text and substitutions that bind `bindings` (checked).
+
+    Oxigraph plans a query before it substitutes, so a bound lineage query was planned as if
+    unbound (seconds instead of milliseconds): a SELECT also gets the terms as a VALUES block
+    opening its WHERE group (validated, as on remote stores), which the planner reads.
+    """
+    checked = checked_bindings(bindings)
+    substitutions = {pyoxigraph.Variable(name): term for name, term in checked.items()}
+    if checked and _plannable(sparql, checked):
+        sparql = bind(sparql, "SELECT", checked)
+    return sparql, substitutions
 
 
 def _plannable(sparql: str, bindings: Mapping[str, BindingTerm]) -> bool:

@@ -11,11 +11,14 @@ provml.errors.UnsafeParameter: top_runs: parameter run (iri) = ...: an IRI may n
 
 `run_query(store, name, **params)` binds each parameter by the engine and returns `QueryRows`
 (typed Python values; `.to_pandas()` with pandas installed). `run_sparql` runs an ad-hoc,
-read-only query and refuses SERVICE unless allowed.
+read-only query and refuses SERVICE unless allowed. Queries that read the loader's digests
+(durations, metric summaries, raw-data shortcuts) have a plain PROV-O version in `PLAIN_QUERIES`:
+`run_query(store, name, directories=[PLAIN_QUERIES], ...)`.
 """
 
 from provml.queries.adhoc import check_read_only
 from provml.queries.catalog import (
+    PLAIN_QUERIES,
     TAXONOMY,
     TYPES,
     CannedQuery,
@@ -30,6 +33,7 @@ from provml.queries.sparql import run_sparql
 
 __all__ = [
     "IRI",
+    "PLAIN_QUERIES",
     "TAXONOMY",
     "TYPES",
     "CannedQuery",

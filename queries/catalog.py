@@ -214,6 +214,10 @@ def _returns(line: int, value: str, source: str) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+# Plain PROV-O versions of the canned queries that read load-time digests: pass as a directory.
+PLAIN_QUERIES = Path(str(resources.files("provml.queries").joinpath("plain")))
+
+
 def _files(directories: Iterable[str | Path]) -> dict[str, tuple[str, str]]:
     """name -> (source, text) of every `.rq` file: the package's, then each extra directory's."""
     found: dict[str, tuple[str, str]] = {}

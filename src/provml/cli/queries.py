@@ -28,6 +28,12 @@ QUERIES_DIR = typer.Option(
     metavar="DIR",
     help="A folder of extra .rq files (same header), added to the canned ones; repeatable.",
 )
+PLAIN = typer.Option(
+    False,
+    "--plain",
+    help="Run the plain PROV-O version (no load-time digests), where the query has one: for "
+    "provenance that provml's loader did not write, e.g. an imported PROV document.",
+)
 PARAM = typer.Option(
     None, "--param", "-p", metavar="NAME=VALUE", help="A parameter value; repeatable."
 )
@@ -111,13 +117,14 @@ def query(
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
     queries_dir: list[Path] | None = QUERIES_DIR,
+    plain: bool = PLAIN,
 ) -> None:
     """Run a canned query; parameter values are parsed by their declared type and bound."""
-    from provml.queries import bindings_for, get_query, run_query
+    from provml.queries import PLAIN_QUERIES, bindings_for, get_query, run_query
 
     chosen = _check_format(output_format, FORMATS)
     try:
-        canned = get_query(name, queries_dir or ())
+        canned = get_query(name, [*(queries_dir or ()), *([PLAIN_QUERIES] if plain else [])])
         params = _parse_params(param or [])
         bindings_for(canned, dict(params))  # refuse bad values before opening the store
         with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
