@@ -6,6 +6,7 @@ import typer
 
 import provml
 from provml.cli import mlflow, ontology, prov, queries
+from provml.cli.demo import demo
 from provml.cli.load import load
 from provml.cli.store import stats
 
@@ -38,6 +39,7 @@ def _root(
 
 
 app.add_typer(ontology.app, name="ontology")
+app.command()(demo)
 app.command()(stats)
 app.command()(load)
 app.command("import-mlflow")(mlflow.import_mlflow)
