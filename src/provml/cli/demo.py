@@ -25,10 +25,8 @@ def demo(output: Path = OUTPUT) -> None:
 
     missing = missing_modules()
     if missing:
-        typer.echo(
-            f"error: provml demo needs {', '.join(missing)}: pip install 'provml[demo]'", err=True
-        )
-        raise typer.Exit(1)
+        needed = ProvmlError(f"provml demo needs {', '.join(missing)}: pip install 'provml[demo]'")
+        raise options.fail(needed)
     if output.exists() and not output.is_dir():
         raise options.fail(ProvmlError(f"--output {output}: exists and is not a directory"))
     try:

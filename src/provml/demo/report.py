@@ -39,7 +39,7 @@ def print_raw_files(console: Console, answers: Answers, runs: DemoRuns, output: 
     console.print(_heading(heading))
     table = Table()
     for column in ("raw file", "path", "survey", "inline", "crossline", "depth (ms)", "sha256"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for raw in answers.raw_files.values():
         attributes = raw["attributes"]
         span = "{}-{}".format
@@ -61,7 +61,7 @@ def print_ranking(console: Console, answers: Answers) -> None:
     table = Table()
     best = short_run(answers.best_run)
     for column in ("run", "best accuracy", "final accuracy", "last epoch"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in answers.ranking:
         table.add_row(
             short_run(row["run"]),
@@ -72,8 +72,8 @@ def print_ranking(console: Console, answers: Answers) -> None:
     console.print(table)
     console.print(_heading(f"Hyperparameters of the best run {best} (run_hyperparameters)"))
     params = Table()
-    params.add_column("parameter")
-    params.add_column("value")
+    params.add_column("parameter", overflow="fold")
+    params.add_column("value", overflow="fold")
     for name, value in sorted(answers.hyperparameters.items()):
         params.add_row(name, value)
     console.print(params)
@@ -84,7 +84,7 @@ def print_loss_curve(console: Console, answers: Answers) -> None:
     console.print(_heading("Loss per epoch of the best run (metric_trajectory)"))
     table = Table()
     for column in ("epoch", "training loss", "validation loss"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", overflow="fold")
     for epoch, values in answers.loss_curve.items():
         table.add_row(
             str(epoch),
@@ -99,7 +99,7 @@ def print_curation(console: Console, answers: Answers) -> None:
     console.print(_heading("Curation steps behind the training set (curation_steps, task_times)"))
     table = Table()
     for column in ("step", "class", "duration (s)", "node", "parameters"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for step in answers.curation:
         parameters = ", ".join(f"{k}={v}" for k, v in sorted(step["parameters"].items()))
         table.add_row(
