@@ -218,6 +218,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats")
     options = parser.parse_args()
+    measure(options.quick)
+
+
+def measure(quick: bool) -> dict:
+    """Run every measurement, print the report, and return its figures (seconds per call by
+    label, the baseline, MLflow's and ProvLake's costs or None, and per training loop its
+    label, iterations, median-wall overhead % and calls x per-call cost %)."""
+    options = argparse.Namespace(quick=quick)
+    measured: dict = {"per_call": {}, "loops": []}
     n = 20_000 if options.quick else 200_000
     peer_n = 300 if options.quick else 2000
     repeats = 3 if options.quick else 7
@@ -257,6 +266,15 @@ def main() -> None:
             rows.append(("ProvLake task begin+end (file persister)", provlake))
         for label, seconds in rows:
             print(f"{label:44} {seconds * us:10.2f} {seconds / baseline:11.2f}x")
+        measured.update(
+            per_call=dict(rows),
+            baseline=baseline,
+            buffered_call=buffered_call,
+            mlflow_sync=peers["mlflow sync"],
+            mlflow_async=peers["mlflow async"],
+            provlake=provlake,
+            provml_task=provml_task,
+        )
         if mlflow_async is None:
             print(f"{'MLflow':44} {'not installed':>10}")
         if provlake is None:
@@ -294,6 +312,9 @@ def main() -> None:
                     f"overhead {100.0 * (on - off) / off:+6.2f}%"
                 )
             print(f"    calls x per-call cost: {attributable:.3f}% of the loop")
+            off, on = figures["median wall"]
+            measured["loops"].append((label, size, 100.0 * (on - off) / off, attributable))
+    return measured
 
 
 if __name__ == "__main__":

@@ -225,6 +225,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=None)
     arguments = parser.parse_args()
+    measure(arguments.events, arguments.workers)
+
+
+def measure(events_wanted: int, workers: int | None = None) -> dict:
+    """Run every measurement once, print the figures and return them: events, quads, the
+    conversion rate, the ceiling's quads/s, and per end-to-end load its label, quads/s and
+    share of the ceiling."""
+    arguments = argparse.Namespace(events=events_wanted, workers=workers)
     with tempfile.TemporaryDirectory(prefix="provml-bench-load-") as temporary:
         root = Path(temporary)
         files = write_spool(root / "spool", arguments.events)
@@ -233,10 +241,11 @@ def main() -> None:
         cores = os.cpu_count()
         print(f"spool: {lines:,} events in {len(files)} files, {size / 1e6:.0f} MB; {cores} cores")
 
-        seconds, events, quads = convert_only(files, root / "same.nq")
+        convert_seconds, events, quads = convert_only(files, root / "same.nq")
         print(
-            f"{'convert only (1 process):':27}{events / seconds:>10,.0f} events/s"
-            f" {quads / seconds:>10,.0f} quads/s  ({quads:,} quads, {seconds:.1f} s)"
+            f"{'convert only (1 process):':27}{events / convert_seconds:>10,.0f} events/s"
+            f" {quads / convert_seconds:>10,.0f} quads/s  ({quads:,} quads,"
+            f" {convert_seconds:.1f} s)"
         )
 
         rows = []
@@ -251,12 +260,21 @@ def main() -> None:
             f"{'ceiling (bulk_load, same):':27}{'':>19} {ceiling_rate:>10,.0f} quads/s"
             f"  ({ceiling_seconds:.1f} s, {ceiling_triples:,} stored)"
         )
+        measured: dict = {
+            "events": events,
+            "quads": quads,
+            "convert_quads_per_s": quads / convert_seconds,
+            "ceiling_quads_per_s": ceiling_rate,
+            "loads": [],
+        }
         for label, seconds, triples in rows:
             rate = quads / seconds
             print(
                 f"{label + ':':27}{events / seconds:>10,.0f} events/s {rate:>10,.0f} quads/s"
                 f"  ({seconds:.1f} s, {triples:,} stored) = {rate / ceiling_rate:.0%} of ceiling"
             )
+            measured["loads"].append((label, rate, rate / ceiling_rate))
+    return measured
 
 
 if __name__ == "__main__":

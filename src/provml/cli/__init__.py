@@ -6,9 +6,11 @@ import typer
 
 import provml
 from provml.cli import mlflow, ontology, prov, queries
+from provml.cli.demo import demo
 from provml.cli.load import load
 from provml.cli.serve import serve
 from provml.cli.store import stats
+from provml.cli.synth import synth
 
 app = typer.Typer(
     name="provml",
@@ -39,6 +41,8 @@ def _root(
 
 
 app.add_typer(ontology.app, name="ontology")
+app.command()(demo)
+app.command()(synth)
 app.command()(stats)
 app.command()(load)
 app.command("import-mlflow")(mlflow.import_mlflow)

@@ -1,0 +1,209 @@
+"""Every benchmark in one table: `python -m bench` (`--quick`: small sizes, under 2 minutes).
+
+Capture: µs per log_metric call against the bare baseline and MLflow (when installed), measured
+in the same run, and the training-loop overhead. Load: triples/s of load_spools against
+pyoxigraph's bulk_load ceiling on the same quads. Queries: every canned query's latency on
+stores loaded from `provml synth` spools (about 1M and 10M triples; `--quick`: about 10k), each
+query stopped after a deadline. The table is printed and written, with the machine's
+description, to bench/RESULTS.md (`--output` elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from provml.kg import open_store
+from provml.loaders.load import load_spools
+from rich.console import Console
+from rich.table import Table
+
+from bench import capture, load
+from bench import queries as query_bench
+from bench.latency import measure_all
+from provml.synth import parameters, write_population
+
+# About 7.2 triples per synthetic event.
+TRIPLES_PER_EVENT = 7.2
+FULL = {"load_events": 1_000_000, "query_triples": (1_000_000, 10_000_000), "deadline_s": 120.0}
+QUICK = {"load_events": 20_000, "query_triples": (10_000,), "deadline_s": 15.0}
+HEADER = ("benchmark", "measure", "value", "unit", "against")
+Row = tuple[str, str, str, str, str]
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, memory, Python and pyoxigraph versions of this machine."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": f"{memory:.0f} GiB",
+        "OS": platform.platform(),
+        "Python": sys.version.split()[0],
+        "pyoxigraph": version("pyoxigraph"),
+        "provml": version("provml"),
+    }
+
+
+def capture_rows(quick: bool) -> list[Row]:
+    """bench/capture.py's figures as table rows."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        figures = capture.measure(quick)
+    baseline, provml = figures["baseline"], figures["buffered_call"]
+    rows: list[Row] = [
+        ("capture", "bare baseline (json.dumps + write)", f"{baseline * 1e6:.2f}", "µs/call", ""),
+        (
+            "capture",
+            "provml log_metric, buffered (calling thread)",
+            f"{provml * 1e6:.2f}",
+            "µs/call",
+            f"{provml / baseline:.2f}x baseline",
+        ),
+    ]
+    end_to_end = figures["per_call"]["provml buffered, end to end (incl. writer)"]
+    rows.append(
+        (
+            "capture",
+            "provml log_metric, buffered (incl. writer)",
+            f"{end_to_end * 1e6:.2f}",
+            "µs/call",
+            f"{end_to_end / baseline:.2f}x baseline",
+        )
+    )
+    for label, key in (
+        ("MLflow log_metric, synchronous", "mlflow_sync"),
+        ("MLflow log_metric, asynchronous", "mlflow_async"),
+    ):
+        cost = figures[key]
+        rows.append(
+            ("capture", label, f"{cost * 1e6:.1f}", "µs/call", f"{cost / provml:.0f}x provml")
+            if cost is not None
+            else ("capture", label, "not installed", "", "")
+        )
+    for label, size, overhead, attributable in figures["loops"]:
+        rows.append(
+            (
+                "capture",
+                f"loop overhead: {label} ({size} it.)",
+                f"{overhead:+.2f}",
+                "% median wall",
+                f"calls x cost {attributable:.3f}%",
+            )
+        )
+    return rows
+
+
+def load_rows(events: int) -> list[Row]:
+    """bench/load.py's figures as table rows."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        figures = load.measure(events)
+    ceiling = figures["ceiling_quads_per_s"]
+    size = f"{figures['events']:,} events"
+    rows: list[Row] = [
+        ("load", f"pyoxigraph bulk_load ceiling ({size})", f"{ceiling:,.0f}", "triples/s", "")
+    ]
+    for label, rate, share in figures["loads"]:
+        rows.append(
+            ("load", f"{label} ({size})", f"{rate:,.0f}", "triples/s", f"{share:.0%} of ceiling")
+        )
+    return rows
+
+
+def query_rows(triples: int, deadline_s: float, repeat: int, root: Path) -> list[Row]:
+    """Every canned query's latency on a store of about `triples` triples from `provml synth`."""
+    events = max(1, int(triples / TRIPLES_PER_EVENT))
+    picks = write_population(root / f"spool-{triples}", events)
+    store_dir = root / f"store-{triples}"
+    with open_store(str(store_dir)) as store:
+        load_spools(store, [root / f"spool-{triples}"], bulk=True)
+        stored = store.count()
+    section = f"query @ {stored:,} triples"
+    rows: list[Row] = []
+    for result in measure_all(store_dir, parameters(picks), repeat, deadline_s):
+        lookup = result.name in query_bench.LOOKUP_OR_LINEAGE
+        target = query_bench.LOOKUP_TARGET_S if lookup else query_bench.ANY_TARGET_S
+        if result.median is None:
+            rows.append((section, result.name, "-", "ms", result.problem))
+            continue
+        verdict = "meets" if result.median < target else "MISSES"
+        rows.append(
+            (
+                section,
+                result.name,
+                f"{result.median * 1000:.1f}",
+                f"ms (median of {len(result.latencies)})",
+                f"{verdict} < {target * 1000:.0f} ms; {result.rows} rows",
+            )
+        )
+    return rows
+
+
+def markdown(rows: list[Row]) -> str:
+    """The rows as a Markdown table."""
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run every benchmark, print one table and write it with the machine to RESULTS.md."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (under 2 minutes)")
+    parser.add_argument("--repeat", type=int, default=5, help="query repeats after a warm-up")
+    parser.add_argument(
+        "--output", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="Markdown file"
+    )
+    arguments = parser.parse_args()
+    sizes = QUICK if arguments.quick else FULL
+    console = Console()
+    started = time.perf_counter()
+    rows: list[Row] = []
+    with console.status("capture"):
+        rows += capture_rows(arguments.quick)
+    with console.status("load"):
+        rows += load_rows(sizes["load_events"])
+    with tempfile.TemporaryDirectory(prefix="provml-bench-") as temporary:
+        for triples in sizes["query_triples"]:
+            with console.status(f"queries on about {triples:,} triples"):
+                rows += query_rows(triples, sizes["deadline_s"], arguments.repeat, Path(temporary))
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"provml benchmarks ({'quick' if arguments.quick else 'full'})")
+    for column in HEADER:
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    described = machine()
+    command = "python -m bench" + (" --quick" if arguments.quick else "")
+    text = (
+        "# provml benchmark results\n\n"
+        f"`{command}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{elapsed:.0f} s.\n\n"
+        + "".join(f"- {name}: {value}\n" for name, value in described.items())
+        + "\n"
+        + markdown(rows)
+        + "\n"
+    )
+    arguments.output.write_text(text)
+    console.print(
+        f"{elapsed:.0f} s; written to {arguments.output} ("
+        + ", ".join(f"{name} {value}" for name, value in described.items())
+        + ")",
+        highlight=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

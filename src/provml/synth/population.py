@@ -1,0 +1,178 @@
+"""A whole synthetic campaign on disk: spool files streamed run by run, and for every canned
+query a parameter set taken from the generated data that makes it return rows."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from provml.errors import SpoolError
+from provml.loaders import iris
+from provml.synth.campaign import (
+    CRASH_RATE,
+    DEFAULT_EVENTS,
+    DEFAULT_SEED,
+    OPEN_EVERY,
+    RunFacts,
+    write_run,
+)
+from provml.synth.cluster import DEFAULT_GPUS, DEFAULT_NODES, Cluster, Rank
+
+KEEP = 4  # examples of each kind kept for the query parameters (memory stays bounded)
+
+
+def iri(kind: str, name: str) -> str:
+    """A plain IRI of the provml id scheme (what queries take as `iri` parameters)."""
+    if kind == "run":
+        return iris.plain(iris.run(name))
+    if kind == "entity":
+        return iris.plain(iris.entity(name))
+    return iris.plain(iris.named(kind, name))
+
+
+@dataclass
+class Picks:
+    """A few runs of each kind from the generated data, enough to ask every canned query."""
+
+    finished: list[RunFacts] = field(default_factory=list)
+    still_open: list[RunFacts] = field(default_factory=list)
+    failing: list[RunFacts] = field(default_factory=list)
+    runs: int = 0
+    events: int = 0
+    files: int = 0
+
+    def add(self, facts: RunFacts) -> None:
+        """Count a run and keep it if its kind still needs examples."""
+        self.runs += 1
+        self.events += facts.events
+        for kept, wanted in (
+            (self.finished, facts.finished),
+            (self.still_open, facts.still_open),
+            (self.failing, facts.failed_task),
+        ):
+            if wanted and len(kept) < KEEP:
+                kept.append(facts)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every kind has the examples the parameters need."""
+        return len(self.finished) >= 2 and bool(self.still_open) and bool(self.failing)
+
+
+def parameters(picks: Picks) -> dict[str, dict[str, Any]]:
+    """Each canned query's parameters, taken from the picks, that make it return rows."""
+    from provml.queries import list_queries
+
+    first, second = picks.finished[0], picks.finished[1]
+    run, other = iri("run", first.run), iri("run", second.run)
+    workflow = iri("workflow", first.workflow)
+    raw, (low, high) = first.raw[0]
+    model = iri("entity", first.model or "")
+    # The threshold a covering model meets: its best validation iou, rounded down.
+    threshold = math.floor(first.best_iou * 100) / 100
+    values: dict[str, dict[str, Any]] = {
+        "compare_metric_trajectories": dict(run=run, other=other, metric="loss"),
+        "curation_steps": dict(dataset=iri("entity", first.training_set)),
+        "declared_vs_actual": dict(run=run),
+        "diff_runs": dict(run=run, other=other),
+        "failed_tasks": dict(workflow=iri("workflow", picks.failing[0].workflow)),
+        "metric_trajectory": dict(run=run, metric="loss"),
+        "model_predictions": dict(model=model),
+        "model_responsibility": dict(model=model),
+        "models_covering_inline_range": dict(
+            inline_min=low + 5, inline_max=high - 5, metric="iou", min_value=threshold
+        ),
+        "models_from_domain_file": dict(file=iri("entity", raw)),
+        "raw_inputs_of_prediction": dict(prediction=iri("entity", first.prediction or "")),
+        "reproduce_run": dict(run=run),
+        "run_hyperparameters": dict(workflow=workflow),
+        "running_runs": dict(workflow=iri("workflow", picks.still_open[0].workflow)),
+        "task_times": dict(run=run),
+        "top_runs_by_metric": dict(workflow=workflow, metric="iou", k=5),
+        "workflow_plan": dict(workflow=workflow),
+    }
+    return {query.name: values.get(query.name, {}) for query in list_queries()}
+
+
+def _opener(directory: Path, run: str, counter: list[int]) -> Callable[[Rank, int], TextIO]:
+    """Opens each rank's spool file of `run` (`<host>-<pid>-0.jsonl`), counting the files."""
+
+    def open_file(rank: Rank, pid: int) -> TextIO:
+        path = directory / run / f"{rank.host}-{pid}-0.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        counter[0] += 1
+        return open(path, "w", encoding="utf-8", buffering=1 << 20)
+
+    return open_file
+
+
+def write_population(
+    directory: Path,
+    events: int = DEFAULT_EVENTS,
+    *,
+    seed: int = DEFAULT_SEED,
+    nodes: int = DEFAULT_NODES,
+    gpus: int = DEFAULT_GPUS,
+) -> Picks:
+    """Runs until at least `events` events are written (and every kind of run the queries need
+    exists), one spool directory per run under `directory`; deterministic from `seed`.
+
+    Memory stays bounded: each event is written as it is made. Raises CaptureError for a
+    cluster without nodes or with fewer GPUs than nodes, SpoolError if `directory` cannot be
+    written.
+    """
+    cluster = Cluster(nodes, gpus)
+    rng = random.Random(seed)
+    picks = Picks()
+    counter = [0]
+    number = 0
+    try:
+        while picks.events < events or not picks.complete:
+            run = f"synth-{seed}-{number:06d}"
+            # Run 1 is open and run 2 crashes, so even a tiny campaign has both.
+            still_open = number % OPEN_EVERY == 1
+            crash = number == 2 or rng.random() < CRASH_RATE
+            facts = write_run(
+                _opener(directory, run, counter),
+                run,
+                number,
+                cluster,
+                rng,
+                still_open=still_open,
+                crash=crash,
+            )
+            picks.add(facts)
+            number += 1
+    except OSError as error:
+        raise SpoolError(f"cannot write the synthetic spool under {directory}: {error}") from None
+    picks.files = counter[0]
+    return picks
+
+
+def synthesize(
+    output: Path,
+    events: int = DEFAULT_EVENTS,
+    *,
+    seed: int = DEFAULT_SEED,
+    nodes: int = DEFAULT_NODES,
+    gpus: int = DEFAULT_GPUS,
+) -> Picks:
+    """Write a campaign's spools to `output/spool` and the queries' parameters to
+    `output/queries.json`. Refuses (SpoolError) an output whose spool directory is not empty,
+    so a campaign is never mixed with another."""
+    spool = output / "spool"
+    if spool.exists() and (not spool.is_dir() or any(spool.iterdir())):
+        raise SpoolError(f"{spool} already holds a spool: choose an empty output directory")
+    if output.exists() and not output.is_dir():
+        raise SpoolError(f"{output} exists and is not a directory")
+    picks = write_population(spool, events, seed=seed, nodes=nodes, gpus=gpus)
+    try:
+        (output / "queries.json").write_text(json.dumps(parameters(picks), indent=2) + "\n")
+    except OSError as error:
+        raise SpoolError(f"cannot write {output / 'queries.json'}: {error}") from None
+    return picks
