@@ -22,14 +22,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 from provml.kg import open_store
-from provml.loaders.load import load_spools
 from rich.console import Console
 from rich.table import Table
 
 from bench import capture, load
 from bench import queries as query_bench
-from bench.latency import measure_all
-from provml.synth import parameters, write_population
 
 # About 7.2 triples per synthetic event.
 TRIPLES_PER_EVENT = 7.2
@@ -122,29 +119,31 @@ def load_rows(events: int) -> list[Row]:
 
 
 def query_rows(triples: int, deadline_s: float, repeat: int, root: Path) -> list[Row]:
-    """Every canned query's latency on a store of about `triples` triples from `provml synth`."""
+    """Every canned query's latency on a store of about `triples` triples from `provml synth`,
+    and the speed-up over its plain PROV-O version where it has one."""
     events = max(1, int(triples / TRIPLES_PER_EVENT))
-    picks = write_population(root / f"spool-{triples}", events)
-    store_dir = root / f"store-{triples}"
-    with open_store(str(store_dir)) as store:
-        load_spools(store, [root / f"spool-{triples}"], bulk=True)
-        stored = store.count()
+    store, params, _ = query_bench.build_store(root, events)
+    with open_store(str(store)) as opened:
+        stored = opened.count()
     section = f"query @ {stored:,} triples"
     rows: list[Row] = []
-    for result in measure_all(store_dir, parameters(picks), repeat, deadline_s):
-        lookup = result.name in query_bench.LOOKUP_OR_LINEAGE
-        target = query_bench.LOOKUP_TARGET_S if lookup else query_bench.ANY_TARGET_S
-        if result.median is None:
-            rows.append((section, result.name, "-", "ms", result.problem))
+    for item in query_bench.measure_queries(store, params, repeat, deadline_s):
+        if item.canned.failure:
+            rows.append((section, item.name, "-", "ms", item.canned.failure))
             continue
-        verdict = "meets" if result.median < target else "MISSES"
+        verdict = "meets" if item.meets else "MISSES"
+        against = f"{verdict} < {item.target_s * 1000:.0f} ms; {len(item.canned.rows)} rows"
+        if item.plain is not None:
+            plain = item.plain.failure or f"{item.plain.median * 1000:.1f} ms"
+            against += f"; plain PROV-O {plain}, {item.speed_up} faster"
+            against += "" if item.same_rows == "yes" else f" (same rows: {item.same_rows or '-'})"
         rows.append(
             (
                 section,
-                result.name,
-                f"{result.median * 1000:.1f}",
-                f"ms (median of {len(result.latencies)})",
-                f"{verdict} < {target * 1000:.0f} ms; {result.rows} rows",
+                item.name,
+                f"{item.canned.median * 1000:.1f}",
+                f"ms (median of {len(item.canned.latencies)})",
+                against,
             )
         )
     return rows
