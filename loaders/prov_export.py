@@ -1,10 +1,13 @@
 """Export a run, a named graph or the whole store as RDF or as a W3C PROV document.
 
 RDF formats (turtle, ntriples, nquads, trig, jsonld, rdfxml) are the store's own `dump`: the
-triples exactly as stored. PROV formats (prov-json, prov-n, prov-xml, prov-jsonld) go through
-the `prov` package: the graph's triples, with an imported document's bundle graphs as named
-graphs and its skolem IRIs back as blank nodes, plus the PROV-O types and relations that
-provml's own terms imply (`provml.loaders.prov_entailment`), are read with
+triples exactly as stored. A run's export adds the descriptions of the shared things it mentions
+(workflow, entities and their attributes, agents, nodes: two hops into the shared graph), which
+the loader stores once for all runs rather than in each run's graph. PROV formats (prov-json,
+prov-n, prov-xml, prov-jsonld) go through the `prov` package: the graph's triples, with an
+imported document's bundle graphs as named graphs and its skolem IRIs back as blank nodes, plus
+the PROV-O types and relations that provml's own terms imply
+(`provml.loaders.prov_entailment`), are read with
 `ProvDocument.deserialize(format="rdf")` and written in the asked serialization.
 
 What PROV cannot hold is reported in `ExportReport.notes` (the `prov` package's warnings):
@@ -24,6 +27,8 @@ from urllib.parse import quote, unquote
 
 import pyoxigraph
 from provml.kg import Store
+from provml.kg.formats import output_format
+from provml.loaders import iris
 from provml.loaders.prov_entailment import with_prov_entailments
 from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
 from provml.loaders.prov_import import bundle_graph
@@ -37,6 +42,10 @@ if TYPE_CHECKING:
 
 #: Named graph of workflow run `{run}` (team contract).
 RUN_BASE = "https://w3id.org/provml/id/run/"
+
+#: The graph of descriptions runs share, and how far a run's export follows links into it.
+SHARED = pyoxigraph.NamedNode(iris.plain(iris.SHARED_GRAPH))
+SHARED_HOPS = 2
 
 #: Formats `export` writes: the RDF ones, then the PROV ones.
 EXPORT_FORMATS: tuple[str, ...] = (*RDF_FORMATS, *PROV_FORMATS)
@@ -94,7 +103,14 @@ def export(
                 f"{name} holds a single graph: pass --run or --graph, or export the whole "
                 f"store as {', '.join(DATASET_FORMATS)}"
             )
-        store.dump(output, name, graph)
+        if graph is not None and graph.startswith(RUN_BASE):
+            quads = run_quads(store, graph)
+            if not output_format(name, graph).supports_datasets:
+                quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in quads]
+            data = pyoxigraph.serialize(quads, format=output_format(name, graph))
+            _write(output, data if isinstance(data, bytes) else b"")
+        else:
+            store.dump(output, name, graph)
         return ExportReport(graph, name)
     if graph is None:
         raise ExportError(
@@ -118,7 +134,8 @@ def prov_document(
     """
     from prov.model import ProvDocument
 
-    quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in _graph_quads(store, graph)]
+    own = run_quads(store, graph) if graph.startswith(RUN_BASE) else _graph_quads(store, graph)
+    quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in own]
     prefix = bundle_graph(graph, "")
     for bundle in _bundles_of(graph, store.graphs() if graphs is None else graphs):
         name = pyoxigraph.NamedNode(unquote(bundle[len(prefix) :]))
@@ -144,17 +161,46 @@ def prov_document(
     ]
 
 
+def run_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
+    """A run graph's quads and, from the shared graph, the descriptions of the IRIs they mention
+    and of the IRIs those mention (an entity's attributes, a model's architecture)."""
+    quads = _graph_quads(store, graph, keep_graph=True)
+    seen: set[pyoxigraph.NamedNode] = set()
+    mentioned = {term for q in quads for term in (q.subject, q.object)}
+    for _ in range(SHARED_HOPS):
+        nodes = sorted(
+            (term for term in mentioned if isinstance(term, pyoxigraph.NamedNode)),
+            key=lambda term: term.value,
+        )
+        nodes = [node for node in nodes if node not in seen]
+        seen.update(nodes)
+        mentioned = set()
+        for start in range(0, len(nodes), 200):
+            values = " ".join(str(node) for node in nodes[start : start + 200])
+            described = f"VALUES ?s {{ {values} }} GRAPH {SHARED} {{ ?s ?p ?o }}"
+            result = store.query(f"SELECT ?s ?p ?o WHERE {{ {described} }}")
+            for row in result.rows:  # type: ignore[union-attr]
+                quads.append(pyoxigraph.Quad(row["s"], row["p"], row["o"], SHARED))
+                mentioned.add(row["o"])
+    return quads
+
+
 def _bundles_of(graph: str, graphs: list[str]) -> list[str]:
     """The bundle graphs of the document imported into `graph`, among `graphs`."""
     prefix = bundle_graph(graph, "")
     return [name for name in graphs if name.startswith(prefix)]
 
 
-def _graph_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
-    """The triples of one named graph, read through the store's `dump`."""
+def _graph_quads(store: Store, graph: str, keep_graph: bool = False) -> list[pyoxigraph.Quad]:
+    """The triples of one named graph, read through the store's `dump` (as quads of that graph
+    when `keep_graph`)."""
     buffer = io.BytesIO()
     store.dump(buffer, "ntriples", graph)
-    return list(pyoxigraph.parse(buffer.getvalue(), format=pyoxigraph.RdfFormat.N_TRIPLES))
+    triples = pyoxigraph.parse(buffer.getvalue(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    if not keep_graph:
+        return list(triples)
+    name = pyoxigraph.NamedNode(graph)
+    return [pyoxigraph.Quad(t.subject, t.predicate, t.object, name) for t in triples]
 
 
 def prefixed_trig(quads: list[pyoxigraph.Quad]) -> str:

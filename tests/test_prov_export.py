@@ -18,6 +18,7 @@ from provml.errors import ExportError
 RUN = "f3-001"
 ID = "https://w3id.org/provml/id/"
 PROV = "http://www.w3.org/ns/prov#"
+PROVML = "https://w3id.org/provml/ontology#"
 
 # Key relations of the example, as (subject, PROV-O property, object).
 RELATIONS = [
@@ -152,3 +153,37 @@ def test_an_export_to_a_path_is_complete_or_absent(store, tmp_path):
     export(store, target, "prov-json", graph=run_graph(RUN))
     assert _prov(target.read_bytes(), "json").get_record(f"{ID}entity/f3-clean")
     assert [p.name for p in target.parent.iterdir()] == ["run.json"]
+
+
+def test_a_loaded_run_exports_with_the_shared_descriptions_it_mentions(tmp_path):
+    """The loader keeps entities, workflows and agents in the shared graph; a run's export
+    brings along those its own statements mention, and no other run's."""
+    from provml.loaders.load import load_events
+
+    from provml import Workflow
+    from provml.capture import MemorySink
+
+    runs = []
+    for name in ("first", "second"):
+        with Workflow(f"{name} run", sink=MemorySink) as wf:
+            raw = wf.dataset(f"{name}-segy", path=f"/data/{name}.segy", attributes={"unit": "ms"})
+            with wf.task("fit", "learning", stage="training", used=[raw]) as fit:
+                fit.generated(wf.model(f"{name}-unet", architecture="UNet(depth=4)"))
+        runs.append(wf)
+    with open_store(tmp_path / "store") as opened:
+        for wf in runs:
+            load_events(opened, wf.sink.events)
+        data, _ = _exported(opened, "ntriples", graph=run_graph(runs[0].run_id))
+        document, _ = _exported(opened, "prov-json", graph=run_graph(runs[0].run_id))
+    exported = rdflib.Graph().parse(data=data, format="nt")
+    segy = exported.value(predicate=rdflib.RDFS.label, object=rdflib.Literal("first-segy"))
+    unet = exported.value(predicate=rdflib.RDFS.label, object=rdflib.Literal("first-unet"))
+    assert str(segy).startswith(f"{ID}entity/") and str(unet).startswith(f"{ID}entity/")
+    # Two hops: the entity's domain attribute and its value.
+    attribute = exported.value(segy, rdflib.URIRef(f"{PROVML}hasDomainAttribute"))
+    assert exported.value(attribute, rdflib.URIRef(f"{PROV}value")) == rdflib.Literal("ms")
+    assert (unet, rdflib.RDF.type, rdflib.URIRef(f"{PROVML}TrainedModel")) in exported
+    assert not any("second" in str(term) for triple in exported for term in triple)
+    records = _prov(document, "json").get_records()
+    entities = {str(record.identifier.uri) for record in records if record.identifier is not None}
+    assert {str(segy), str(unet)} <= entities
