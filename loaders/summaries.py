@@ -45,7 +45,8 @@ DURATION, SUMMARY, SUMMARIZES = (
     _term("MetricSummary"),
     _term("summarizesExecution"),
 )
-NAME, SPLIT, LAST_EPOCH = _term("measureName"), _term("split"), _term("lastEpoch")
+NAME, SPLIT = _term("summarizedMetric"), _term("summarizedSplit")
+LAST_EPOCH = _term("lastEpoch")
 LOWEST, HIGHEST, FINAL = _term("lowestValue"), _term("highestValue"), _term("finalValue")
 RAW = _term("derivedFromRawData")
 

@@ -121,6 +121,8 @@ class PROVML(DefinedNamespace):
     status: URIRef  # status
     step: URIRef  # step
     storedIn: URIRef  # stored in
+    summarizedMetric: URIRef  # summarized metric
+    summarizedSplit: URIRef  # summarized split
     summarizesExecution: URIRef  # summarizes execution
     unit: URIRef  # unit
     usesGPU: URIRef  # uses GPU
