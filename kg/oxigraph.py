@@ -210,11 +210,8 @@ class OxigraphStore(Store):
         Reads only; results are read in full. Raises UnsafeParameter for a bad binding,
         QueryError for a query Oxigraph cannot parse or evaluate, StoreError on storage failure.
         """
-        sparql, substitutions = _bound(sparql, bindings)
-        try:
-            answer = self._db.query(
-                sparql, substitutions=substitutions or None, use_default_graph_as_union=True
-            )
+        answer = self.evaluate(sparql, bindings)
+        with self._evaluation():
             if isinstance(answer, pyoxigraph.QueryBoolean):
                 return bool(answer)
             if isinstance(answer, pyoxigraph.QueryTriples):
@@ -223,6 +220,12 @@ class OxigraphStore(Store):
                 )
             names = [variable.value for variable in answer.variables]
             return SelectResult(names, [{name: row[name] for name in names} for row in answer])
+
+    @contextlib.contextmanager
+    def _evaluation(self) -> Iterator[None]:
+        """Turn pyoxigraph's query errors into QueryError (parse, evaluation) or StoreError."""
+        try:
+            yield
         except SyntaxError as error:
             raise QueryError(f"the query cannot be parsed: {error}") from None
         except OSError as error:
@@ -254,14 +257,8 @@ class OxigraphStore(Store):
             graphs["default_graph"] = [named_node(iri, "default graph") for iri in default_graphs]
         if named_graphs:
             graphs["named_graphs"] = [named_node(iri, "named graph") for iri in named_graphs]
-        try:
+        with self._evaluation():
             return self._db.query(sparql, substitutions=substitutions or None, **graphs)  # type: ignore[arg-type]
-        except SyntaxError as error:
-            raise QueryError(f"the query cannot be parsed: {error}") from None
-        except OSError as error:
-            raise StoreError(f"reading the store {self.path} failed: {error}") from None
-        except (RuntimeError, ValueError, TypeError) as error:
-            raise QueryError(f"the query cannot be evaluated: {error}") from None
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction: all or nothing; durable on commit.

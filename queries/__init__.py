@@ -24,6 +24,7 @@ from provml.queries.catalog import (
     CannedQuery,
     Column,
     Param,
+    describe,
     get_query,
     list_queries,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "QueryRows",
     "bindings_for",
     "check_read_only",
+    "describe",
     "get_query",
     "list_queries",
     "run_query",

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from provml.kg.sparql import projected_variables
 
@@ -78,6 +79,21 @@ class CannedQuery:
     def param(self, name: str) -> Param | None:
         """The declared parameter of that name, if any."""
         return next((param for param in self.params if param.name == name), None)
+
+
+def describe(query: CannedQuery) -> dict[str, Any]:
+    """A canned query's header as JSON-ready values (listed by the CLI and the endpoint)."""
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "description": query.description,
+        "taxonomy": {axis: list(values) for axis, values in query.taxonomy.items()},
+        "params": [
+            {"name": p.name, "type": p.type, "default": p.default, "required": p.required}
+            for p in query.params
+        ],
+        "returns": [{"name": c.name, "type": c.type} for c in query.returns],
+    }
 
 
 def parse_query(text: str, source: str, name: str) -> CannedQuery:

@@ -62,7 +62,7 @@ def queries(
     queries_dir: list[Path] | None = QUERIES_DIR,
 ) -> None:
     """List the canned queries with their summaries and taxonomy cells."""
-    from provml.queries import list_queries
+    from provml.queries import describe, list_queries
 
     chosen = _check_format(output_format, ("table", "json"))
     try:
@@ -70,21 +70,7 @@ def queries(
     except ProvmlError as error:
         raise options.fail(error) from None
     if chosen == "json":
-        listing = [
-            {
-                "name": query.name,
-                "summary": query.summary,
-                "description": query.description,
-                "taxonomy": {axis: list(values) for axis, values in query.taxonomy.items()},
-                "params": [
-                    {"name": p.name, "type": p.type, "default": p.default, "required": p.required}
-                    for p in query.params
-                ],
-                "returns": [{"name": c.name, "type": c.type} for c in query.returns],
-                "source": query.source,
-            }
-            for query in found
-        ]
+        listing = [{**describe(query), "source": query.source} for query in found]
         typer.echo(json.dumps(listing, indent=2))
         return
     table = Table(title="canned queries (provml query NAME)")

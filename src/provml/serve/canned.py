@@ -20,23 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from provml.errors import AnswerTooLarge
-from provml.queries import IRI, CannedQuery, QueryRows, list_queries, run_query
+from provml.queries import IRI, QueryRows, describe, list_queries, run_query
 from provml.serve.limits import CappedOutput, QueryRunner
-
-
-def describe(query: CannedQuery) -> dict[str, Any]:
-    """A canned query's header as JSON."""
-    return {
-        "name": query.name,
-        "summary": query.summary,
-        "description": query.description,
-        "taxonomy": {axis: list(values) for axis, values in query.taxonomy.items()},
-        "params": [
-            {"name": p.name, "type": p.type, "default": p.default, "required": p.required}
-            for p in query.params
-        ],
-        "returns": [{"name": c.name, "type": c.type} for c in query.returns],
-    }
 
 
 def cell(value: Any) -> Any:
