@@ -906,6 +906,15 @@ def test_the_plain_path_gives_the_same_rows(path, lifecycle):
         assert same_rows(plain_rows, rows), (params, plain_rows, rows)
 
 
+@pytest.mark.parametrize("path", PLAIN_FILES, ids=lambda path: path.name)
+def test_the_plain_path_gives_the_same_rows_on_virtuoso(path, lifecycle, remote_store):
+    store, _, _ = lifecycle
+    name = path.name.removesuffix(".rq")
+    for params in [CASES[name], *PLAIN_CASES.get(name, [])]:
+        rows = rows_of(store, path.read_text(), params, name)
+        assert same_rows(rows_of(remote_store, path.read_text(), params, name), rows), params
+
+
 def test_run_query_runs_a_plain_version_from_its_directory(lifecycle):
     store, _, _ = lifecycle
     directory = Path(str(resources.files("provml.queries").joinpath("plain")))
