@@ -2,7 +2,8 @@
 
 One workflow, "fault segmentation", three runs:
 
-- ``seis-a``: curation of the raw survey block "F3 north" (cleaning, then filtering, each with
+- ``seis-a``: curation of the raw survey block "F3 north" (inline range and geographic
+  bounding box as domain attributes; cleaning, then filtering, each with
   parameters), a split into training and validation sets, training (lr 0.001, batch 16, three
   epochs with training loss and validation loss/iou per epoch), the model ``unet-a``, and an
   inference producing the predictions ``faults-a``.
@@ -27,6 +28,10 @@ WORKFLOW = "fault segmentation"
 NORTH_INLINE = (100, 400)
 SOUTH_INLINE = (401, 750)
 CROSSLINE = (300, 1250)
+# Geographic bounding boxes of the two blocks (degrees, WGS 84): (west, south, east, north).
+# They share their longitudes and do not touch in latitude.
+NORTH_BBOX = (4.6, 54.86, 4.96, 54.95)
+SOUTH_BBOX = (4.6, 54.75, 4.96, 54.85)
 
 RUN_PARAMS = {
     "seis-a": {"learning_rate": 0.001, "batch_size": 16, "optimizer": "adam"},
@@ -43,8 +48,15 @@ CLEAN_PARAMS = {"clip_percentile": 99.5, "despike": True}
 FILTER_PARAMS = {"band_hz": "5-60", "order": 4}
 
 
-def _raw(wf: Workflow, data: Path, name: str, inline: tuple[int, int]) -> Any:
+def _raw(
+    wf: Workflow,
+    data: Path,
+    name: str,
+    inline: tuple[int, int],
+    bbox: tuple[float, float, float, float],
+) -> Any:
     """A raw SEG-Y-like survey block with its domain attributes, hashed."""
+    west, south, east, north = bbox
     path = data / f"{name.replace(' ', '_')}.segy"
     path.write_bytes(name.encode() * 400)
     return wf.dataset(
@@ -57,6 +69,7 @@ def _raw(wf: Workflow, data: Path, name: str, inline: tuple[int, int]) -> Any:
             "survey": {"name": "F3 Netherlands"},
             "inline": list(inline),
             "crossline": list(CROSSLINE),
+            "bbox": {"west": west, "south": south, "east": east, "north": north, "unit": "deg"},
         },
     )
 
@@ -95,7 +108,7 @@ def write_lifecycle(root: Path) -> list[Path]:
             store="/lustre/scratch",
         )
         wf.plan("train unet", "learning", inputs=["patches"], outputs=["fault_model"])
-        north = _raw(wf, data, "F3 north", NORTH_INLINE)
+        north = _raw(wf, data, "F3 north", NORTH_INLINE, NORTH_BBOX)
         with wf.task("clean seismic", "curation", operation="cleaning", used=[north]) as clean:
             clean.log_params(CLEAN_PARAMS)
             cleaned = wf.dataset(
@@ -125,8 +138,8 @@ def write_lifecycle(root: Path) -> list[Path]:
             predict.generated(predictions)
 
     with Workflow(WORKFLOW, run_id="seis-b", **common) as wf:
-        north = _raw(wf, data, "F3 north", NORTH_INLINE)
-        south = _raw(wf, data, "F3 south", SOUTH_INLINE)
+        north = _raw(wf, data, "F3 north", NORTH_INLINE, NORTH_BBOX)
+        south = _raw(wf, data, "F3 south", SOUTH_INLINE, SOUTH_BBOX)
         with wf.task(
             "clean seismic", "curation", operation="cleaning", used=[north, south]
         ) as clean:
@@ -150,7 +163,7 @@ def write_lifecycle(root: Path) -> list[Path]:
 
     running = root / "running"
     with Workflow(WORKFLOW, run_id="seis-c", **common) as wf:
-        north = _raw(wf, data, "F3 north", NORTH_INLINE)
+        north = _raw(wf, data, "F3 north", NORTH_INLINE, NORTH_BBOX)
         with wf.task("split patches", "preparation", operation="splitting", used=[north]) as split:
             train = wf.dataset("train c", id="train-c", type="training_set", derived_from=[north])
             val = wf.dataset("val c", id="val-c", type="validation_set", derived_from=[north])

@@ -15,7 +15,7 @@ import pytest
 from provml.kg import open_store
 from provml.kg.sparql import query_form
 from provml.loaders.load import load_spools
-from provml.queries import run_query
+from provml.queries import get_query, run_query
 from pyoxigraph import Literal, NamedNode
 
 from tests import query_data as data
@@ -97,7 +97,12 @@ def test_raw_files_behind_a_prediction(lifecycle):
     digest = hashlib.sha256(north).hexdigest()
     path = str(root / "data" / "F3_north.segy")
     common = ("entity/faults-a", "entity/unet-a", "entity/f3-north", "F3 north", path, digest)
+    west, south, east, north = data.NORTH_BBOX
     assert ask(store, "raw_inputs_of_prediction", prediction=iri("entity/faults-a")) == [
+        (*common, "bbox.east", str(east)),
+        (*common, "bbox.north", str(north)),
+        (*common, "bbox.south", str(south)),
+        (*common, "bbox.west", str(west)),
         (*common, "crossline.max", str(data.CROSSLINE[1])),
         (*common, "crossline.min", str(data.CROSSLINE[0])),
         (*common, "inline.max", str(data.NORTH_INLINE[1])),
@@ -157,6 +162,54 @@ def test_models_covering_an_inline_range(lifecycle):
         (500, 600, "iou", 0.0, "entity/unet-b", "run/seis-b", "entity/f3-south", *south, 0.58)
     ]
     assert covering(800, 900, 0.0) == []
+
+
+def test_models_covering_a_geographic_box(lifecycle):
+    store, _, _ = lifecycle
+    north, south = data.NORTH_BBOX, data.SOUTH_BBOX
+
+    def covering(box: tuple[float, ...], threshold: float) -> list[tuple[Any, ...]]:
+        west, south_edge, east, north_edge = box
+        return ask(
+            store,
+            "models_covering_geographic_box",
+            west=double(west),
+            south=double(south_edge),
+            east=double(east),
+            north=double(north_edge),
+            metric=Literal("iou"),
+            min_value=double(threshold),
+        )
+
+    # A box over the latitude gap between the blocks reaches into both.
+    both = (4.5, 54.8, 5.0, 54.9)
+    head = (*both, "iou", 0.5)
+    assert covering(both, 0.5) == [
+        (*head, "entity/unet-a", "run/seis-a", "entity/f3-north", *north, best_iou("seis-a")),
+        (*head, "entity/unet-b", "run/seis-b", "entity/f3-north", *north, best_iou("seis-b")),
+        (*head, "entity/unet-b", "run/seis-b", "entity/f3-south", *south, best_iou("seis-b")),
+    ]
+    # Threshold between the two models' best iou: only unet-a is good enough.
+    assert covering(both, 0.6) == [
+        (*both, "iou", 0.6, "entity/unet-a", "run/seis-a", "entity/f3-north", *north, 0.71)
+    ]
+    # Inside the south block only: only unet-b used it.
+    inner = (4.7, 54.76, 4.8, 54.8)
+    assert covering(inner, 0.0) == [
+        (*inner, "iou", 0.0, "entity/unet-b", "run/seis-b", "entity/f3-south", *south, 0.58)
+    ]
+    # Edges count: a box that touches the north block's northern edge from above.
+    edge = (4.0, north[3], 5.0, 56.0)
+    assert [row[6:9] for row in covering(edge, 0.0)] == [
+        ("entity/unet-a", "run/seis-a", "entity/f3-north"),
+        ("entity/unet-b", "run/seis-b", "entity/f3-north"),
+    ]
+    # Beside the blocks (east of them, then north of them): nothing.
+    assert covering((5.0, 54.0, 6.0, 56.0), 0.0) == []
+    assert covering((4.0, 55.0, 5.0, 56.0), 0.0) == []
+    # West > east crosses the antimeridian: from 4.9 east to 180, then -180 to -170.
+    assert len(covering((4.9, 54.0, -170.0, 56.0), 0.0)) == 3
+    assert covering((170.0, 54.0, -170.0, 56.0), 0.0) == []
 
 
 def test_hyperparameters_of_every_run_of_a_workflow(lifecycle):
@@ -369,6 +422,95 @@ def test_task_times_slowest_first_with_the_failed_task(lifecycle):
     assert running[-1][5:7] == (None, None)
 
 
+PHASES = {
+    "clean seismic": ("curation", "DataCuration"),
+    "filter noise": ("curation", "DataCuration"),
+    "split patches": ("preparation", "LearningDataPreparation"),
+    "train unet": ("learning", "LearningStage"),
+    "evaluate": ("learning", "LearningStage"),
+    "predict faults": ("inference", "Inference"),
+}
+
+
+def expected_phase_times(events: list[dict[str, Any]], run: str) -> list[tuple[Any, ...]]:
+    """phase_times' rows for a run, from the events: its ended top-level tasks by phase."""
+    host = run_start(events, run)["host"]
+    top = {e["task"] for e in events if e["run"] == run and e["kind"] == "task_start"}
+    top -= {e["task"] for e in events if e["run"] == run and e.get("parent") is not None}
+    ends = [e for e in events if e["run"] == run and e["kind"] == "run_end"]
+    run_seconds = (
+        (stamp(ends[0]["t"]) - stamp(run_start(events, run)["t"])).total_seconds() if ends else None
+    )
+    groups: dict[str, list[float]] = {}
+    starts = {e["task"]: e for e in events if e["run"] == run and e["kind"] == "task_start"}
+    for event in events:
+        if event["run"] == run and event["kind"] == "task_end" and event["task"] in top:
+            start = starts[event["task"]]
+            seconds = (stamp(event["t"]) - stamp(start["t"])).total_seconds()
+            groups.setdefault(start["name"], []).append(seconds)
+    by_phase: dict[str, list[float]] = {}
+    for name, durations in groups.items():
+        by_phase.setdefault(PHASES[name][0], []).extend(durations)
+    classes = dict(PHASES.values())
+    rows = []
+    for phase, durations in by_phase.items():
+        seconds = round(sum(durations) * 1_000_000) / 1_000_000
+        share = None if run_seconds is None else round(seconds / run_seconds, 6)
+        row = (f"run/{run}", phase, OPS + classes[phase], host, len(durations), seconds, share)
+        rows.append((*row, run_seconds))
+    return sorted(rows, key=lambda row: (-row[5], row[1]))
+
+
+def test_time_per_phase_and_node_of_a_run(lifecycle):
+    store, _, events = lifecycle
+    for run in ("seis-a", "seis-b"):
+        rows = ask(store, "phase_times", run=iri(f"run/{run}"))
+        assert rows == expected_phase_times(events, run)
+    rows = ask(store, "phase_times", run=iri("run/seis-a"))
+    # Top-level tasks only: the three epochs inside the training are not counted again.
+    assert [row[1:5] for row in rows if row[1] == "learning"] == [
+        ("learning", OPS + "LearningStage", run_start(events, "seis-a")["host"], 1)
+    ]
+    assert {row[1] for row in rows} == {"curation", "preparation", "learning", "inference"}
+    assert 0 < sum(row[6] for row in rows) < 1
+    # The run still going: its training has no end yet (left out), the run no duration.
+    assert ask(store, "phase_times", run=iri("run/seis-c")) == expected_phase_times(
+        events, "seis-c"
+    )
+    assert [row[1] for row in ask(store, "phase_times", run=iri("run/seis-c"))] == ["preparation"]
+
+
+def test_phase_times_knows_the_phase_of_every_task_class():
+    """The query's class -> phase table covers every class the loader gives a task, and agrees
+    with the loader's phases and the ontology's class tree."""
+    from provml.loaders.convert import _OPERATIONS, _PHASES, _STAGES
+    from provml.ontology.paths import ONTOLOGY_FILE
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDFS
+
+    text = query_text("phase_times")
+    table = re.findall(r"\(provml:(\w+) \"(\w+)\" provml:(\w+)\)", text)
+    mapping = {cls: (phase, phase_class) for cls, phase, phase_class in table}
+    assert len(mapping) == len(table)
+    loader: dict[str, str] = {}
+    for phase, cls in _PHASES.items():
+        loader[cls] = phase
+    for phase, operations in _OPERATIONS.items():
+        for cls in operations.values():
+            loader[cls] = phase
+    for cls in _STAGES.values():
+        loader[cls] = "learning"
+    assert {f"<{OPS}{cls}>": phase for cls, (phase, _) in mapping.items()} == loader
+    ontology = Graph().parse(ONTOLOGY_FILE)
+    # The phases the ontology declares disjoint; learning stages and their sections share one.
+    roots = {phase: URIRef(cls[1:-1]) for phase, cls in _PHASES.items()}
+    roots["learning"] = URIRef(OPS + "BaseLearningStage")
+    for cls, (phase, phase_class) in mapping.items():
+        assert f"<{OPS}{phase_class}>" == _PHASES[phase]
+        ancestors = set(ontology.transitive_objects(URIRef(OPS + cls), RDFS.subClassOf))
+        assert roots[phase] in ancestors, (cls, phase)
+
+
 def test_failed_tasks_of_a_workflow(lifecycle):
     store, _, events = lifecycle
     evaluate = tasks_of(events, "seis-b")["evaluate"]
@@ -556,7 +698,9 @@ def projected(text: str) -> set[str]:
     """The variables the top-level SELECT projects (plain and `AS ?name`)."""
     body = text[text.index("SELECT") : text.index("WHERE")]
     names = set(re.findall(r"AS \?(\w+)\)", body))
-    plain_part = re.sub(r"\([^()]*(\([^()]*\)[^()]*)*\)", " ", body)
+    plain_part = body
+    while re.search(r"\([^()]*\)", plain_part):  # innermost parentheses first, any depth
+        plain_part = re.sub(r"\([^()]*\)", " ", plain_part)
     return names | set(re.findall(r"\?(\w+)", plain_part))
 
 
@@ -602,6 +746,14 @@ CASES = {
         "metric": Literal("iou"),
         "min_value": double(0.5),
     },
+    "models_covering_geographic_box": {
+        "west": double(4.5),
+        "south": double(54.8),
+        "east": double(5.0),
+        "north": double(54.9),
+        "metric": Literal("iou"),
+        "min_value": double(0.5),
+    },
     "run_hyperparameters": {"workflow": NamedNode(WORKFLOW)},
     "top_runs_by_metric": {
         "workflow": NamedNode(WORKFLOW),
@@ -619,6 +771,7 @@ CASES = {
     },
     "curation_steps": {"dataset": iri("entity/train-a")},
     "task_times": {"run": iri("run/seis-b")},
+    "phase_times": {"run": iri("run/seis-a")},
     "failed_tasks": {"workflow": NamedNode(WORKFLOW)},
     "model_responsibility": {"model": iri("entity/unet-a")},
     "reproduce_run": {"run": iri("run/seis-b")},
@@ -666,6 +819,110 @@ def test_oxigraph_and_virtuoso_agree(name, lifecycle, remote_store):
     local_rows = comparable(store, name)
     assert local_rows, f"{name} returns no rows: the comparison would prove nothing"
     assert comparable(remote_store, name) == local_rows
+
+
+# -- the plain PROV-O path gives the same answers -------------------------------------------
+PLAIN_FILES = sorted(
+    (
+        path
+        for path in resources.files("provml.queries").joinpath("plain").iterdir()
+        if path.name.endswith(".rq")
+    ),
+    key=lambda path: path.name,
+)
+# More parameters for the plain comparison than the remote case: a run still going.
+PLAIN_CASES = {
+    "phase_times": [{"run": iri("run/seis-b")}, {"run": iri("run/seis-c")}],
+    "task_times": [{"run": iri("run/seis-c")}],
+    "models_covering_geographic_box": [
+        {
+            "west": double(4.9),
+            "south": double(54.0),
+            "east": double(-170.0),
+            "north": double(56.0),
+            "metric": Literal("iou"),
+            "min_value": double(0.0),
+        }
+    ],
+}
+
+
+def numeric(value: Any) -> Any:
+    """A float for any non-integer number (durations come back as decimal or double)."""
+    return float(value) if isinstance(value, float) else value
+
+
+def same_rows(plain_rows: list[tuple[Any, ...]], rows: list[tuple[Any, ...]]) -> bool:
+    """Whether two row lists agree value by value, floats within 1e-6."""
+    if len(plain_rows) != len(rows):
+        return False
+    for plain_row, row in zip(plain_rows, rows, strict=True):
+        if len(plain_row) != len(row):
+            return False
+        for a, b in zip(plain_row, row, strict=True):
+            if isinstance(a, float) and isinstance(b, float):
+                if abs(a - b) > 1e-6:
+                    return False
+            elif a != b:
+                return False
+    return True
+
+
+def rows_of(store: Any, text: str, params: dict[str, Any], name: str) -> list[tuple[Any, ...]]:
+    """A query's typed rows without volatile columns, in a canonical order (floats rounded for
+    sorting only)."""
+    result = store.query(text, params)
+    keep = [v for v in result.variables if v not in VOLATILE.get(name, set())]
+    rows = [tuple(numeric(plain(row[v])) for v in keep) for row in result]
+
+    def key(row: tuple[Any, ...]) -> list[tuple[bool, str]]:
+        return [
+            (value is None, f"{value:.6f}" if isinstance(value, float) else str(value))
+            for value in row
+        ]
+
+    return sorted(rows, key=key)
+
+
+def test_every_plain_query_has_an_accelerated_twin_with_the_same_header():
+    assert PLAIN_FILES, "no plain queries found"
+    names = {path.name for path in QUERY_FILES}
+    for path in PLAIN_FILES:
+        assert path.name in names, f"plain/{path.name} answers no canned query"
+        plain_header = parse_header(path.read_text())
+        header = parse_header(query_text(path.name.removesuffix(".rq")))
+        for key in ("summary", "taxonomy", "params", "returns", "limit"):
+            assert plain_header.get(key) == header.get(key), (path.name, key)
+
+
+@pytest.mark.parametrize("path", PLAIN_FILES, ids=lambda path: path.name)
+def test_the_plain_path_gives_the_same_rows(path, lifecycle):
+    store, _, _ = lifecycle
+    name = path.name.removesuffix(".rq")
+    for params in [CASES[name], *PLAIN_CASES.get(name, [])]:
+        rows = rows_of(store, query_text(name), params, name)
+        assert rows, f"{name} returns no rows for {params}: the comparison would prove nothing"
+        plain_rows = rows_of(store, path.read_text(), params, name)
+        assert same_rows(plain_rows, rows), (params, plain_rows, rows)
+
+
+@pytest.mark.parametrize("path", PLAIN_FILES, ids=lambda path: path.name)
+def test_the_plain_path_gives_the_same_rows_on_virtuoso(path, lifecycle, remote_store):
+    store, _, _ = lifecycle
+    name = path.name.removesuffix(".rq")
+    for params in [CASES[name], *PLAIN_CASES.get(name, [])]:
+        rows = rows_of(store, path.read_text(), params, name)
+        assert same_rows(rows_of(remote_store, path.read_text(), params, name), rows), params
+
+
+def test_run_query_runs_a_plain_version_from_its_directory(lifecycle):
+    store, _, _ = lifecycle
+    directory = Path(str(resources.files("provml.queries").joinpath("plain")))
+    run = f"{ID}run/seis-b"
+    assert get_query("phase_times", [directory]).source != get_query("phase_times").source
+    plain_rows = run_query(store, "phase_times", directories=[directory], run=run)
+    assert plain_rows.rows == run_query(store, "phase_times", run=run).rows
+    assert {row["phase"] for row in plain_rows} == {"curation", "preparation", "learning"}
 
 
 def test_remote_query_form_is_read_past_header_comments():
