@@ -24,6 +24,12 @@ DEFAULT_SEED = 42
 WORKFLOWS = ("fault segmentation", "horizon picking", "facies classification")
 PEOPLE = ("maria", "joao", "ana", "li", "sam")
 SURVEYS = (("F3 Netherlands", 100, 750, 300, 1250), ("Kerry 3D", 510, 796, 58, 792))
+# Each survey's geographic box (west, south, east, north, degrees); blocks are strips of it.
+SIDES = ("west", "south", "east", "north")
+SURVEY_BOXES = {
+    "F3 Netherlands": (4.6, 54.75, 4.96, 54.95),
+    "Kerry 3D": (173.8, -39.6, 174.0, -39.4),
+}
 BLOCKS_PER_SURVEY = 6
 EPOCHS = (15, 40)
 STEPS_PER_EPOCH = 4
@@ -58,6 +64,11 @@ class RunFacts:
     best_iou: float = 0.0
 
 
+def _degrees(value: float) -> float:
+    """A coordinate rounded to a micro-degree (no binary noise in the data)."""
+    return round(value, 6)
+
+
 def raw_blocks() -> list[tuple[str, dict[str, Any]]]:
     """The raw survey blocks every run draws from: ids and domain attributes."""
     blocks = []
@@ -66,11 +77,17 @@ def raw_blocks() -> list[tuple[str, dict[str, Any]]]:
         for index in range(BLOCKS_PER_SURVEY):
             start = low + index * width
             block = f"{survey.split()[0].lower()}-block{index}"
+            west, south, east, north = SURVEY_BOXES[survey]
+            strip = (east - west) / BLOCKS_PER_SURVEY
+            box = (west + index * strip, south, west + (index + 1) * strip, north)
             attributes = {
                 "survey": {"name": survey},
                 "inline": [start, start + width - 1],
                 "crossline": [cross_low, cross_high],
                 "depth": {"min": 0, "max": 1848, "unit": "ms"},
+                "bbox": dict(
+                    zip(("west", "south", "east", "north"), map(_degrees, box), strict=True)
+                ),
             }
             blocks.append((block, attributes))
     return blocks

@@ -19,6 +19,7 @@ from provml.synth.campaign import (
     DEFAULT_SEED,
     OPEN_EVERY,
     RunFacts,
+    raw_blocks,
     write_run,
 )
 from provml.synth.cluster import DEFAULT_GPUS, DEFAULT_NODES, Cluster, Rank
@@ -95,6 +96,10 @@ def parameters(picks: Picks) -> dict[str, dict[str, Any]]:
         "task_times": dict(run=run),
         "top_runs_by_metric": dict(workflow=workflow, metric="iou", k=5),
         "workflow_plan": dict(workflow=workflow),
+        "phase_times": dict(run=run),
+        "models_covering_geographic_box": dict(
+            **dict(raw_blocks())[raw]["bbox"], metric="iou", min_value=threshold
+        ),
     }
     return {query.name: values.get(query.name, {}) for query in list_queries()}
 
