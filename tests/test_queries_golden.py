@@ -937,3 +937,31 @@ def test_docs_list_every_query():
     docs = (Path(__file__).parent.parent / "docs" / "queries.md").read_text()
     for path in QUERY_FILES:
         assert f"| `{path.name.removesuffix('.rq')}` |" in docs, path.name
+
+
+def test_the_cli_runs_the_plain_version_with_plain(lifecycle, tmp_path):
+    """`provml query NAME --plain` reads queries/plain/NAME.rq and answers the same rows."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from provml.cli import app
+
+    _, root, _ = lifecycle
+    with open_store(tmp_path / "store") as store:  # the module's store stays open
+        load_spools(store, data.spool_dirs(root), workers=1)
+    run = f"{ID}run/seis-a"
+    answers = []
+    for extra in ([], ["--plain"]):
+        arguments = ["query", "task_times", "--store", str(tmp_path / "store")]
+        arguments += ["--param", f"run={run}", "--format", "json", *extra]
+        result = CliRunner().invoke(app, arguments)
+        assert result.exit_code == 0, result.output
+        answers.append(json.loads(result.output))
+    canned, plain = answers
+    assert canned and len(canned) == len(plain)
+    key = lambda row: (row["task"], row["started"])  # noqa: E731
+    for mine, theirs in zip(sorted(canned, key=key), sorted(plain, key=key), strict=True):
+        assert mine.keys() == theirs.keys() and mine["task"] == theirs["task"]
+        if mine["duration"] is not None:
+            assert float(mine["duration"]) == pytest.approx(float(theirs["duration"]), abs=1e-6)
