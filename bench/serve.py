@@ -5,7 +5,7 @@ Run: ``python bench/serve.py`` (``--events N``: size of the synthetic population
 20,000 events, about 160k triples; ``--clients C ...``, default 1 4 16; ``--duration S`` per
 point, default 5; ``--workers W``, the server's query threads, default 4; ``--query NAME``,
 default metric_trajectory; ``--store-dir DIR`` to keep the store). The population is
-bench/queries.py's (runs of three workflows with epochs and metrics), loaded with
+`provml synth`'s (a training campaign on a cluster, as bench/queries.py uses), loaded with
 ``load_spools(..., bulk=True)``; the server is a real ``provml serve`` subprocess, and each client
 a thread with its own keep-alive HTTP connection sending the next request when the last answer
 arrived. The clients run on the same machine as the server and share its cores, so the figures
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import statistics
 import subprocess
 import sys
@@ -31,30 +30,19 @@ from provml.kg import open_store
 from provml.loaders.load import load_spools
 from provml.loaders.ontology import load_ontology
 
-
-def _population_module():
-    """bench/queries.py, for its synthetic population and the parameters of each query."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_queries", Path(__file__).with_name("queries.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from provml.synth import parameters, write_population
 
 
 def build_store(root: Path, events: int) -> tuple[Path, dict[str, dict[str, object]], int]:
     """Generate and load the population; the store, each query's parameters, its triples."""
-    population = _population_module()
     spool, store = root / "spool", root / "store"
-    spool.mkdir(parents=True, exist_ok=True)
-    _, written, picks = population.write_population(spool, events)
+    picks = write_population(spool, events)
     with open_store(store) as opened:
         load_ontology(opened)
         load_spools(opened, [spool], bulk=True, workers=1)
         triples = opened.count()
-    print(f"store: {written:,} events, {triples:,} quads")
-    return store, dict(population.parameters(picks)), triples
+    print(f"store: {picks.events:,} events, {triples:,} quads")
+    return store, parameters(picks), triples
 
 
 def start_server(store: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
