@@ -19,7 +19,7 @@ from urllib.request import url2pathname
 import pyoxigraph
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
 from provml.kg.results import GraphResult, QueryResult, SelectResult
-from provml.kg.sparql import bind, query_form, values_row
+from provml.kg.sparql import bind, query_form
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
@@ -334,20 +334,13 @@ def _bound(
 
     Oxigraph plans a query before it substitutes, so a bound lineage query was planned as if
     unbound (seconds instead of milliseconds): a SELECT also gets the terms as a VALUES block
-    opening its WHERE group (validated, as on remote stores), which the planner reads.
+    opening its WHERE group (validated, as on remote stores), which the planner reads. Terms
+    query text cannot hold (a blank node, text SPARQL would read as a \\u escape) are only
+    substituted.
     """
     checked = checked_bindings(bindings)
     substitutions = {pyoxigraph.Variable(name): term for name, term in checked.items()}
-    if checked and _plannable(sparql, checked):
-        sparql = bind(sparql, "SELECT", checked)
+    if checked and query_form(sparql) == "SELECT":
+        with contextlib.suppress(UnsafeParameter):
+            sparql = bind(sparql, "SELECT", checked)
     return sparql, substitutions
-
-
-def _plannable(sparql: str, bindings: Mapping[str, BindingTerm]) -> bool:
-    """Whether bindings can be a VALUES block: a SELECT, and terms query text can hold (no
-    blank node, no text SPARQL would read as a \\u escape); else they are substituted."""
-    try:
-        values_row(bindings)
-    except UnsafeParameter:
-        return False
-    return query_form(sparql) == "SELECT"

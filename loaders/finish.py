@@ -15,16 +15,15 @@ operations, and each operation is idempotent and sent on its own with the file's
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from importlib.resources import files
 from string import Template
 
 import pyoxigraph
 from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
+from provml.loaders.sparql_files import operations, read
 
 MERGE = "merge_run_times.ru"
 LINKS = "link_runs.ru"
@@ -33,24 +32,6 @@ CLEAR = "clear_summaries.ru"
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
 DIGEST_BATCH = 200
 INFORMED_BY = pyoxigraph.NamedNode("http://www.w3.org/ns/prov#wasInformedBy")
-
-
-@functools.cache
-def operations(name: str) -> tuple[str, ...]:
-    """The operations of one of the loader's SPARQL update files, each with the prefixes.
-
-    Comment lines are left out: SPARQLWrapper guesses an update's form from its words and can
-    mistake one in a comment ("task") for a query form (ASK).
-    """
-    text = _read(name)
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    prefixes = [line for line in lines if line.startswith("PREFIX ")]
-    body = "\n".join(line for line in lines if not line.startswith("PREFIX "))
-    return tuple(
-        "\n".join([*prefixes, operation.strip()])
-        for operation in body.split("\n;\n")
-        if operation.strip()
-    )
 
 
 def finish_runs(store: Store, runs: Iterable[str]) -> None:
@@ -62,12 +43,11 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
     """
     for operation in operations(MERGE):
         store.update(operation)
-    for run in sorted(runs):
-        graph = named_node(iris.plain(iris.run(run)), "run graph")
+    graphs = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(runs)]
+    for graph in graphs:
         for operation in operations(LINKS):
             store.update(Template(operation).substitute(graph=str(graph)))
         store.add_quads(_section_links(store, graph))
-    graphs = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(runs)]
     for start in range(0, len(graphs), DIGEST_BATCH):
         batch = graphs[start : start + DIGEST_BATCH]
         digests = summaries.run_digests(store, batch)
@@ -79,7 +59,7 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
 
 def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:
     """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it."""
-    query = Template(_read(SECTIONS)).substitute(graph=str(graph))
+    query = Template(read(SECTIONS)).substitute(graph=str(graph))
     by_stage: dict[pyoxigraph.Term, dict[int, list[pyoxigraph.Term]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -90,8 +70,3 @@ def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxig
             for previous in sections.get(index - 1, ()):
                 for section in nexts:
                     yield pyoxigraph.Quad(section, INFORMED_BY, previous, graph)
-
-
-def _read(name: str) -> str:
-    """The text of one of the loader's SPARQL files."""
-    return files("provml.loaders").joinpath(name).read_text(encoding="utf-8")

@@ -34,11 +34,14 @@ def long(number: int) -> str:
 
 def double(number: float) -> str:
     """An xsd:double literal; NaN and the infinities in XSD spelling."""
+    return f'"{double_lexical(number)}"{D.double}'
+
+
+def double_lexical(number: float) -> str:
+    """The xsd:double lexical form of a float (NaN, INF and -INF as XSD spells them)."""
     if math.isfinite(number):
-        return f'"{number!r}"{D.double}'
-    if math.isnan(number):
-        return f'"NaN"{D.double}'
-    return f'"{"INF" if number > 0 else "-INF"}"{D.double}'
+        return repr(number)
+    return "NaN" if math.isnan(number) else ("INF" if number > 0 else "-INF")
 
 
 def boolean(flag: bool) -> str:

@@ -13,16 +13,16 @@ digests come out the same on every store.
 from __future__ import annotations
 
 import datetime
-import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from importlib.resources import files
 from string import Template
 from typing import Any
 
 import pyoxigraph
 from provml.kg.store import Store
 from provml.loaders import iris
+from provml.loaders import ntriples as nt
+from provml.loaders.sparql_files import read
 from provml.ontology.namespace import PROVML
 from rdflib.namespace import RDF, XSD
 
@@ -72,7 +72,7 @@ def fill(template: str, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
 
 def _rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode]) -> list[Any]:
     """The rows of one of this module's queries for some run graphs."""
-    return store.query(fill(_read(name), graphs)).rows  # type: ignore[union-attr]
+    return store.query(fill(read(name), graphs)).rows  # type: ignore[union-attr]
 
 
 def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
@@ -94,21 +94,20 @@ def _metric_summaries(
         measure = (epoch, step, float(row["value"].value))
         groups[(row["graph"], row["name"].value, split)].append(measure)
     for (graph, name, split), measures in groups.items():
-        run = graph
         summary = pyoxigraph.NamedNode(
             f"{graph.value}/summary/{iris.segment(name)}/{iris.segment(split or '-')}"
         )
         values = [measure[-1] for measure in measures]
-        last = max(measures, key=_order)
-        finals = [measure[-1] for measure in measures if _order(measure)[:2] == _order(last)[:2]]
+        # The last measure by epoch, then step; of several there, the highest value.
+        final = max(measures, key=_order)[-1]
         yield pyoxigraph.Quad(summary, _TYPE, SUMMARY, graph)
-        yield pyoxigraph.Quad(summary, SUMMARIZES, run, graph)
+        yield pyoxigraph.Quad(summary, SUMMARIZES, graph, graph)
         yield pyoxigraph.Quad(summary, NAME, pyoxigraph.Literal(name), graph)
         if split is not None:
             yield pyoxigraph.Quad(summary, SPLIT, pyoxigraph.Literal(split), graph)
         yield pyoxigraph.Quad(summary, LOWEST, _double(min(values)), graph)
         yield pyoxigraph.Quad(summary, HIGHEST, _double(max(values)), graph)
-        yield pyoxigraph.Quad(summary, FINAL, _double(max(finals)), graph)
+        yield pyoxigraph.Quad(summary, FINAL, _double(final), graph)
         epochs = [measure[0] for measure in measures if measure[0] is not None]
         if epochs:
             last_epoch = pyoxigraph.Literal(str(max(epochs)), datatype=_INTEGER)
@@ -129,12 +128,4 @@ def _moment(term: pyoxigraph.Literal) -> datetime.datetime:
 
 def _double(number: float) -> pyoxigraph.Literal:
     """An xsd:double literal; NaN and the infinities in XSD spelling."""
-    if math.isfinite(number):
-        return pyoxigraph.Literal(repr(number), datatype=_DOUBLE)
-    lexical = "NaN" if math.isnan(number) else ("INF" if number > 0 else "-INF")
-    return pyoxigraph.Literal(lexical, datatype=_DOUBLE)
-
-
-def _read(name: str) -> str:
-    """The text of one of the loader's SPARQL files."""
-    return files("provml.loaders").joinpath(name).read_text(encoding="utf-8")
+    return pyoxigraph.Literal(nt.double_lexical(number), datatype=_DOUBLE)
