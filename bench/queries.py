@@ -3,7 +3,8 @@ triples loaded from ``provml synth`` spools, against the issue's targets, and fo
 that read the loader's digests the same question over the plain PROV-O path in the same run.
 
 Run: ``python bench/queries.py`` (``--events N ...`` one store per size, default sizes give about
-1M and 10M triples; ``--repeat R``, default 5; ``--store-dir DIR`` to keep the stores). The
+1M and 10M triples; ``--repeat R``, default 5; ``--store-dir DIR`` to keep the stores, and
+``--reuse`` to measure again the stores an earlier run kept there instead of loading anew). The
 population is a synthetic training campaign (`provml.synth`: ranks on an HPC cluster, curation
 chains from raw survey blocks with domain attributes, trainings with hyperparameters and
 per-epoch metrics, models, evaluations, predictions; failed tasks, crashed and still-open runs),
@@ -167,8 +168,18 @@ def measure_queries(
     return figures
 
 
-def build_store(root: Path, events: int) -> tuple[Path, dict[str, dict[str, Any]], str]:
-    """Synthesize about `events` events, load them; the store, query parameters, a summary."""
+def build_store(
+    root: Path, events: int, reuse: bool = False
+) -> tuple[Path, dict[str, dict[str, Any]], str]:
+    """Synthesize about `events` events, load them; the store, query parameters, a summary.
+
+    The parameters and summary are kept beside the store; with `reuse`, a store kept by an
+    earlier run is measured again as it is (a 10M-triple load takes about half an hour).
+    """
+    kept = root / f"store-{events}.json"
+    if reuse and kept.exists():
+        saved = json.loads(kept.read_text())
+        return root / f"store-{events}", saved["parameters"], saved["summary"] + " (reused)"
     spool = root / f"spool-{events}"
     start = time.perf_counter()
     picks = write_population(spool, events)
@@ -184,6 +195,7 @@ def build_store(root: Path, events: int) -> tuple[Path, dict[str, dict[str, Any]
         f" load_spools --bulk with the load-time digests: {loaded:.1f} s, {len(report.bad)} bad;"
         f" store holds {triples:,} triples"
     )
+    kept.write_text(json.dumps({"parameters": parameters(picks), "summary": summary}))
     return store_path, parameters(picks), summary
 
 
@@ -218,6 +230,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--store-dir", type=Path, default=None)
     parser.add_argument(
+        "--reuse", action="store_true", help="measure the stores kept in --store-dir again"
+    )
+    parser.add_argument(
         "--timeout-s", type=float, default=120.0, help="a query (all its runs) is stopped after"
     )
     parser.add_argument("--measure", nargs=3, metavar=("STORE", "NAME", "PARAMS"), help=SUPPRESS)
@@ -237,7 +252,7 @@ def main() -> None:
         root = arguments.store_dir or Path(temporary)
         root.mkdir(parents=True, exist_ok=True)
         for events in arguments.events:
-            store, params, summary = build_store(root, events)
+            store, params, summary = build_store(root, events, arguments.reuse)
             print(f"\n== {summary}", flush=True)
             print_figures(measure_queries(store, params, arguments.repeat, arguments.timeout_s))
 

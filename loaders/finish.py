@@ -10,7 +10,7 @@ operations, and each operation is idempotent and sent on its own with the file's
   as one update, Oxigraph joins sections on a computed index pair by pair (a 10k-iteration
   stage took minutes), while sorting them in Python is linear.
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
-  durations, metric summaries, raw-data lineage shortcuts.
+  durations, metric summaries, raw-data and model lineage shortcuts.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
             store.update(summaries.fill(operation, batch))
         store.add_quads(digests)
         store.add_quads(summaries.raw_lineage(store, batch))
+        store.add_quads(summaries.model_lineage(store, batch))
 
 
 def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:

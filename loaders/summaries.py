@@ -5,7 +5,9 @@ For each run a load touched, `finish.py` removes the old digests (`clear_summari
 writes again, in the run's graph, the `provml:durationSeconds` of every activity with a start
 and an end and one `provml:MetricSummary` per metric and split (lowest, highest, final value,
 last epoch) (`run_digests`); it adds to the shared graph `provml:derivedFromRawData` from each
-entity in the run's lineage to the raw data it descends from (`raw_lineage`). Computed in Python
+entity in the run's lineage to the raw data it descends from (`raw_lineage`), and
+`provml:trainedOnDataDerivedFrom` from each trained model to its training data and all that data
+descends from (`model_lineage`). Computed in Python
 from three small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
 digests come out the same on every store.
 """
@@ -29,6 +31,7 @@ from rdflib.namespace import RDF, XSD
 DURATIONS = "run_durations.rq"
 MEASURES = "run_measures.rq"
 RAW_LINEAGE = "raw_lineage.rq"
+MODEL_LINEAGE = "model_lineage.rq"
 SHARED = pyoxigraph.NamedNode(iris.plain(iris.SHARED_GRAPH))
 _TYPE = pyoxigraph.NamedNode(str(RDF.type))
 _DOUBLE = pyoxigraph.NamedNode(str(XSD.double))
@@ -49,6 +52,7 @@ NAME, SPLIT = _term("summarizedMetric"), _term("summarizedSplit")
 LAST_EPOCH = _term("lastEpoch")
 LOWEST, HIGHEST, FINAL = _term("lowestValue"), _term("highestValue"), _term("finalValue")
 RAW = _term("derivedFromRawData")
+TRAINED_ON = _term("trainedOnDataDerivedFrom")
 
 
 def run_digests(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
@@ -62,6 +66,14 @@ def raw_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[py
     return [
         pyoxigraph.Quad(row["entity"], RAW, row["raw"], SHARED)
         for row in _rows(store, RAW_LINEAGE, graphs)
+    ]
+
+
+def model_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
+    """`model provml:trainedOnDataDerivedFrom entity` for the runs' models, in the shared graph."""
+    return [
+        pyoxigraph.Quad(row["model"], TRAINED_ON, row["ancestor"], SHARED)
+        for row in _rows(store, MODEL_LINEAGE, graphs)
     ]
 
 

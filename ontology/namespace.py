@@ -124,6 +124,7 @@ class PROVML(DefinedNamespace):
     summarizedMetric: URIRef  # summarized metric
     summarizedSplit: URIRef  # summarized split
     summarizesExecution: URIRef  # summarizes execution
+    trainedOnDataDerivedFrom: URIRef  # trained on data derived from
     unit: URIRef  # unit
     usesGPU: URIRef  # uses GPU
     valueOfAttribute: URIRef  # value of attribute

@@ -15,9 +15,10 @@ import pytest
 from provml.kg import open_store
 from provml.kg.sparql import query_form
 from provml.loaders.load import load_spools
-from provml.queries import get_query, run_query
+from provml.queries import PLAIN_QUERIES, get_query, run_query
 from pyoxigraph import Literal, NamedNode
 
+from provml import Workflow
 from tests import query_data as data
 
 ID = "https://w3id.org/provml/id/"
@@ -126,6 +127,56 @@ def test_models_and_predictions_from_a_domain_file(lifecycle):
     assert ask(store, "models_from_domain_file", file=iri("entity/f3-north-clean")) == [
         ("entity/f3-north-clean", "entity/unet-a", "unet-a", "run/seis-a", "entity/faults-a"),
     ]
+
+
+def test_a_late_upstream_run_extends_the_lineage_shortcuts(tmp_path):
+    # The training run is loaded before the curation run that generated its data: after the
+    # second load the shortcut-reading queries answer as the plain PROV-O path does.
+    curation, training = "curate-late", "train-early"
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    common = dict(spool_dir=tmp_path / "spool", capture_git=False)
+    with Workflow("late lineage", run_id=curation, **common) as wf:
+        raw = wf.dataset(
+            "block L",
+            data_dir / "block_l.segy",
+            id="block-l",
+            type="raw_data",
+            attributes={"inline": [10, 20]},
+        )
+        with wf.task("clean", "curation", operation="cleaning", used=[raw]) as clean:
+            cleaned = wf.dataset("block L clean", id="block-l-clean", derived_from=[raw])
+            clean.generated(cleaned)
+    with Workflow("late lineage", run_id=training, **common) as wf:
+        cleaned = wf.dataset("block L clean", id="block-l-clean")
+        with wf.task("train", "learning", stage="training", used=[cleaned]) as train:
+            with wf.task("epoch 0", "learning", stage="epoch"):
+                wf.log_metric("iou", 0.6, epoch=0, split="validation")
+            model = wf.model("late model", id="late-model")
+            train.generated(model)
+    with open_store(tmp_path / "store") as store:
+        load_spools(store, [tmp_path / "spool" / training], workers=1)
+        # Before the curation run is loaded, the model's data descends from nothing raw.
+        assert ask(store, "models_from_domain_file", file=iri("entity/block-l")) == []
+        load_spools(store, [tmp_path / "spool" / curation], workers=1)
+        plain_text = (PLAIN_QUERIES / "models_from_domain_file.rq").read_text()
+        for file in ("entity/block-l", "entity/block-l-clean"):
+            rows = ask(store, "models_from_domain_file", file=iri(file))
+            assert rows == [(file, "entity/late-model", "late model", f"run/{training}", None)]
+            plain_result = store.query(plain_text, {"file": iri(file)})
+            plain_rows = [
+                tuple(plain(row[v]) for v in plain_result.variables) for row in plain_result
+            ]
+            assert plain_rows == rows
+        covering = ask(
+            store,
+            "models_covering_inline_range",
+            inline_min=integer(15),
+            inline_max=integer(30),
+            metric=Literal("iou"),
+            min_value=double(0.5),
+        )
+        assert [row[4] for row in covering] == ["entity/late-model"]
 
 
 def best_iou(run: str) -> float:
@@ -832,6 +883,11 @@ PLAIN_FILES = sorted(
 )
 # More parameters for the plain comparison than the remote case: a run still going.
 PLAIN_CASES = {
+    "models_from_domain_file": [
+        {"file": iri("entity/f3-south")},
+        {"file": iri("entity/f3-north-clean")},
+        {"file": iri("entity/train-a")},
+    ],
     "phase_times": [{"run": iri("run/seis-b")}, {"run": iri("run/seis-c")}],
     "task_times": [{"run": iri("run/seis-c")}],
     "models_covering_geographic_box": [
