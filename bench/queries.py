@@ -39,7 +39,7 @@ from provml.queries import PLAIN_QUERIES, run_query
 
 from provml.synth import parameters, write_population
 
-# provml.synth gives about 7.2 triples per event.
+# About 1M and 10M triples (bench/__main__.py's TRIPLES_PER_EVENT).
 DEFAULT_EVENTS = (140_000, 1_400_000)
 # Targets of the issue (at 10M triples): lookups and lineage queries, and every canned query.
 LOOKUP_TARGET_S = 0.020

@@ -13,6 +13,8 @@ import functools
 import re
 from urllib.parse import quote
 
+import pyoxigraph
+
 BASE = "https://w3id.org/provml/id/"
 ONTOLOGY_GRAPH = "https://w3id.org/provml/ontology"
 # Descriptions many runs share (workflows, entities, agents, nodes, software) are stored once
@@ -32,6 +34,10 @@ def segment(text: str) -> str:
 def plain(iri: str) -> str:
     """The IRI without its angle brackets."""
     return iri[1:-1]
+
+
+# The shared graph as a term, for code that writes quads into it.
+SHARED_GRAPH_NODE = pyoxigraph.NamedNode(plain(SHARED_GRAPH))
 
 
 def run(run_id: str) -> str:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 RUN_BASE = "https://w3id.org/provml/id/run/"
 
 #: The graph of descriptions runs share, and how far a run's export follows links into it.
-SHARED = pyoxigraph.NamedNode(iris.plain(iris.SHARED_GRAPH))
+SHARED = iris.SHARED_GRAPH_NODE
 SHARED_HOPS = 2
 
 #: Formats `export` writes: the RDF ones, then the PROV ones.
