@@ -86,7 +86,16 @@ class QueryRows:
         cls, columns: list[str], rows: list[dict[str, object]], query: str = "<query>"
     ) -> QueryRows:
         """Rows of pyoxigraph terms converted to Python values."""
-        converted = [{name: to_python(row.get(name)) for name in columns} for row in rows]
+        # Answers repeat terms (a run, a parameter name on every row): convert each once. The
+        # values are immutable, so rows may share them.
+        values: dict[object, Any] = {}
+
+        def value(term: object) -> Any:
+            if term not in values:
+                values[term] = to_python(term)
+            return values[term]
+
+        converted = [{name: value(row.get(name)) for name in columns} for row in rows]
         return cls(list(columns), converted, query)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:

@@ -279,7 +279,14 @@ def test_hyperparameters_of_every_run_of_a_workflow(lifecycle):
                 (f"run/{run}", status, "train unet", name, str(data.RUN_PARAMS[run][name]))
             )
     rows = ask(store, "run_hyperparameters", workflow=NamedNode(WORKFLOW))
-    assert rows == [("workflow/fault%20segmentation", *row) for row in expected]
+    # Task IRIs come from the capture; each row names a task of its own run.
+    assert [(row[:3] + row[4:]) for row in rows] == [
+        ("workflow/fault%20segmentation", *row) for row in expected
+    ]
+    for _, run, _, task, *_ in rows:
+        assert task.startswith(f"{run}/task/"), (run, task)
+    trainings = {(run, task) for _, run, _, task, label, *_ in rows if label == "train unet"}
+    assert len(trainings) == 3
 
 
 def test_top_runs_by_metric(lifecycle):
