@@ -8,7 +8,7 @@ last epoch) (`run_digests`); it adds to the shared graph `provml:derivedFromRawD
 entity in the run's lineage to the raw data it descends from (`raw_lineage`), and
 `provml:trainedOnDataDerivedFrom` from each trained model to its training data and all that data
 descends from (`model_lineage`). Computed in Python
-from three small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
+from four small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
 digests come out the same on every store.
 """
 
@@ -63,17 +63,26 @@ def run_digests(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[py
 
 def raw_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
     """`entity provml:derivedFromRawData raw` for the runs' lineage, in the shared graph."""
-    return [
-        pyoxigraph.Quad(row["entity"], RAW, row["raw"], SHARED)
-        for row in _rows(store, RAW_LINEAGE, graphs)
-    ]
+    return _shortcuts(store, RAW_LINEAGE, graphs, ("entity", RAW, "raw"))
 
 
 def model_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
     """`model provml:trainedOnDataDerivedFrom entity` for the runs' models, in the shared graph."""
+    return _shortcuts(store, MODEL_LINEAGE, graphs, ("model", TRAINED_ON, "ancestor"))
+
+
+def _shortcuts(
+    store: Store,
+    name: str,
+    graphs: Sequence[pyoxigraph.NamedNode],
+    link: tuple[str, pyoxigraph.NamedNode, str],
+) -> list[pyoxigraph.Quad]:
+    """One shared-graph quad per row of a lineage query: (subject column, predicate, object
+    column)."""
+    subject, predicate, obj = link
     return [
-        pyoxigraph.Quad(row["model"], TRAINED_ON, row["ancestor"], SHARED)
-        for row in _rows(store, MODEL_LINEAGE, graphs)
+        pyoxigraph.Quad(row[subject], predicate, row[obj], SHARED)
+        for row in _rows(store, name, graphs)
     ]
 
 
