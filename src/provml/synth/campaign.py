@@ -237,6 +237,18 @@ def _epochs(
         w.end(section, 1.0)
 
 
+def _stopped_early(w: RunWriter, facts: RunFacts, training: str, crash_at: int | None) -> bool:
+    """Whether a rank's training ended without a model: still open (nothing more is written: no
+    task_end, no run_end) or crashed (its task and the run end failed)."""
+    if facts.still_open:
+        return True
+    if crash_at is not None:
+        w.end(training, 1.0, error="RuntimeError: a rank failed; the job was stopped")
+        w.emit("run_end", status="failed", error="RuntimeError: NCCL watchdog timeout")
+        return True
+    return False
+
+
 def _rank_zero(
     w: RunWriter,
     facts: RunFacts,
@@ -262,11 +274,7 @@ def _rank_zero(
         },
     )
     _epochs(w, rank, pid, training, epochs, crash_at, rng, facts)
-    if facts.still_open:
-        return  # still training: no model, no task_end, no run_end
-    if crash_at is not None:
-        w.end(training, 1.0, error="RuntimeError: a rank failed; the job was stopped")
-        w.emit("run_end", status="failed", error="RuntimeError: NCCL watchdog timeout")
+    if _stopped_early(w, facts, training, crash_at):
         return
     model = f"{facts.run}-unet"
     w.entity(model, "model", [], architecture="UNet(depth=4)", framework="torch 2.3")
@@ -313,11 +321,7 @@ def _other_rank(
     """A data-parallel rank's own training task and epochs."""
     training = w.task("train unet", "learning", rank.host, pid, stage="training", rank=rank.rank)
     _epochs(w, rank, pid, training, epochs, crash_at, rng, facts)
-    if facts.still_open:
-        return
-    if crash_at is not None:
-        w.end(training, 1.0, error="RuntimeError: a rank failed; the job was stopped")
-        w.emit("run_end", status="failed", error="RuntimeError: NCCL watchdog timeout")
+    if _stopped_early(w, facts, training, crash_at):
         return
     w.end(training, 1.0)
     w.emit("run_end", status="completed", error=None)
