@@ -176,15 +176,15 @@ def build_store(
     The parameters and summary are kept beside the store; with `reuse`, a store kept by an
     earlier run is measured again as it is (a 10M-triple load takes about half an hour).
     """
+    store_path = root / f"store-{events}"
     kept = root / f"store-{events}.json"
     if reuse and kept.exists():
         saved = json.loads(kept.read_text())
-        return root / f"store-{events}", saved["parameters"], saved["summary"] + " (reused)"
+        return store_path, saved["parameters"], saved["summary"] + " (reused)"
     spool = root / f"spool-{events}"
     start = time.perf_counter()
     picks = write_population(spool, events)
     generated = time.perf_counter() - start
-    store_path = root / f"store-{events}"
     with open_store(store_path) as store:
         start = time.perf_counter()
         report = load_spools(store, [spool], bulk=True)
@@ -195,8 +195,9 @@ def build_store(
         f" load_spools --bulk with the load-time digests: {loaded:.1f} s, {len(report.bad)} bad;"
         f" store holds {triples:,} triples"
     )
-    kept.write_text(json.dumps({"parameters": parameters(picks), "summary": summary}))
-    return store_path, parameters(picks), summary
+    params = parameters(picks)
+    kept.write_text(json.dumps({"parameters": params, "summary": summary}))
+    return store_path, params, summary
 
 
 def print_figures(figures: list[QueryFigures]) -> None:
