@@ -21,12 +21,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from provml.kg import open_store
 from rich.console import Console
 from rich.table import Table
 
 from bench import capture, load
 from bench import queries as query_bench
+from provml.kg import open_store
 
 # About 7.2 triples per synthetic event.
 TRIPLES_PER_EVENT = 7.2

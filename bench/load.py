@@ -9,7 +9,7 @@ metrics. It prints, each measured once in this run, on a fresh store in a tempor
 1. conversion alone (parse, validate, convert to N-Quads; one process);
 2. ``load_spools`` end to end, transactional commits (the default), and with ``--bulk``;
 3. the ceiling: ``pyoxigraph.Store.bulk_load`` of the N-Quads text from step 1;
-and the ratio of each end-to-end rate to the ceiling (the issue's target: at least 50%).
+and the ratio of each end-to-end rate to the ceiling (the target: at least 50%).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pyoxigraph
+
 from provml.kg import open_store
 from provml.loaders.batch import convert_lines
 from provml.loaders.load import DEFAULT_BATCH_BYTES, load_spools

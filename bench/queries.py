@@ -1,6 +1,7 @@
 """Canned-query latency: every query of ``provml.queries`` on stores of about 1M and 10M
-triples loaded from ``provml synth`` spools, against the issue's targets, and for the queries
-that read the loader's digests the same question over the plain PROV-O path in the same run.
+triples loaded from ``provml synth`` spools, against the project's latency targets, and for the
+queries that read the loader's digests the same question over the plain PROV-O path in the same
+run.
 
 Run: ``python bench/queries.py`` (``--events N ...`` one store per size, default sizes give about
 1M and 10M triples; ``--repeat R``, default 5; ``--store-dir DIR`` to keep the stores, and
@@ -36,7 +37,6 @@ from typing import Any
 from provml.kg import open_store
 from provml.loaders.load import load_spools
 from provml.queries import PLAIN_QUERIES, run_query
-
 from provml.synth import parameters, write_population
 
 # About 1M and 10M triples (bench/__main__.py's TRIPLES_PER_EVENT).

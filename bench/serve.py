@@ -29,7 +29,6 @@ from pathlib import Path
 from provml.kg import open_store
 from provml.loaders.load import load_spools
 from provml.loaders.ontology import load_ontology
-
 from provml.synth import parameters, write_population
 
 

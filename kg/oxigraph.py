@@ -17,11 +17,6 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import pyoxigraph
-from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
-from provml.kg.results import GraphResult, QueryResult, SelectResult
-from provml.kg.sparql import bind, query_form
-from provml.kg.store import Store
-from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 from provml.atomic_file import atomic_write
 from provml.errors import (
@@ -32,6 +27,11 @@ from provml.errors import (
     StoreLocked,
     UnsafeParameter,
 )
+from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
+from provml.kg.results import GraphResult, QueryResult, SelectResult
+from provml.kg.sparql import bind, query_form
+from provml.kg.store import Store
+from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 
 def directory_of(location: str | os.PathLike[str]) -> Path:

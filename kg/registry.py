@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from provml.kg.store import Store
-
 from provml.errors import StoreError
+from provml.kg.store import Store
 
 #: The environment variable naming the default store, and the fallback when it is unset.
 STORE_ENVIRONMENT_VARIABLE = "PROVML_STORE"

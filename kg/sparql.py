@@ -29,10 +29,6 @@ from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
 import pyoxigraph
-from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
-from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
-from provml.kg.store import Store
-from provml.kg.terms import BindingTerm, checked_bindings, named_node
 from SPARQLWrapper import BASIC, DIGEST, JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import (
     EndPointInternalError,
@@ -42,6 +38,10 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from provml.atomic_file import atomic_write
 from provml.errors import LoadError, QueryError, StoreError, UnsafeParameter
+from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
+from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
+from provml.kg.store import Store
+from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 # SPARQL processes \u escapes in the query text before parsing; a term holding one could then

@@ -1,4 +1,4 @@
-"""The `Store` interface every knowledge-graph backend implements (team contract 3).
+"""The `Store` interface every knowledge-graph backend implements.
 
 Terms are pyoxigraph's (NamedNode, Literal, BlankNode, Quad, DefaultGraph) in every backend. Graph
 names are passed as IRI strings. Errors are provml's: `StoreError` (and `StoreLocked`,
@@ -6,16 +6,13 @@ names are passed as IRI strings. Errors are provml's: `StoreError` (and `StoreLo
 or update the engine refuses, `UnsafeParameter` for a binding, variable name or graph IRI refused
 before anything is sent. A backend never lets a raw OSError escape.
 
-Performance notes for loaders (embedded Oxigraph; 200k quads, 2-core dev machine, one run):
+Notes for loaders (embedded Oxigraph; figures live in `bench/load.py`, not here):
 
-- `add_quads(quads)` (pyoxigraph `extend`) and `load(nquads_bytes, "nquads")` both write about
-  55k quads/s, atomically, holding the batch in memory; the write dominates. Building the
-  Quad objects adds to it (about 280k quads/s to build, against 1.6M lines/s to format N-Quads
-  text), so for millions of events formatting N-Quads text (escaping literals as N-Triples
-  requires) and calling `load` per batch of a few hundred thousand quads is the cheaper path.
-- `bulk_load(nquads_bytes, "nquads")` writes about 160k quads/s (3x) but is NOT atomic and must
-  not run beside other writes to the same store: use it for an initial import you can redo,
-  then `flush()`.
+- `add_quads(quads)` (pyoxigraph `extend`) and `load(nquads_bytes, "nquads")` are both atomic
+  and hold the batch in memory. Formatting N-Quads text (escaping literals as N-Triples
+  requires) and calling `load` per large batch is cheaper than building Quad objects.
+- `bulk_load(nquads_bytes, "nquads")` is faster but NOT atomic and must not run beside other
+  writes to the same store: use it for an initial import you can redo, then `flush()`.
 - Oxigraph 0.5 stores integer subtypes (xsd:long, xsd:int...) as xsd:integer: compare numbers by
   value in queries, not by datatype. Virtuoso keeps xsd:long from Turtle/N-Triples loads.
 """
@@ -29,6 +26,7 @@ from types import TracebackType
 from typing import IO, Self
 
 import pyoxigraph
+
 from provml.kg.formats import RdfInput
 from provml.kg.results import QueryResult
 from provml.kg.terms import BindingTerm

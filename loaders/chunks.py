@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from provml.loaders.checkpoint import HEAD_BYTES, FilePosition, head_digest
-
 from provml.errors import LoadError
+from provml.loaders.checkpoint import HEAD_BYTES, FilePosition, head_digest
 
 
 @dataclass(frozen=True)

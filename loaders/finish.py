@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from string import Template
 
 import pyoxigraph
+
 from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries

@@ -16,11 +16,10 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from provml.kg.store import Store
-from provml.loaders.load import LoadReport, load_spools
-
 from provml.capture.reader import spool_files
 from provml.errors import SpoolError
+from provml.kg.store import Store
+from provml.loaders.load import LoadReport, load_spools
 
 #: Seconds between looks at the spool files.
 DEFAULT_INTERVAL = 1.0

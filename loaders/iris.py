@@ -1,4 +1,4 @@
-"""The IRI scheme of provml's instance data (team contract): deterministic, replay-safe.
+"""The IRI scheme of provml's instance data: deterministic, replay-safe.
 
 Everything is under `https://w3id.org/provml/id/`. Ids that the event schema restricts to
 `[A-Za-z0-9._-]` (run, task, entity and event ids) are used as they are; any other text (names,

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provml.capture.reader import spool_files
+from provml.errors import LoadError, MalformedEvent, SpoolError
 from provml.kg.store import Store
 from provml.loaders import quarantine as quarantine_file
 from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, TornLine, read_chunks
 from provml.loaders.finish import finish_runs
-
-from provml.capture.reader import spool_files
-from provml.errors import LoadError, MalformedEvent, SpoolError
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph
+
 from provml.kg.store import Store
 from provml.loaders.iris import ONTOLOGY_GRAPH
 from provml.ontology.paths import IMPORTS_DIR, ONTOLOGY_FILE

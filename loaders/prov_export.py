@@ -26,6 +26,9 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 import pyoxigraph
+
+from provml.atomic_file import atomic_write
+from provml.errors import ExportError, StoreError
 from provml.kg import Store
 from provml.kg.formats import output_format
 from provml.loaders import iris
@@ -34,13 +37,10 @@ from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
 from provml.loaders.prov_import import bundle_graph
 from provml.loaders.skolem import deskolemized
 
-from provml.atomic_file import atomic_write
-from provml.errors import ExportError, StoreError
-
 if TYPE_CHECKING:
     from prov.model import ProvDocument
 
-#: Named graph of workflow run `{run}` (team contract).
+#: Named graph of workflow run `{run}`.
 RUN_BASE = "https://w3id.org/provml/id/run/"
 
 #: The graph of descriptions runs share, and how far a run's export follows links into it.

@@ -23,12 +23,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph
+
+from provml.errors import LoadError
 from provml.kg import Store, named_node
 from provml.kg.formats import FORMATS, syntax_error
 from provml.loaders.prov_formats import PROV_FORMATS, format_of
 from provml.loaders.skolem import IMPORT_BASE, skolem_base, skolemized
-
-from provml.errors import LoadError
 
 
 @dataclass

@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 
 import pyoxigraph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
 from provml.kg.store import Store
 from provml.loaders.iris import ONTOLOGY_GRAPH
 from provml.ontology.namespace import PROVML
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
 
 #: Properties whose ontology range is an integer subtype the store may widen to xsd:integer.
 NARROW_INTEGER_RANGES = {str(PROVML.sizeBytes): XSD.long}

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import pyoxigraph
 
-#: Where every imported document's skolem IRIs live (team contract: import/prov/{sha256[:16]}).
+#: Where every imported document's skolem IRIs live (import/prov/{sha256[:16]}).
 IMPORT_BASE = "https://w3id.org/provml/id/import/prov/"
 
 _SKOLEM_IRI = re.compile(re.escape(IMPORT_BASE) + r"([0-9a-f]{16})/genid/([A-Za-z0-9_]+)")

@@ -21,12 +21,13 @@ from string import Template
 from typing import Any
 
 import pyoxigraph
+from rdflib.namespace import RDF, XSD
+
 from provml.kg.store import Store
 from provml.loaders import iris
 from provml.loaders import ntriples as nt
 from provml.loaders.sparql_files import read
 from provml.ontology.namespace import PROVML
-from rdflib.namespace import RDF, XSD
 
 DURATIONS = "run_durations.rq"
 MEASURES = "run_measures.rq"

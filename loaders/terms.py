@@ -6,8 +6,9 @@ namespace, so a typo raises at import instead of minting a wrong IRI.
 
 from __future__ import annotations
 
-from provml.ontology.namespace import PROVML
 from rdflib.namespace import PROV, RDF, RDFS, XSD
+
+from provml.ontology.namespace import PROVML
 
 
 def _term(iri: str) -> str:

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provml.errors import OntologyError
 from provml.ontology.canonical import canonical_turtle
 from provml.ontology.paths import (
     ALIGNMENT_FILE,
@@ -25,8 +26,6 @@ from provml.ontology.paths import (
     ONTOLOGY_IRI,
     SHAPES_FILE,
 )
-
-from provml.errors import OntologyError
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -80,7 +79,7 @@ PROV_TERMS: dict[str, tuple[str, str | None]] = {
     "value": ("DatatypeProperty", None),
 }
 
-# PROV-O relations provml data uses as is (shared contract 2), whether or not a file names them.
+# PROV-O relations provml data uses as is, whether or not a file names them.
 PROV_USED_AS_IS = (
     "actedOnBehalfOf",
     "endedAtTime",
@@ -157,9 +156,10 @@ def _source_files() -> list[Path]:
 def referenced_prov_terms(files: list[Path] | None = None) -> list[str]:
     """Return the PROV-O local names provml's files reference, with the relations used as is and
     every ancestor, sorted. A name outside PROV-O or the table raises OntologyError."""
-    from provml.ontology.graph import parse_turtle
     from rdflib import URIRef
     from rdflib.namespace import PROV
+
+    from provml.ontology.graph import parse_turtle
 
     problems = disagreements_with_prov_package()
     if problems:

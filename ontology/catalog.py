@@ -5,9 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from provml.ontology.paths import CATALOG_FILE
-
 from provml.errors import OntologyError
+from provml.ontology.paths import CATALOG_FILE
 
 _CATALOG_NS = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provml.errors import OntologyError
 from provml.ontology.paths import (
     ALIGNMENT_FILE,
     CATALOG_FILE,
@@ -17,8 +18,6 @@ from provml.ontology.paths import (
     ONTOLOGY_FILE,
     SHAPES_FILE,
 )
-
-from provml.errors import OntologyError
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,9 @@ def catalog_for(ontology_file: Path) -> Path:
 
 def count_terms(ontology_file: Path) -> dict[str, int]:
     """Count the terms the ontology declares in the provml namespace, per OWL kind."""
-    from provml.ontology.graph import parse_turtle
     from rdflib import OWL, RDF, URIRef
+
+    from provml.ontology.graph import parse_turtle
 
     graph = parse_turtle(ontology_file)
     kinds = {

@@ -10,10 +10,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from provml.errors import OntologyError
 from provml.ontology.graph import load_graph
 from provml.ontology.paths import DIAGRAM_FILE, NAMESPACE, ONTOLOGY_FILE
-
-from provml.errors import OntologyError
 
 PROV = "http://www.w3.org/ns/prov#"
 # PROV's own colours (W3C PROV-O diagrams): entities yellow, activities blue, agents orange.

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provml.errors import OntologyError
 from provml.ontology.graph import load_graph
 from provml.ontology.paths import NAMESPACE, ONTOLOGY_FILE, README_FILE
-
-from provml.errors import OntologyError
 
 if TYPE_CHECKING:
     from rdflib import Graph, URIRef

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provml.errors import OntologyError
 from provml.ontology.catalog import resolve_import
 from provml.ontology.paths import CATALOG_FILE, ONTOLOGY_FILE
-
-from provml.errors import OntologyError
 
 if TYPE_CHECKING:
     from rdflib import Graph

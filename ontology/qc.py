@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provml.ontology.paths import QC_DIR
-
 from provml.errors import OntologyError
+from provml.ontology.paths import QC_DIR
 
 if TYPE_CHECKING:
     from rdflib import Graph

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provml.errors import OntologyError
 from provml.ontology.graph import import_closure, parse_turtle
 from provml.ontology.paths import CATALOG_FILE, ONTOLOGY_FILE
-
-from provml.errors import OntologyError
 
 if TYPE_CHECKING:
     from owlready2 import Ontology, World

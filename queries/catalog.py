@@ -18,9 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from provml.kg.sparql import projected_variables
-
 from provml.errors import QueryError, UnknownQuery
+from provml.kg.sparql import projected_variables
 
 #: The taxonomy's axes and the values each may take.
 TAXONOMY: dict[str, frozenset[str]] = {

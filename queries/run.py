@@ -6,12 +6,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from provml.errors import QueryError
 from provml.kg.results import SelectResult
 from provml.queries.catalog import CannedQuery, get_query
 from provml.queries.params import to_term
 from provml.queries.results import QueryRows
-
-from provml.errors import QueryError
 
 if TYPE_CHECKING:
     from provml.kg.store import Store

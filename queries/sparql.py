@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from provml.errors import QueryError
 from provml.kg.results import GraphResult, SelectResult
 from provml.queries.adhoc import check_read_only
 from provml.queries.results import QueryRows
-
-from provml.errors import QueryError
 
 if TYPE_CHECKING:
     from provml.kg.store import Store

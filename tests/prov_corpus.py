@@ -29,6 +29,7 @@ import prov
 import pyoxigraph
 from prov.model import Literal, ProvDocument
 from prov.tests import examples
+
 from provml.loaders.prov_export import prefixed_trig
 
 PROV_TESTS = Path(prov.__file__).parent / "tests"

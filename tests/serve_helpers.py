@@ -20,7 +20,6 @@ from pathlib import Path
 from provml.kg import open_store
 from provml.loaders.load import load_spools
 from provml.loaders.ontology import load_ontology
-
 from tests.loader_helpers import write_seismic_workflow
 
 STARTUP_SECONDS = 30

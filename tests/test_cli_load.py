@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from provml.kg import open_store
 from typer.testing import CliRunner
 
-from provml.cli import app
+from provml.cli.app import app
+from provml.kg import open_store
 from tests.loader_helpers import write_seismic_workflow
 
 

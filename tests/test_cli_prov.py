@@ -11,11 +11,11 @@ import prov
 import pyoxigraph
 import pytest
 from prov.model import ProvDocument
-from provml.kg import open_store
-from provml.ontology.paths import OILGAS_EXAMPLE
 from typer.testing import CliRunner
 
-from provml.cli import app
+from provml.cli.app import app
+from provml.kg import open_store
+from provml.ontology.paths import OILGAS_EXAMPLE
 
 PROV_TESTS = Path(prov.__file__).parent / "tests"
 BUNDLES = PROV_TESTS / "json" / "bundle2.json"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from provml.kg import open_store
 from typer.testing import CliRunner
 
-from provml.cli import app
+from provml.cli.app import app
+from provml.kg import open_store
 from tests.serve_helpers import TOKEN, running_server
 
 

@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from provml.kg import named_node, open_store
 from typer.testing import CliRunner
 
-from provml.cli import app
+from provml.cli.app import app
+from provml.kg import named_node, open_store
 
 DATA = Path(__file__).parent / "data" / "kg"
 RUNS = [f"https://w3id.org/provml/id/run/r{i}/graph" for i in (1, 2)]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from provml.kg import open_store
 from provml.queries import run_query
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from provml.kg import open_store
-from provml.kg.oxigraph import OxigraphStore
 
 from provml import QueryError, StoreCorrupt, StoreError, StoreLocked
+from provml.kg import open_store
+from provml.kg.oxigraph import OxigraphStore
 
 GRAPH = "https://w3id.org/provml/id/run/r1/graph"
 DATA = Path(__file__).parent / "data" / "kg"

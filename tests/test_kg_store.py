@@ -16,9 +16,9 @@ import pyoxigraph
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provml.kg import FORMATS, GraphResult, SelectResult, Store, named_node, open_store
 
 from provml import LoadError, QueryError, StoreError, UnsafeParameter
+from provml.kg import FORMATS, GraphResult, SelectResult, Store, named_node, open_store
 
 DATA = Path(__file__).parent / "data" / "kg"
 RUN_GRAPH = "https://w3id.org/provml/id/run/r1/graph"

@@ -9,6 +9,9 @@ import pyoxigraph
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from provml import Workflow
+from provml.capture import MemorySink
 from provml.kg import named_node, open_store
 from provml.loaders import iris
 from provml.loaders import ntriples as nt
@@ -16,9 +19,6 @@ from provml.loaders.attributes import flatten
 from provml.loaders.batch import convert_events
 from provml.loaders.convert import task_class
 from provml.loaders.load import load_events
-
-from provml import Workflow
-from provml.capture import MemorySink
 
 HOSTILE = [
     'quote " inside',

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from provml.kg import open_store
-from provml.loaders.load import load_events
 
 from provml import MalformedEvent, Workflow
 from provml.capture import MemorySink
+from provml.kg import open_store
+from provml.loaders.load import load_events
 
 PROVML = "https://w3id.org/provml/ontology#"
 

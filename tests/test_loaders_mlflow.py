@@ -10,6 +10,10 @@ import sys
 from collections import Counter
 
 import pytest
+from typer.testing import CliRunner
+
+from provml.cli.app import app
+from provml.errors import LoadError
 from provml.kg import open_store
 from provml.loaders import mlflow_import
 from provml.loaders.mlflow_import import (
@@ -21,10 +25,6 @@ from provml.loaders.mlflow_import import (
 )
 from provml.loaders.readback import store_graph
 from provml.ontology.shacl import validate
-from typer.testing import CliRunner
-
-from provml.cli import app
-from provml.errors import LoadError
 from tests.capture_helpers import assert_valid
 from tests.mlflow_runs import PARAMS, TRAIN_LOSS, VAL_ACC, tracking, write_runs
 
@@ -460,7 +460,7 @@ def test_cli_missing_directory_is_an_error_and_creates_no_store(tmp_path):
 def test_cli_without_mlflow_names_the_extra(tmp_path):
     # A real interpreter in which `import mlflow` fails, as in an install without the extra.
     code = (
-        "import sys; sys.modules['mlflow'] = None; from provml.cli import app; "
+        "import sys; sys.modules['mlflow'] = None; from provml.cli.app import app; "
         f"app(['import-mlflow', {str(tmp_path)!r}, '--store', {str(tmp_path / 's')!r}])"
     )
     result = subprocess.run(

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+
+from provml import LoadError, MalformedEvent, Workflow, read_spool
 from provml.kg import open_store
 from provml.loaders import load as load_module
 from provml.loaders.load import load_spools
-
-from provml import LoadError, MalformedEvent, Workflow, read_spool
 
 
 def _spool(tmp_path: Path, steps: int = 30, run_id: str = "r1") -> Path:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from provml import Workflow
 from provml.kg import open_store
 from provml.loaders.load import load_spools
 from provml.loaders.ontology import load_ontology
 from provml.loaders.readback import store_graph
 from provml.ontology.shacl import validate
-
-from provml import Workflow
 from tests.loader_helpers import write_seismic_workflow
 
 ID = "https://w3id.org/provml/id/"

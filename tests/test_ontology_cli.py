@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rdflib import OWL, RDF, RDFS, Literal, Namespace
+
 from provml.ontology import paths
 from provml.ontology.canonical import canonical_turtle
 from provml.ontology.graph import parse_turtle
-from rdflib import OWL, RDF, RDFS, Literal, Namespace
 
 PROVML = Namespace(paths.NAMESPACE)
 

@@ -1,4 +1,4 @@
-"""The ontology's files: they parse, are canonical, generated files are in sync, contract 2."""
+"""The ontology's files: they parse, are canonical, generated files are in sync."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from provml.ontology import build_imports, canonical, diagram, docs, generate_namespace, paths
-from provml.ontology.catalog import read_catalog, resolve_import
-from provml.ontology.graph import import_closure, load_graph, parse_turtle
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
 from provml.errors import OntologyError
+from provml.ontology import build_imports, canonical, diagram, docs, generate_namespace, paths
+from provml.ontology.catalog import read_catalog, resolve_import
+from provml.ontology.graph import import_closure, load_graph, parse_turtle
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 PROVML = Namespace(paths.NAMESPACE)
 
-# Shared contract 2 (team brief): class -> direct superclass. The loaders code against these names.
+# Class -> direct superclass, as the ontology declares it. The loaders code against these names.
 CONTRACT_CLASSES = {
     "Workflow": PROV.Plan,
     "DataTransformation": PROV.Plan,

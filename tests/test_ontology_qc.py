@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from provml.ontology import paths
-from provml.ontology.graph import load_graph
-from provml.ontology.qc import load_rule, load_rules, run_qc, run_rule
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 
 from provml.errors import OntologyError
+from provml.ontology import paths
+from provml.ontology.graph import load_graph
+from provml.ontology.qc import load_rule, load_rules, run_qc, run_rule
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 PROVML = Namespace(paths.NAMESPACE)

@@ -8,13 +8,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from rdflib import OWL, RDF, RDFS, Literal, Namespace
+
+from provml.errors import OntologyError
 from provml.ontology import paths
 from provml.ontology.canonical import canonical_turtle
 from provml.ontology.graph import parse_turtle
 from provml.ontology.reasoning import load_world, reason
-from rdflib import OWL, RDF, RDFS, Literal, Namespace
-
-from provml.errors import OntologyError
 
 PROVML = Namespace(paths.NAMESPACE)
 

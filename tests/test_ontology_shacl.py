@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+
 from provml.ontology import paths
 from provml.ontology.graph import parse_turtle
 from provml.ontology.shacl import validate
-from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 PROVML = Namespace(paths.NAMESPACE)

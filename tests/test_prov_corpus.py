@@ -12,11 +12,11 @@ import warnings
 
 import pytest
 from prov.model import ProvDocument
+
+from provml.errors import ExportError, LoadError
 from provml.kg import open_store
 from provml.loaders.prov_export import export
 from provml.loaders.prov_import import import_prov
-
-from provml.errors import ExportError, LoadError
 from tests.prov_corpus import CanonicalLiteralLost, Case, cases, normalized
 
 REASONS = {

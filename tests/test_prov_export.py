@@ -9,11 +9,11 @@ import pyoxigraph
 import pytest
 import rdflib
 from prov.model import ProvDocument
+
+from provml.errors import ExportError
 from provml.kg import open_store
 from provml.loaders.prov_export import EXPORT_FORMATS, export, run_graph
 from provml.ontology.paths import OILGAS_EXAMPLE
-
-from provml.errors import ExportError
 
 RUN = "f3-001"
 ID = "https://w3id.org/provml/id/"
@@ -158,10 +158,9 @@ def test_an_export_to_a_path_is_complete_or_absent(store, tmp_path):
 def test_a_loaded_run_exports_with_the_shared_descriptions_it_mentions(tmp_path):
     """The loader keeps entities, workflows and agents in the shared graph; a run's export
     brings along those its own statements mention, and no other run's."""
-    from provml.loaders.load import load_events
-
     from provml import Workflow
     from provml.capture import MemorySink
+    from provml.loaders.load import load_events
 
     runs = []
     for name in ("first", "second"):

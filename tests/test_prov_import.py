@@ -8,10 +8,10 @@ from pathlib import Path
 
 import prov
 import pytest
-from provml.kg import open_store
-from provml.loaders.prov_import import bundle_graph, import_graph, import_prov
 
 from provml.errors import LoadError
+from provml.kg import open_store
+from provml.loaders.prov_import import bundle_graph, import_graph, import_prov
 
 PROV_TESTS = Path(prov.__file__).parent / "tests"
 BUNDLES = PROV_TESTS / "json" / "bundle2.json"  # two bundles, qualified relations (blank nodes)

@@ -13,6 +13,10 @@ from pathlib import Path
 import pandas
 import pyoxigraph
 import pytest
+from typer.testing import CliRunner
+
+from provml import QueryError, UnknownQuery, UnsafeParameter
+from provml.cli.app import app
 from provml.kg import open_store
 from provml.kg.sparql import bind, first_group_brace
 from provml.loaders.load import load_spools
@@ -26,10 +30,6 @@ from provml.queries import (
     to_python,
 )
 from provml.queries.params import to_term
-from typer.testing import CliRunner
-
-from provml import QueryError, UnknownQuery, UnsafeParameter
-from provml.cli import app
 from tests.loader_helpers import write_seismic_workflow
 
 QUERIES = Path(__file__).parent / "data" / "queries"

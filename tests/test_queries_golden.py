@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from pyoxigraph import Literal, NamedNode
+
+from provml import Workflow
 from provml.kg import open_store
 from provml.kg.sparql import query_form
 from provml.loaders.load import load_spools
 from provml.queries import PLAIN_QUERIES, get_query, run_query
-from pyoxigraph import Literal, NamedNode
-
-from provml import Workflow
 from tests import query_data as data
 
 ID = "https://w3id.org/provml/id/"
@@ -541,10 +541,11 @@ def test_time_per_phase_and_node_of_a_run(lifecycle):
 def test_phase_times_knows_the_phase_of_every_task_class():
     """The query's class -> phase table covers every class the loader gives a task, and agrees
     with the loader's phases and the ontology's class tree."""
-    from provml.loaders.convert import _OPERATIONS, _PHASES, _STAGES
-    from provml.ontology.paths import ONTOLOGY_FILE
     from rdflib import Graph, URIRef
     from rdflib.namespace import RDFS
+
+    from provml.loaders.convert import _OPERATIONS, _PHASES, _STAGES
+    from provml.ontology.paths import ONTOLOGY_FILE
 
     text = query_text("phase_times")
     table = re.findall(r"\(provml:(\w+) \"(\w+)\" provml:(\w+)\)", text)
@@ -1008,7 +1009,7 @@ def test_the_cli_runs_the_plain_version_with_plain(lifecycle, tmp_path):
 
     from typer.testing import CliRunner
 
-    from provml.cli import app
+    from provml.cli.app import app
 
     _, root, _ = lifecycle
     with open_store(tmp_path / "store") as store:  # the module's store stays open

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from provml.kg import open_store
-from provml.loaders.load import load_spools
-from provml.queries import run_query, run_sparql
 from typer.testing import CliRunner
 
 from provml import QueryError, UnsafeParameter, Workflow
-from provml.cli import app
+from provml.cli.app import app
+from provml.kg import open_store
+from provml.loaders.load import load_spools
+from provml.queries import run_query, run_sparql
 from tests.loader_helpers import write_seismic_workflow
 
 QUERIES = Path(__file__).parent / "data" / "queries"

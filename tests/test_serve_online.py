@@ -13,7 +13,6 @@ from pathlib import Path
 
 from provml.kg import open_store
 from provml.queries import run_query
-
 from tests.serve_helpers import running_server
 
 SCRIPT = Path(__file__).with_name("online_workflow.py")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from provml.kg import open_store
 from provml.loaders.load import load_spools
 from provml.queries import list_queries, run_query

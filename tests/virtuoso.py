@@ -21,6 +21,7 @@ from pathlib import Path
 from string import Template
 
 import pytest
+
 from provml.kg import Store, open_store
 
 INI_TEMPLATE = Path(__file__).parent / "data" / "virtuoso.ini"

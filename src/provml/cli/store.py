@@ -11,7 +11,7 @@ from rich.table import Table
 from provml.cli import options
 from provml.errors import ProvmlError
 
-#: Named graphs under this prefix hold one workflow run each (team contract 2).
+#: Named graphs under this prefix hold one workflow run each.
 RUN_GRAPH_PREFIX = "https://w3id.org/provml/id/run/"
 
 
