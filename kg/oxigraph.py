@@ -56,12 +56,14 @@ def _open_error(path: Path, error: BaseException) -> StoreError:
             f"the store {path} is already open for writing ({message}), by another process or "
             "by an earlier open_store in this one. Stop that process (a running `provml load` or "
             "`provml serve`) or close the other store, or send queries through the running "
-            "server (`provml serve`), then retry."
+            "server (`provml serve`), then retry.",
+            path=path,
         )
     if isinstance(error, RuntimeError) or "Corruption" in message:
         return StoreCorrupt(
             f"the store {path} cannot be read ({message}). Restore it from a backup or a dump, "
-            "or load the sources again into a new directory."
+            "or load the sources again into a new directory.",
+            path=path,
         )
     return StoreError(f"cannot open the store {path}: {message}")
 
@@ -88,7 +90,9 @@ class OxigraphStore(Store):
                 failure = _open_error(self.path, error)
             if not isinstance(failure, StoreLocked) or time.monotonic() >= deadline:
                 if wait and isinstance(failure, StoreLocked):
-                    raise StoreLocked(f"after waiting {wait:g} s: {failure}") from None
+                    raise StoreLocked(
+                        f"after waiting {wait:g} s: {failure}", path=self.path
+                    ) from None
                 raise failure
             time.sleep(_LOCK_RETRY_SECONDS)
 

@@ -53,16 +53,19 @@ _MARKUP = re.compile(r"<[^>]*>")
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 
 
-def sparql_term(term: BindingTerm, what: str) -> str:
-    """A validated term's N-Triples form, for query text; UnsafeParameter if it cannot be there."""
+def sparql_term(term: BindingTerm, what: str, *, parameter: str | None = None) -> str:
+    """A validated term's N-Triples form, for query text; UnsafeParameter (naming `parameter`,
+    the binding, if any) if it cannot be there."""
     if isinstance(term, pyoxigraph.BlankNode):
         raise UnsafeParameter(
-            f"{what} is a blank node, which a remote endpoint cannot bind; use an IRI"
+            f"{what} is a blank node, which a remote endpoint cannot bind; use an IRI",
+            parameter=parameter,
         )
     text = str(term)
     if _CODEPOINT_ESCAPE.search(text):
         raise UnsafeParameter(
-            f"{what} {text} contains a \\u escape, which SPARQL would decode before parsing"
+            f"{what} {text} contains a \\u escape, which SPARQL would decode before parsing",
+            parameter=parameter,
         )
     return text
 
@@ -70,7 +73,9 @@ def sparql_term(term: BindingTerm, what: str) -> str:
 def values_row(bindings: Mapping[str, BindingTerm]) -> str:
     """An inline `VALUES (?a ?b) { (<x> "y") }` block binding each name to its term."""
     names = " ".join(f"?{name}" for name in bindings)
-    row = " ".join(sparql_term(term, f"binding ?{name}") for name, term in bindings.items())
+    row = " ".join(
+        sparql_term(term, f"binding ?{name}", parameter=name) for name, term in bindings.items()
+    )
     return f"VALUES ({names}) {{ ({row}) }}"
 
 

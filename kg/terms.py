@@ -34,13 +34,15 @@ def checked_bindings(bindings: Mapping[str, object] | None) -> dict[str, Binding
     for name, value in (bindings or {}).items():
         if not isinstance(name, str) or not _VARIABLE_NAME.fullmatch(name):
             raise UnsafeParameter(
-                f"binding name {name!r} is not a SPARQL variable name (letters, digits, _)"
+                f"binding name {name!r} is not a SPARQL variable name (letters, digits, _)",
+                parameter=str(name),
             )
         if not isinstance(value, BindingTerm):
             raise UnsafeParameter(
                 f"binding ?{name} must be a pyoxigraph NamedNode, Literal or BlankNode, not "
                 f"{type(value).__name__} {value!r}: build terms with pyoxigraph, which "
-                "validates them, or provml.kg.named_node() for IRIs"
+                "validates them, or provml.kg.named_node() for IRIs",
+                parameter=name,
             )
         checked[name] = value
     return checked

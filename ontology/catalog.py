@@ -19,12 +19,16 @@ def read_catalog(catalog_file: Path = CATALOG_FILE) -> dict[str, Path]:
     try:
         root = ET.parse(catalog_file).getroot()
     except (OSError, ET.ParseError) as error:
-        raise OntologyError(f"{catalog_file}: cannot read the import catalog: {error}") from error
+        raise OntologyError(
+            f"{catalog_file}: cannot read the import catalog: {error}", path=catalog_file
+        ) from error
     mapping: dict[str, Path] = {}
     for entry in root.iter(f"{_CATALOG_NS}uri"):
         name, uri = entry.get("name"), entry.get("uri")
         if not name or not uri:
-            raise OntologyError(f"{catalog_file}: a <uri> entry lacks its name or uri attribute")
+            raise OntologyError(
+                f"{catalog_file}: a <uri> entry lacks its name or uri attribute", path=catalog_file
+            )
         mapping[name] = (catalog_file.parent / uri).resolve()
     return mapping
 
@@ -37,9 +41,12 @@ def resolve_import(iri: str, catalog_file: Path = CATALOG_FILE) -> Path:
     mapping = read_catalog(catalog_file)
     if iri not in mapping:
         raise OntologyError(
-            f"{catalog_file}: no entry for the import {iri}; add a <uri name=...> line for it"
+            f"{catalog_file}: no entry for the import {iri}; add a <uri name=...> line for it",
+            path=catalog_file,
         )
     path = mapping[iri]
     if not path.is_file():
-        raise OntologyError(f"{catalog_file}: the import {iri} maps to {path}, which is missing")
+        raise OntologyError(
+            f"{catalog_file}: the import {iri} maps to {path}, which is missing", path=catalog_file
+        )
     return path

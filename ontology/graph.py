@@ -23,9 +23,11 @@ def parse_turtle(path: Path) -> Graph:
         graph.parse(path, format="turtle")
     except BadSyntax as error:
         reason = error.args[4] if len(error.args) > 4 else str(error)
-        raise OntologyError(f"{path}:{error.lines + 1}: bad Turtle syntax ({reason})") from error
+        raise OntologyError(
+            f"{path}:{error.lines + 1}: bad Turtle syntax ({reason})", path=path
+        ) from error
     except OSError as error:
-        raise OntologyError(f"{path}: cannot read the file: {error}") from error
+        raise OntologyError(f"{path}: cannot read the file: {error}", path=path) from error
     return graph
 
 

@@ -55,7 +55,7 @@ def _header_field(lines: list[str], field: str, path: Path) -> str:
         elif collected:
             break
     if not collected:
-        raise OntologyError(f"{path}:1: the query lacks its '# {field}:' header")
+        raise OntologyError(f"{path}:1: the query lacks its '# {field}:' header", path=path)
     return " ".join(collected)
 
 
@@ -82,7 +82,9 @@ def run_rule(rule: QcRule, graph: Graph) -> QcResult:
     try:
         result = graph.query(rule.query)
     except Exception as error:  # rdflib raises pyparsing errors for bad SPARQL
-        raise OntologyError(f"{rule.path}: the query cannot run: {error}") from error
+        raise OntologyError(
+            f"{rule.path}: the query cannot run: {error}", path=rule.path
+        ) from error
     rows = tuple(
         tuple("" if value is None else value.n3(graph.namespace_manager) for value in row)
         for row in result  # type: ignore[union-attr]

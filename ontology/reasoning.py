@@ -56,7 +56,9 @@ def load_world(
         loaded: Ontology | None = None
         for index, (iri, path, graph) in enumerate(closure):
             if iri is None:
-                raise OntologyError(f"{path}: no owl:Ontology header, so it cannot be imported")
+                raise OntologyError(
+                    f"{path}: no owl:Ontology header, so it cannot be imported", path=path
+                )
             loaded = _load_ntriples(world, iri, graph, Path(folder) / f"module-{index}.nt")
         for index, data_file in enumerate(data_files):
             data_iri = f"{DATA_ONTOLOGY_IRI}/{index}"

@@ -266,6 +266,6 @@ def get_query(name: str, directories: Iterable[str | Path] = ()) -> CannedQuery:
     if name not in files:
         close = difflib.get_close_matches(name, list(files), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `provml queries` lists them"
-        raise UnknownQuery(f"no canned query named {name!r}{hint}")
+        raise UnknownQuery(f"no canned query named {name!r}{hint}", query=name)
     source, text = files[name]
     return parse_query(text, source, name)

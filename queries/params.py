@@ -33,7 +33,11 @@ def _typed(lexical: str, datatype: str) -> pyoxigraph.Literal:
 
 def _refuse(param: Param, query: str, value: object, why: str) -> UnsafeParameter:
     """The error for a refused value, naming the query and the parameter."""
-    return UnsafeParameter(f"{query}: parameter {param.name} ({param.type}) = {value!r}: {why}")
+    return UnsafeParameter(
+        f"{query}: parameter {param.name} ({param.type}) = {value!r}: {why}",
+        query=query,
+        parameter=param.name,
+    )
 
 
 def to_term(param: Param, value: object, query: str) -> pyoxigraph.NamedNode | pyoxigraph.Literal:

@@ -116,7 +116,7 @@ class QueryRows:
             import pandas
         except ImportError:
             raise QueryError(
-                f"{self.query}: to_pandas() needs pandas: pip install pandas"
+                f"{self.query}: to_pandas() needs pandas: pip install pandas", query=self.query
             ) from None
         records = [{name: _plain(row[name]) for name in self.columns} for row in self.rows]
         return pandas.DataFrame.from_records(records, columns=self.columns)

@@ -27,7 +27,10 @@ def bindings_for(query: CannedQuery, params: dict[str, object]) -> dict[str, Bin
     for name in params:
         if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise QueryError(f"{query.name}: unknown parameter {name!r} (parameters: {known})")
+            raise QueryError(
+                f"{query.name}: unknown parameter {name!r} (parameters: {known})",
+                query=query.name,
+            )
     bindings: dict[str, BindingTerm] = {}
     for param in query.params:
         if param.name in params:
@@ -36,7 +39,8 @@ def bindings_for(query: CannedQuery, params: dict[str, object]) -> dict[str, Bin
             bindings[param.name] = to_term(param, param.default, query.name)
         else:
             raise QueryError(
-                f"{query.name}: missing required parameter {param.name} ({param.type})"
+                f"{query.name}: missing required parameter {param.name} ({param.type})",
+                query=query.name,
             )
     return bindings
 
@@ -60,9 +64,13 @@ def run_query(
     try:
         result = store.query(canned.text, bindings)
     except QueryError as error:
-        raise type(error)(f"{canned.name} ({canned.source}): {error}") from None
+        renamed = type(error)(f"{canned.name} ({canned.source}): {error}")
+        vars(renamed).update(vars(error), query=canned.name)  # keep `parameter` and the like
+        raise renamed from None
     if not isinstance(result, SelectResult):
-        raise QueryError(f"{canned.name} ({canned.source}) is not a SELECT query")
+        raise QueryError(
+            f"{canned.name} ({canned.source}) is not a SELECT query", query=canned.name
+        )
     rows = result.rows
     if canned.limit is not None:
         rows = rows[: max(0, int(bindings[canned.limit].value))]

@@ -15,9 +15,15 @@ ProvmlError
     ├── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
     ├── QueryTimeout     a query ran past the server's time limit
     └── AnswerTooLarge   a query's answer is larger than the server's limit
+
+Besides its message, an error carries what it names as attributes (None where there is none):
+`path` on OntologyError, SpoolError, StoreLocked and StoreCorrupt; `query` (a canned query's
+name) on QueryError and its branches; `parameter` on UnsafeParameter.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class ProvmlError(Exception):
@@ -25,7 +31,15 @@ class ProvmlError(Exception):
 
 
 class OntologyError(ProvmlError):
-    """Raised when the ontology or its shapes cannot be parsed, loaded or fail a check."""
+    """Raised when the ontology or its shapes cannot be parsed, loaded or fail a check.
+
+    `path` is the file at fault when there is one (else None).
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        """Keep the message as the error's text and the file at fault as `path`."""
+        super().__init__(message)
+        self.path = path
 
 
 class CaptureError(ProvmlError):
@@ -33,7 +47,13 @@ class CaptureError(ProvmlError):
 
 
 class SpoolError(CaptureError):
-    """Raised when a spool file cannot be created, written or read."""
+    """Raised when a spool file cannot be created, written or read; `path` is that file or
+    directory."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        """Keep the message as the error's text and the spool file or directory as `path`."""
+        super().__init__(message)
+        self.path = path
 
 
 class LoadError(ProvmlError):
@@ -54,23 +74,46 @@ class StoreError(ProvmlError):
 
 
 class StoreLocked(StoreError):
-    """Raised when another process holds the embedded store directory for writing."""
+    """Raised when another process holds the embedded store directory (`path`) for writing."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        """Keep the message as the error's text and the store directory as `path`."""
+        super().__init__(message)
+        self.path = path
 
 
 class StoreCorrupt(StoreError):
-    """Raised when the embedded store's files exist but cannot be read."""
+    """Raised when the embedded store's files (in the directory `path`) exist but cannot be read."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        """Keep the message as the error's text and the store directory as `path`."""
+        super().__init__(message)
+        self.path = path
 
 
 class QueryError(ProvmlError):
-    """Raised when a query cannot be run."""
+    """Raised when a query cannot be run; `query` names the canned query when there is one."""
+
+    def __init__(self, message: str, *, query: str | None = None) -> None:
+        """Keep the message as the error's text and the canned query's name as `query`."""
+        super().__init__(message)
+        self.query = query
 
 
 class UnknownQuery(QueryError):
-    """Raised when no canned query has the requested name."""
+    """Raised when no canned query has the requested name (`query`)."""
 
 
 class UnsafeParameter(QueryError):
-    """Raised when a query parameter or an ad-hoc query is refused as unsafe or ill-typed."""
+    """Raised when a query parameter or an ad-hoc query is refused as unsafe or ill-typed;
+    `parameter` names the parameter (or binding) when one was refused, `query` the canned query."""
+
+    def __init__(
+        self, message: str, *, query: str | None = None, parameter: str | None = None
+    ) -> None:
+        """Keep the message as the error's text, the query's and the parameter's names."""
+        super().__init__(message, query=query)
+        self.parameter = parameter
 
 
 class QueryTimeout(QueryError):

@@ -52,7 +52,7 @@ def spool_files(path: str | os.PathLike[str]) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise SpoolError(f"no spool file or directory at {root}")
+        raise SpoolError(f"no spool file or directory at {root}", path=root)
     files = [item for item in root.rglob("*.jsonl") if item.is_file()]
 
     def order(item: Path) -> tuple[str, str, int, int]:
@@ -84,7 +84,7 @@ def iter_spool_file(path: Path) -> Iterator[dict[str, Any] | BadLine]:
                     continue
                 yield event
     except OSError as error:
-        raise SpoolError(f"cannot read spool file {path}: {error}") from error
+        raise SpoolError(f"cannot read spool file {path}: {error}", path=path) from error
 
 
 def read_spool(path: str | os.PathLike[str]) -> SpoolContents:

@@ -64,7 +64,8 @@ async def run_canned(request: Request) -> Response:
         if len(encoded) > output.limit:
             raise AnswerTooLarge(
                 f"{name}: the answer has {len(encoded):,} bytes, more than this server's limit "
-                f"of {output.limit:,} (provml serve --max-bytes); narrow it with its parameters"
+                f"of {output.limit:,} (provml serve --max-bytes); narrow it with its parameters",
+                query=name,
             )
         return encoded
 

@@ -154,7 +154,9 @@ def write_population(
             picks.add(facts)
             number += 1
     except OSError as error:
-        raise SpoolError(f"cannot write the synthetic spool under {directory}: {error}") from None
+        raise SpoolError(
+            f"cannot write the synthetic spool under {directory}: {error}", path=directory
+        ) from None
     picks.files = counter[0]
     return picks
 
@@ -172,12 +174,15 @@ def synthesize(
     so a campaign is never mixed with another."""
     spool = output / "spool"
     if spool.exists() and (not spool.is_dir() or any(spool.iterdir())):
-        raise SpoolError(f"{spool} already holds a spool: choose an empty output directory")
+        raise SpoolError(
+            f"{spool} already holds a spool: choose an empty output directory", path=spool
+        )
     if output.exists() and not output.is_dir():
-        raise SpoolError(f"{output} exists and is not a directory")
+        raise SpoolError(f"{output} exists and is not a directory", path=output)
     picks = write_population(spool, events, seed=seed, nodes=nodes, gpus=gpus)
     try:
         (output / "queries.json").write_text(json.dumps(parameters(picks), indent=2) + "\n")
     except OSError as error:
-        raise SpoolError(f"cannot write {output / 'queries.json'}: {error}") from None
+        queries = output / "queries.json"
+        raise SpoolError(f"cannot write {queries}: {error}", path=queries) from None
     return picks
