@@ -1,13 +1,12 @@
 """The canonical, deterministic Turtle form of the ontology's files (sorted, stable blank nodes).
 
-`python -m provml.ontology.canonical` rewrites the package's Turtle files in that form;
-`--check` only reports the files that are not, and exits 1 if any.
+The tests check every shipped Turtle file against it; `python tools/canonical.py` in a checkout
+rewrites the files in that form (`--check` only reports the ones that are not).
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,24 +16,26 @@ from provml.ontology.paths import (
     EXAMPLES_DIR,
     IMPORTS_DIR,
     ONTOLOGY_FILE,
+    PACKAGE_DIR,
     SHAPES_FILE,
 )
 
 if TYPE_CHECKING:
     from rdflib import Graph
 
-HEADER = "# Canonical form, kept by `python -m provml.ontology.canonical`; do not hand-format.\n"
+HEADER = "# Canonical form, kept by `python tools/canonical.py`; do not hand-format.\n"
 _SPARQL_PREFIX = re.compile(r"^PREFIX (\S*:) <([^>]*)>$", re.MULTILINE)
 
 
-def canonical_files() -> list[Path]:
-    """Return the package's Turtle files that are kept in canonical form."""
+def canonical_files(folder: Path = PACKAGE_DIR) -> list[Path]:
+    """Return the Turtle files kept in canonical form, in the package or another ontology folder
+    laid out like it (a checkout's ontology/)."""
     return [
-        ONTOLOGY_FILE,
-        SHAPES_FILE,
-        ALIGNMENT_FILE,
-        *sorted(IMPORTS_DIR.glob("*.ttl")),
-        *sorted(EXAMPLES_DIR.glob("*.ttl")),
+        folder / ONTOLOGY_FILE.name,
+        folder / SHAPES_FILE.name,
+        folder / ALIGNMENT_FILE.name,
+        *sorted((folder / IMPORTS_DIR.name).glob("*.ttl")),
+        *sorted((folder / EXAMPLES_DIR.name).glob("*.ttl")),
     ]
 
 
@@ -66,23 +67,3 @@ def canonical_turtle(graph: Graph) -> str:
 def canonical_text_of(path: Path) -> str:
     """Return the canonical Turtle of a file's content (the file is not changed)."""
     return canonical_turtle(parse_turtle(path))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite (or with --check, only test) the package's Turtle files in canonical form."""
-    args = sys.argv[1:] if argv is None else argv
-    check_only = "--check" in args
-    stale = []
-    for path in canonical_files():
-        text = canonical_text_of(path)
-        if path.read_text(encoding="utf-8") != text:
-            stale.append(path)
-            if not check_only:
-                path.write_text(text, encoding="utf-8")
-    for path in stale:
-        print(f"{'not canonical' if check_only else 'rewrote'}: {path}")
-    return 1 if check_only and stale else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """provml's ontology terms as a DefinedNamespace: typos raise, never mint IRIs.
 
-Generated from provml.ttl by `python -m provml.ontology.generate_namespace`; do not edit.
+Generated from provml.ttl by `python tools/generate_namespace.py`; do not edit.
 """
 
 from rdflib.namespace import DefinedNamespace, Namespace

@@ -1,4 +1,8 @@
-"""The ontology's files: they parse, are canonical, generated files are in sync."""
+"""The ontology's files: they parse, are canonical, generated files are in sync.
+
+The generators are development tools in the checkout's tools/ folder (not in the package); the
+sync checks import them and compare their output with the committed files.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from pathlib import Path
 
 import pytest
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from tools import build_imports, diagram, generate_namespace, ontology_docs
 
 from provml.errors import OntologyError
-from provml.ontology import build_imports, canonical, diagram, docs, generate_namespace, paths
+from provml.ontology import canonical, paths
 from provml.ontology.catalog import read_catalog, resolve_import
 from provml.ontology.graph import import_closure, load_graph, parse_turtle
 
@@ -124,7 +129,7 @@ def test_every_turtle_file_parses_and_is_in_canonical_form() -> None:
     for path in files:
         assert len(parse_turtle(path)) > 0, path
         assert path.read_text(encoding="utf-8") == canonical.canonical_text_of(path), (
-            f"{path} is not canonical: run python -m provml.ontology.canonical"
+            f"{path} is not canonical: run python tools/canonical.py"
         )
 
 
@@ -175,9 +180,9 @@ def test_ontology_header_names_the_contract_iris(ontology: Graph) -> None:
 
 
 def test_namespace_module_is_in_sync_and_rejects_typos() -> None:
-    assert paths.NAMESPACE_MODULE.read_text(encoding="utf-8") == (
+    assert generate_namespace.CHECKOUT_MODULE.read_text(encoding="utf-8") == (
         generate_namespace.namespace_module_text()
-    ), "stale: run python -m provml.ontology.generate_namespace"
+    ), "stale: run python tools/generate_namespace.py"
     from provml.ontology.namespace import PROVML as GENERATED
 
     assert GENERATED.Training == PROVML.Training
@@ -204,7 +209,7 @@ def test_namespace_generation_follows_the_turtle(tmp_path: Path) -> None:
 def test_import_modules_are_in_sync_with_the_generator() -> None:
     for path, text in build_imports.module_texts().items():
         assert path.read_text(encoding="utf-8") == text, (
-            f"{path} is stale: run python -m provml.ontology.build_imports"
+            f"{path} is stale: run python tools/build_imports.py"
         )
 
 
@@ -327,23 +332,23 @@ def test_broken_turtle_names_the_file_and_the_line(tmp_path: Path) -> None:
 
 
 def test_readme_term_tables_are_in_sync() -> None:
-    readme = paths.README_FILE.read_text(encoding="utf-8")
-    assert readme == docs.readme_with_table(readme, docs.terms_table()), (
-        "stale: run python -m provml.ontology.docs"
+    readme = ontology_docs.CHECKOUT_README.read_text(encoding="utf-8")
+    assert readme == ontology_docs.readme_with_table(readme, ontology_docs.terms_table()), (
+        "stale: run python tools/ontology_docs.py"
     )
     for name in [*CONTRACT_CLASSES, *CONTRACT_OBJECT_PROPERTIES, *CONTRACT_DATATYPE_PROPERTIES]:
         assert f"| `provml:{name}` |" in readme, name
 
 
 def test_diagram_shows_the_current_class_hierarchy() -> None:
-    svg = paths.DIAGRAM_FILE.read_text(encoding="utf-8")
+    svg = diagram.CHECKOUT_DIAGRAM.read_text(encoding="utf-8")
     titles = {
         t.replace("&gt;", ">").replace("&#45;", "-")
         for t in re.findall(r"<title>([^<]*)</title>", svg)
     }
     nodes, edges = diagram.hierarchy()
     assert {f"provml:{name}" for name in CONTRACT_CLASSES} <= set(nodes)
-    assert set(nodes) <= titles, "stale: run python -m provml.ontology.diagram"
+    assert set(nodes) <= titles, "stale: run python tools/diagram.py"
     assert {f"{child}->{parent}" for child, parent in edges} <= titles
     drawn = {t for t in titles if t.startswith(("provml:", "prov:"))}
     assert drawn == {*nodes, *(f"{c}->{p}" for c, p in edges)}
@@ -377,3 +382,21 @@ def test_importing_provml_ontology_loads_no_rdf_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_package_ships_no_generator_and_the_tools_run_from_a_checkout() -> None:
+    # Generators write files; installed, they would write into site-packages.
+    import importlib.util
+
+    for name in ("build_imports", "generate_namespace", "docs", "diagram"):
+        assert importlib.util.find_spec(f"provml.ontology.{name}") is None, name
+    assert not hasattr(canonical, "main")
+    tools = Path(build_imports.__file__).parent
+    result = subprocess.run(
+        [sys.executable, str(tools / "canonical.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=tools.parent.parent,  # any working directory: the tools find the checkout themselves
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert tools.parent / "ontology" == build_imports.ONTOLOGY_DIR

@@ -1,7 +1,8 @@
 """Generate `namespace.py`, the `PROVML` rdflib DefinedNamespace, from the ontology's Turtle.
 
-`python -m provml.ontology.generate_namespace` rewrites the module; a test checks that the committed
-file equals a fresh generation byte for byte.
+Run from a checkout: `python tools/generate_namespace.py` rewrites `ontology/namespace.py` (which
+the package ships); a test checks that the committed file equals a fresh generation byte for byte.
+A development tool: it is not part of the installed package.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from pathlib import Path
 from provml.ontology.graph import parse_turtle
 from provml.ontology.paths import NAMESPACE, NAMESPACE_MODULE, ONTOLOGY_FILE
 
+# The checkout's ontology folder, never the installed package's copy.
+ONTOLOGY_DIR = Path(__file__).resolve().parents[1] / "ontology"
+CHECKOUT_ONTOLOGY = ONTOLOGY_DIR / ONTOLOGY_FILE.name
+CHECKOUT_MODULE = ONTOLOGY_DIR / NAMESPACE_MODULE.name
+
 _TEMPLATE = '''"""provml's ontology terms as a DefinedNamespace: typos raise, never mint IRIs.
 
-Generated from provml.ttl by `python -m provml.ontology.generate_namespace`; do not edit.
+Generated from provml.ttl by `python tools/generate_namespace.py`; do not edit.
 """
 
 from rdflib.namespace import DefinedNamespace, Namespace
@@ -30,7 +36,7 @@ class PROVML(DefinedNamespace):
 '''
 
 
-def ontology_terms(ontology_file: Path = ONTOLOGY_FILE) -> dict[str, str]:
+def ontology_terms(ontology_file: Path = CHECKOUT_ONTOLOGY) -> dict[str, str]:
     """Return local name -> English label for every term the ontology declares in its namespace."""
     from rdflib import RDF, RDFS, URIRef
 
@@ -43,7 +49,7 @@ def ontology_terms(ontology_file: Path = ONTOLOGY_FILE) -> dict[str, str]:
     return dict(sorted(terms.items()))
 
 
-def namespace_module_text(ontology_file: Path = ONTOLOGY_FILE) -> str:
+def namespace_module_text(ontology_file: Path = CHECKOUT_ONTOLOGY) -> str:
     """Return the source text of the generated namespace module."""
     lines = [
         f"    {name}: URIRef  # {label}".rstrip()
@@ -53,9 +59,9 @@ def namespace_module_text(ontology_file: Path = ONTOLOGY_FILE) -> str:
 
 
 def main() -> int:
-    """Write namespace.py next to this module."""
-    NAMESPACE_MODULE.write_text(namespace_module_text(), encoding="utf-8")
-    print(f"wrote {NAMESPACE_MODULE}")
+    """Write namespace.py into the checkout's ontology/ folder."""
+    CHECKOUT_MODULE.write_text(namespace_module_text(), encoding="utf-8")
+    print(f"wrote {CHECKOUT_MODULE}")
     return 0
 
 

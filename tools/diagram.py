@@ -1,7 +1,8 @@
 """Draw the class hierarchy at a glance (Graphviz SVG) from the ontology's Turtle.
 
-`python -m provml.ontology.diagram` writes `class-hierarchy.svg` (needs Graphviz's `dot`); the
-nodes and edges come from `hierarchy()`, which a test compares with the committed SVG.
+Run from a checkout: `python tools/diagram.py` writes `ontology/class-hierarchy.svg` (needs
+Graphviz's `dot`); the nodes and edges come from `hierarchy()`, which a test compares with the
+committed SVG. A development tool: it is not part of the installed package.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from pathlib import Path
 from provml.errors import OntologyError
 from provml.ontology.graph import load_graph
 from provml.ontology.paths import DIAGRAM_FILE, NAMESPACE, ONTOLOGY_FILE
+
+# The checkout's ontology folder, never the installed package's copy.
+ONTOLOGY_DIR = Path(__file__).resolve().parents[1] / "ontology"
+CHECKOUT_ONTOLOGY = ONTOLOGY_DIR / ONTOLOGY_FILE.name
+CHECKOUT_DIAGRAM = ONTOLOGY_DIR / DIAGRAM_FILE.name
 
 PROV = "http://www.w3.org/ns/prov#"
 # PROV's own colours (W3C PROV-O diagrams): entities yellow, activities blue, agents orange.
@@ -28,7 +34,7 @@ def _short(iri: str) -> str:
     return iri
 
 
-def hierarchy(ontology_file: Path = ONTOLOGY_FILE) -> tuple[list[str], list[tuple[str, str]]]:
+def hierarchy(ontology_file: Path = CHECKOUT_ONTOLOGY) -> tuple[list[str], list[tuple[str, str]]]:
     """Return the named classes (provml ones and their PROV-O ancestors) and the direct
     subclass edges (child, parent) between them, both sorted, as `prefix:Name` strings."""
     from rdflib import OWL, RDF, RDFS, URIRef
@@ -66,7 +72,7 @@ def _root(name: str, parents: dict[str, list[str]]) -> str | None:
     return None
 
 
-def dot_source(ontology_file: Path = ONTOLOGY_FILE) -> str:
+def dot_source(ontology_file: Path = CHECKOUT_ONTOLOGY) -> str:
     """Return the Graphviz DOT text of the class hierarchy (arrows point to the superclass)."""
     nodes, edges = hierarchy(ontology_file)
     parents: dict[str, list[str]] = {}
@@ -87,7 +93,7 @@ def dot_source(ontology_file: Path = ONTOLOGY_FILE) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_svg(ontology_file: Path = ONTOLOGY_FILE) -> str:
+def render_svg(ontology_file: Path = CHECKOUT_ONTOLOGY) -> str:
     """Run Graphviz's `dot` on the hierarchy and return the SVG text."""
     dot = shutil.which("dot")
     if dot is None:
@@ -99,9 +105,9 @@ def render_svg(ontology_file: Path = ONTOLOGY_FILE) -> str:
 
 
 def main() -> int:
-    """Write class-hierarchy.svg next to the ontology."""
-    DIAGRAM_FILE.write_text(render_svg(), encoding="utf-8")
-    print(f"wrote {DIAGRAM_FILE}")
+    """Write class-hierarchy.svg into the checkout's ontology/ folder."""
+    CHECKOUT_DIAGRAM.write_text(render_svg(), encoding="utf-8")
+    print(f"wrote {CHECKOUT_DIAGRAM}")
     return 0
 
 
