@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import sqlite3
 import subprocess
@@ -15,7 +14,6 @@ from typer.testing import CliRunner
 from provml.cli.app import app
 from provml.errors import LoadError
 from provml.kg import open_store
-from provml.loaders import mlflow_import
 from provml.loaders.mlflow_import import (
     import_mlflow,
     mlflow_events,
@@ -226,12 +224,6 @@ def test_tracking_uri_for_paths_and_uris(file_runs, sqlite_runs):
 )
 def test_split_is_inferred_from_the_first_or_last_word(key, split):
     assert split_of(key) == split
-
-
-def test_docstring_examples_pass():
-    outcome = doctest.testmod(mlflow_import)
-    assert outcome.attempted > 0
-    assert outcome.failed == 0
 
 
 def test_long_or_odd_metric_keys_still_give_valid_ids(tmp_path):

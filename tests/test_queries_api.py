@@ -4,7 +4,6 @@ and the remote backend agreeing with Oxigraph on a parameter used only in a FILT
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 import json
 import sys
 from decimal import Decimal
@@ -448,10 +447,3 @@ def test_provml_sparql_answers_ask_and_construct(store_directory, tmp_path):
     assert missing.exit_code == 1 and "cannot read the query" in missing.stderr
     bad = cli("sparql", "-", "--store", str(store_directory), input="SELECT WHERE")
     assert bad.exit_code == 1 and bad.stderr.startswith("error: <stdin>: not a SPARQL query")
-
-
-def test_the_package_docstring_examples_pass():
-    import provml.queries
-
-    outcome = doctest.testmod(provml.queries, optionflags=doctest.ELLIPSIS)
-    assert outcome.attempted > 0 and outcome.failed == 0

@@ -2,4 +2,5 @@
 
 from provml.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (a doctest walk, a tool) runs nothing
+    main()
