@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["backend_for", "backends", "default_location", "open_store", "register_backend"]
+
 import importlib
 import inspect
 import os

@@ -19,6 +19,8 @@ Notes for loaders (embedded Oxigraph; figures live in `bench/load.py`, not here)
 
 from __future__ import annotations
 
+__all__ = ["Store"]
+
 import abc
 from collections.abc import Iterable, Mapping
 from pathlib import Path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["BindingTerm", "named_node"]
+
 import re
 from collections.abc import Mapping
 

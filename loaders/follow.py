@@ -10,6 +10,8 @@ not exist yet (a spool root before the first run starts) are waited for.
 
 from __future__ import annotations
 
+__all__ = ["follow_spools"]
+
 import contextlib
 import os
 import threading

@@ -13,12 +13,14 @@ quads again (deterministic IRIs, no blank nodes): loading twice leaves the same 
 
 from __future__ import annotations
 
+__all__ = ["LoadReport", "load_events", "load_spools"]
+
 import contextlib
 import itertools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -268,6 +270,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError as error:
         raise LoadError(f"cannot read the spool file {path}: {error}") from None
-
-
-__all__: Sequence[str] = ("LoadReport", "load_events", "load_spools")

@@ -24,6 +24,8 @@ Mapping (one MLflow run -> provml run ``mlflow-{run id}``):
 
 from __future__ import annotations
 
+__all__ = ["import_mlflow", "mlflow_events"]
+
 import contextlib
 import hashlib
 import json

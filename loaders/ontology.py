@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["load_ontology"]
+
 import pyoxigraph
 
 from provml.kg.store import Store

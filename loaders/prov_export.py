@@ -17,6 +17,8 @@ re-derived from the IRIs (PROV's QualifiedNames compare by IRI, so documents sta
 
 from __future__ import annotations
 
+__all__ = ["ExportReport", "export"]
+
 import contextlib
 import io
 import warnings

@@ -14,6 +14,8 @@ read changes nothing in the store.
 
 from __future__ import annotations
 
+__all__ = ["ProvImportReport", "import_prov"]
+
 import hashlib
 import io
 import warnings

@@ -7,6 +7,8 @@ the ontology's datatype on the way out; the value is unchanged. (Virtuoso keeps 
 
 from __future__ import annotations
 
+__all__ = ["store_graph"]
+
 import io
 
 import pyoxigraph

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+__all__ = ["CheckReport", "CheckStep", "run_checks"]
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path

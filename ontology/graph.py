@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["load_graph", "parse_turtle"]
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "CATALOG_FILE",
+    "EXAMPLES_DIR",
+    "IMPORTS_DIR",
+    "NAMESPACE",
+    "ONTOLOGY_FILE",
+    "ONTOLOGY_IRI",
+    "SHAPES_FILE",
+]
+
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -7,6 +7,8 @@ imported ontology already loaded and never goes to the network.
 
 from __future__ import annotations
 
+__all__ = ["ReasoningReport", "load_world", "reason"]
+
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path

@@ -6,6 +6,8 @@ engines do), so `SERVICE` is found in the query's structure, however it is spell
 
 from __future__ import annotations
 
+__all__ = ["check_read_only"]
+
 from typing import Any
 
 from pyparsing import ParseBaseException

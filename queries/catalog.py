@@ -10,6 +10,18 @@ and the line.
 
 from __future__ import annotations
 
+__all__ = [
+    "PLAIN_QUERIES",
+    "TAXONOMY",
+    "TYPES",
+    "CannedQuery",
+    "Column",
+    "Param",
+    "describe",
+    "get_query",
+    "list_queries",
+]
+
 import difflib
 import re
 from collections.abc import Iterable

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["IRI", "QueryRows", "to_python"]
+
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["bindings_for", "run_query"]
+
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["run_sparql"]
+
 from typing import TYPE_CHECKING
 
 from provml.errors import QueryError

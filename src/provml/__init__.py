@@ -1,6 +1,10 @@
 """provml: provenance for the lifecycle of scientific machine learning.
 
 Importing this package loads only the standard library, so capture can run inside training jobs.
+Exported here: the capture API (`Workflow`, `Task`, `Entity`, `read_spool`...) and every error.
+The other layers are imported by name and bring their own dependencies (the `kg` extra):
+`provml.kg` (stores), `provml.loaders` (`load_spools`, importers, exporters), `provml.queries`
+(`run_query`), `provml.ontology`, `provml.serve`.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from provml.capture import (
     read_spool,
 )
 from provml.errors import (
+    AnswerTooLarge,
     CaptureError,
+    ExportError,
     LoadError,
     MalformedEvent,
     OntologyError,
     ProvmlError,
     QueryError,
+    QueryTimeout,
     SpoolError,
     StoreCorrupt,
     StoreError,
@@ -37,15 +44,18 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "AnswerTooLarge",
     "BadLine",
     "CaptureError",
     "CaptureHealth",
     "Entity",
+    "ExportError",
     "LoadError",
     "MalformedEvent",
     "OntologyError",
     "ProvmlError",
     "QueryError",
+    "QueryTimeout",
     "SpoolContents",
     "SpoolError",
     "StoreCorrupt",

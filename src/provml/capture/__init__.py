@@ -7,14 +7,12 @@ files (format: ``event.schema.json`` in this package) that the loaders turn into
 from __future__ import annotations
 
 from provml.capture.entities import Entity, entity_id_for_path, file_sha256
-from provml.capture.events import SCHEMA_VERSION
+from provml.capture.events import SCHEMA_FILE, SCHEMA_VERSION
 from provml.capture.reader import BadLine, SpoolContents, iter_spool_file, read_spool, spool_files
 from provml.capture.sinks import MemorySink, Sink
 from provml.capture.spool import CaptureHealth, SpoolWriter
 from provml.capture.task import Task
 from provml.capture.workflow import Workflow, new_run_id
-
-SCHEMA_FILE = "event.schema.json"
 
 __all__ = [
     "SCHEMA_FILE",

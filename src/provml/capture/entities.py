@@ -8,6 +8,8 @@ unique to its event. Content hashes are computed only when asked (``hash=True`` 
 
 from __future__ import annotations
 
+__all__ = ["Entity", "entity_id_for_path", "file_sha256"]
+
 import hashlib
 import os
 from collections.abc import Callable, Iterable

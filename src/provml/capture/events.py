@@ -6,6 +6,8 @@ forked child), the sequence counts up, so ids are unique across the processes of
 
 from __future__ import annotations
 
+__all__ = ["SCHEMA_FILE", "SCHEMA_VERSION"]
+
 import itertools
 import json
 import math
@@ -19,6 +21,8 @@ from typing import Any
 from provml.errors import CaptureError
 
 SCHEMA_VERSION = 1
+# The JSON schema of the events (format version SCHEMA_VERSION), shipped in this package.
+SCHEMA_FILE = "event.schema.json"
 
 PHASES = frozenset({"acquisition", "curation", "preparation", "learning", "inference", "other"})
 STAGES = frozenset({"training", "validation", "evaluation", "epoch", "iteration"})

@@ -6,6 +6,8 @@ line number), never fatal, and every complete event before it is kept. Standard 
 
 from __future__ import annotations
 
+__all__ = ["BadLine", "SpoolContents", "iter_spool_file", "read_spool", "spool_files"]
+
 import json
 import os
 import re

@@ -7,6 +7,8 @@ spool would hold (built by the same code), and nothing survives the process.
 
 from __future__ import annotations
 
+__all__ = ["MemorySink", "Sink"]
+
 import json
 import threading
 from pathlib import Path

@@ -22,6 +22,8 @@ on the ``provml.capture`` logger (with path and errno), the events are counted a
 
 from __future__ import annotations
 
+__all__ = ["CaptureHealth", "SpoolWriter"]
+
 import collections
 import contextlib
 import errno

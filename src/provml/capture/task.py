@@ -8,6 +8,8 @@ thread's open tasks as parents and writes its own spool file.
 
 from __future__ import annotations
 
+__all__ = ["Task"]
+
 import functools
 import os
 import threading

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["Workflow", "new_run_id"]
+
 import os
 import socket
 import threading

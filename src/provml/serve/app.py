@@ -7,6 +7,8 @@ answer past the size limit 422; a storage failure 500. Nothing of a refused writ
 
 from __future__ import annotations
 
+__all__ = ["create_app"]
+
 import contextlib
 import logging
 from collections.abc import AsyncIterator

@@ -3,6 +3,18 @@ query a parameter set taken from the generated data that makes it return rows.""
 
 from __future__ import annotations
 
+__all__ = [
+    "DEFAULT_EVENTS",
+    "DEFAULT_GPUS",
+    "DEFAULT_NODES",
+    "DEFAULT_SEED",
+    "Picks",
+    "iri",
+    "parameters",
+    "synthesize",
+    "write_population",
+]
+
 import json
 import math
 import random
