@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pyoxigraph
 
+from provml.kg.results import term_value
+
 RDF_TYPE = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 # The nearest PROV-O ancestors: the path up from ?term runs through non-PROV terms only.
@@ -72,7 +74,7 @@ def with_prov_entailments(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Q
     for quad in quads:
         result.append(quad)
         if quad.predicate == RDF_TYPE:
-            implied = ancestors.get(quad.object.value, ()) if quad.object else ()
+            implied = ancestors.get(term_value(quad.object), ()) if quad.object else ()
             for prov_class in implied:
                 result.append(
                     pyoxigraph.Quad(
