@@ -76,10 +76,10 @@ async def parse_request(request: Request, settings: ServeSettings) -> ProtocolRe
     elif "update" in fields:
         raise HTTPException(405, "updates are sent by POST (SPARQL 1.1 Protocol)")
     query, update = _one(fields, "query"), _one(fields, "update")
-    text = query if query is not None else update
-    if text is None or (query is not None and update is not None):
+    sent = query if query is not None else update
+    if sent is None or (query is not None and update is not None):
         raise HTTPException(400, "send exactly one of the parameters 'query' and 'update'")
-    if len(text.encode("utf-8")) > settings.max_query_bytes:
+    if len(sent.encode("utf-8")) > settings.max_query_bytes:
         raise HTTPException(
             413,
             f"the query is larger than this server's limit of {settings.max_query_bytes:,} bytes",
