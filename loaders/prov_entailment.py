@@ -57,10 +57,14 @@ def prov_ancestors() -> dict[str, frozenset[str]]:
     prov_o = pyoxigraph.Store()
     prov_o.load(path=str(IMPORTS_DIR / "prov-o-module.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
     above: dict[str, set[str]] = {}
-    for row in prov_o.query(_PROV_CLASS_ANCESTORS):  # type: ignore[union-attr]
+    rows = prov_o.query(_PROV_CLASS_ANCESTORS)
+    assert isinstance(rows, pyoxigraph.QuerySolutions)
+    for row in rows:
         above.setdefault(row["term"].value, set()).add(row["ancestor"].value)
     ancestors: dict[str, set[str]] = {}
-    for row in provml.query(_NEAREST_PROV_ANCESTORS):  # type: ignore[union-attr]
+    rows = provml.query(_NEAREST_PROV_ANCESTORS)
+    assert isinstance(rows, pyoxigraph.QuerySolutions)
+    for row in rows:
         found = ancestors.setdefault(row["term"].value, set())
         found.add(row["ancestor"].value)
         found.update(above.get(row["ancestor"].value, ()))
