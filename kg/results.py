@@ -11,6 +11,11 @@ import pyoxigraph
 Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
 
 
+def term_value(term: Term) -> str:
+    """A term's IRI, blank node id or lexical form; a quoted triple (it has none) in N-Triples."""
+    return str(term) if isinstance(term, pyoxigraph.Triple) else term.value
+
+
 @dataclass(frozen=True)
 class SelectResult:
     """The answer to a SELECT query: its variables and every row, read in full.

@@ -481,7 +481,7 @@ class _RunReader:
         """Logged models whose source is this run or that the run lists as outputs, by id."""
         if not hasattr(self.client, "search_logged_models"):  # MLflow 2
             return []
-        found = {}
+        found: dict[str, Any] = {}
         token = None
         while True:
             page = self.client.search_logged_models(
@@ -588,6 +588,7 @@ def _dataset_location(source: str | None) -> str | None:
         return source
     if isinstance(parsed, dict):
         for key in ("uri", "url", "path", "table_name"):
-            if isinstance(parsed.get(key), str):
-                return parsed[key]
+            value = parsed.get(key)
+            if isinstance(value, str):
+                return value
     return source

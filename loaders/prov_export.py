@@ -29,7 +29,7 @@ import pyoxigraph
 
 from provml.atomic_file import atomic_write
 from provml.errors import ExportError, StoreError
-from provml.kg import Store
+from provml.kg import SelectResult, Store
 from provml.kg.formats import output_format
 from provml.loaders import iris
 from provml.loaders.prov_entailment import with_prov_entailments
@@ -179,9 +179,14 @@ def run_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
             values = " ".join(str(node) for node in nodes[start : start + 200])
             described = f"VALUES ?s {{ {values} }} GRAPH {SHARED} {{ ?s ?p ?o }}"
             result = store.query(f"SELECT ?s ?p ?o WHERE {{ {described} }}")
-            for row in result.rows:  # type: ignore[union-attr]
-                quads.append(pyoxigraph.Quad(row["s"], row["p"], row["o"], SHARED))
-                mentioned.add(row["o"])
+            assert isinstance(result, SelectResult)
+            for row in result.rows:
+                subject, predicate, value = row["s"], row["p"], row["o"]
+                # all bound; ?s from the VALUES IRIs, ?p a predicate
+                assert isinstance(subject, pyoxigraph.NamedNode)
+                assert isinstance(predicate, pyoxigraph.NamedNode) and value is not None
+                quads.append(pyoxigraph.Quad(subject, predicate, value, SHARED))
+                mentioned.add(value)
     return quads
 
 
@@ -218,7 +223,9 @@ def prefixed_trig(quads: list[pyoxigraph.Quad]) -> str:
                 with contextlib.suppress(ValueError):  # unsplittable: prov mints a namespace
                     manager.compute_qname(term.value, generate=True)
     prefixes = {prefix: str(namespace) for prefix, namespace in manager.namespaces()}
-    return pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes).decode()
+    trig = pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes)
+    assert trig is not None  # given no output, pyoxigraph returns the bytes
+    return trig.decode()
 
 
 def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
@@ -231,6 +238,7 @@ def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
             raise ExportError(
                 f"{graph}: prov cannot write this document as {name}: {error}"
             ) from None
+    assert text is not None  # given no destination, prov returns the text
     return text.encode("utf-8") if isinstance(text, str) else text
 
 

@@ -115,6 +115,7 @@ def _prov_document_quads(
         for warning in caught
         if not issubclass(warning.category, DeprecationWarning)  # rdflib API notices to prov
     )
+    assert nquads is not None  # given no destination, prov returns the text
     quads = pyoxigraph.parse(nquads.encode(), format=pyoxigraph.RdfFormat.N_QUADS)
     return _parsed(path, quads, what="the PROV-O that prov wrote for it")
 
@@ -146,7 +147,9 @@ def _into_graphs(
     quads: Iterable[pyoxigraph.Quad], target: pyoxigraph.NamedNode
 ) -> tuple[list[pyoxigraph.Quad], set[str]]:
     """The quads moved into `target` (default graph) or its bundle graphs (named graphs)."""
-    graphs: dict[pyoxigraph.Term, pyoxigraph.NamedNode] = {}
+    graphs: dict[
+        pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.DefaultGraph, pyoxigraph.NamedNode
+    ] = {}
     stored = []
     for quad in quads:
         name = quad.graph_name

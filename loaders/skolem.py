@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TypeVar
 
 import pyoxigraph
+
+from provml.kg.results import Term
 
 #: Where every imported document's skolem IRIs live (import/prov/{sha256[:16]}).
 IMPORT_BASE = "https://w3id.org/provml/id/import/prov/"
 
 _SKOLEM_IRI = re.compile(re.escape(IMPORT_BASE) + r"([0-9a-f]{16})/genid/([A-Za-z0-9_]+)")
+
+# A quad position's term type (subject or object): replacing a blank node or a skolem IRI keeps it.
+_Position = TypeVar("_Position", bound=Term)
 
 
 def skolem_base(digest: str) -> str:
@@ -39,7 +45,7 @@ def skolemized(quads: Iterable[pyoxigraph.Quad], base: str) -> list[pyoxigraph.Q
         return list(dataset)
     dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
 
-    def iri(term: pyoxigraph.Term) -> pyoxigraph.Term:
+    def iri(term: _Position) -> _Position | pyoxigraph.NamedNode:
         if isinstance(term, pyoxigraph.BlankNode):
             return pyoxigraph.NamedNode(base + term.value)
         return term
@@ -50,7 +56,7 @@ def skolemized(quads: Iterable[pyoxigraph.Quad], base: str) -> list[pyoxigraph.Q
     ]
 
 
-def deskolemized(term: pyoxigraph.Term) -> pyoxigraph.Term:
+def deskolemized(term: _Position) -> _Position | pyoxigraph.BlankNode:
     """The blank node a skolem IRI of `skolemized` stands for; any other term unchanged."""
     if isinstance(term, pyoxigraph.NamedNode):
         match = _SKOLEM_IRI.fullmatch(term.value)

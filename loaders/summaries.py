@@ -23,6 +23,7 @@ from typing import Any
 import pyoxigraph
 from rdflib.namespace import RDF, XSD
 
+from provml.kg.results import SelectResult
 from provml.kg.store import Store
 from provml.loaders import iris
 from provml.loaders import ntriples as nt
@@ -94,7 +95,9 @@ def fill(template: str, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
 
 def _rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode]) -> list[Any]:
     """The rows of one of this module's queries for some run graphs."""
-    return store.query(fill(read(name), graphs)).rows  # type: ignore[union-attr]
+    result = store.query(fill(read(name), graphs))
+    assert isinstance(result, SelectResult)  # the module's queries are SELECTs
+    return result.rows
 
 
 def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:

@@ -174,21 +174,21 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
     projected = projected_variables(body)
     for param in params:
         if not re.search(rf"[?$]{param.name}\b", body):
-            line = values["params"][0]
+            at = values["params"][0]
             raise QueryError(
-                f"{source}:{line}: parameter {param.name!r} is not a variable of the query "
+                f"{source}:{at}: parameter {param.name!r} is not a variable of the query "
                 f"(?{param.name})"
             )
         if projected is not None and param.name not in projected:
-            line = values["params"][0]
+            at = values["params"][0]
             raise QueryError(
-                f"{source}:{line}: parameter {param.name!r} must be projected by the SELECT "
+                f"{source}:{at}: parameter {param.name!r} must be projected by the SELECT "
                 "(engines bind only projected variables)"
             )
     limit = values.get("limit", (0, ""))[1] or None
     if limit is not None and not any(p.name == limit and p.type == "integer" for p in params):
-        line = values["limit"][0]
-        raise QueryError(f"{source}:{line}: limit {limit!r} must name an integer parameter")
+        at = values["limit"][0]
+        raise QueryError(f"{source}:{at}: limit {limit!r} must name an integer parameter")
     returns = _returns(*values.get("returns", (0, "")), source)
     latency = values.get("latency", (0, ""))[1] or None
     if latency is not None and latency not in LATENCIES:

@@ -88,7 +88,7 @@ def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]
     }
 
 
-_quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring_ascii
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _float_text = float.__repr__  # what json writes for a finite float, subclasses included
 _int_text = int.__repr__
@@ -192,7 +192,7 @@ def check_choice(value: object, allowed: frozenset[str], what: str) -> str:
     """Return ``value`` if it is one of ``allowed``, else raise CaptureError listing them."""
     if value not in allowed:
         raise CaptureError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_split(split: object) -> str | None:
@@ -206,10 +206,10 @@ def check_split(split: object) -> str | None:
 def check_optional_int(value: object, what: str) -> int | None:
     """Return ``value`` as an int (None allowed), or raise CaptureError."""
     if value is None or (type(value) is int):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise CaptureError(f"{what} must be an integer or None; got {value!r}")
-    return int(value.__index__())  # type: ignore[attr-defined]
+    return int(value.__index__())
 
 
 def metric_value(key: object, value: object) -> float | int:

@@ -132,8 +132,9 @@ class Workflow:
         """Open the spool writer and record the run's start; returns the workflow."""
         if self._open or self._ended:
             raise CaptureError(f"workflow {self.name!r} (run {self.run_id}) was already started")
+        writer: Sink
         if self._sink_factory is None:
-            self._writer = SpoolWriter(
+            writer = SpoolWriter(
                 self.run_dir,
                 self.run_id,
                 self.durability,
@@ -141,13 +142,15 @@ class Workflow:
                 self._max_file_bytes,
             )
         elif isinstance(self._sink_factory, type) or not hasattr(self._sink_factory, "submit"):
-            self._writer = self._sink_factory(self.run_id)  # type: ignore[operator]
+            writer = self._sink_factory(self.run_id)
         else:
-            self._writer = self._sink_factory  # type: ignore[assignment]
-        self._submit = self._writer.submit
+            # hasattr cannot narrow to a Protocol that is not runtime-checkable
+            writer = self._sink_factory  # type: ignore[assignment]
+        self._writer = writer
+        self._submit = writer.submit
         self._rank = process_rank()  # read once: tasks record it on every start
         self._open = True
-        lifecycle.register(self._writer, self)
+        lifecycle.register(writer, self)
         # Children started while the run is open join it; the previous values come back at end.
         self._saved_env = {key: os.environ.get(key) for key in (RUN_ID_ENV, SPOOL_ENV)}
         os.environ[RUN_ID_ENV] = self.run_id
@@ -163,7 +166,7 @@ class Workflow:
         )
         self._emit(event)
         # Create the file and write run_start now, outside the training loop that follows.
-        self._writer.flush()
+        writer.flush()
         return self
 
     def end(self, status: str = "completed", error: str | None = None) -> None:

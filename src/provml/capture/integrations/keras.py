@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from provml.capture.workflow import Workflow
 
 
-class ProvmlKerasCallback(keras.callbacks.Callback):
+class ProvmlKerasCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras: untyped
     """Records a Keras ``fit`` in ``workflow``."""
 
     def __init__(self, workflow: Workflow, *, used: tuple[Entity | str, ...] = ()) -> None:
