@@ -26,6 +26,7 @@ from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.sparql_files import operations, read
+from provml.loaders.terms import P
 
 MERGE = "merge_run_times.ru"
 LINKS = "link_runs.ru"
@@ -33,7 +34,7 @@ SECTIONS = "run_sections.rq"
 CLEAR = "clear_summaries.ru"
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
 DIGEST_BATCH = 200
-INFORMED_BY = pyoxigraph.NamedNode("http://www.w3.org/ns/prov#wasInformedBy")
+INFORMED_BY = pyoxigraph.NamedNode(iris.plain(P.wasInformedBy))
 
 
 def finish_runs(store: Store, runs: Iterable[str]) -> None:

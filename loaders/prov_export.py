@@ -23,7 +23,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
-from urllib.parse import quote, unquote
 
 import pyoxigraph
 
@@ -34,14 +33,10 @@ from provml.kg.formats import output_format
 from provml.loaders import iris
 from provml.loaders.prov_entailment import with_prov_entailments
 from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
-from provml.loaders.prov_import import bundle_graph
 from provml.loaders.skolem import deskolemized
 
 if TYPE_CHECKING:
     from prov.model import ProvDocument
-
-#: Named graph of workflow run `{run}`.
-RUN_BASE = "https://w3id.org/provml/id/run/"
 
 #: The graph of descriptions runs share, and how far a run's export follows links into it.
 SHARED = iris.SHARED_GRAPH_NODE
@@ -71,11 +66,6 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
 
 
-def run_graph(run: str) -> str:
-    """The named graph of workflow run `run`: run/{run}, percent-encoded."""
-    return RUN_BASE + quote(run, safe="")
-
-
 def export(
     store: Store, output: Path | IO[bytes], format: str, *, graph: str | None = None
 ) -> ExportReport:
@@ -103,7 +93,7 @@ def export(
                 f"{name} holds a single graph: pass --run or --graph, or export the whole "
                 f"store as {', '.join(DATASET_FORMATS)}"
             )
-        if graph is not None and graph.startswith(RUN_BASE):
+        if graph is not None and iris.is_run_graph(graph):
             quads = run_quads(store, graph)
             if not output_format(name, graph).supports_datasets:
                 quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in quads]
@@ -134,11 +124,10 @@ def prov_document(
     """
     from prov.model import ProvDocument
 
-    own = run_quads(store, graph) if graph.startswith(RUN_BASE) else _graph_quads(store, graph)
+    own = run_quads(store, graph) if iris.is_run_graph(graph) else _graph_quads(store, graph)
     quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in own]
-    prefix = bundle_graph(graph, "")
-    for bundle in _bundles_of(graph, store.graphs() if graphs is None else graphs):
-        name = pyoxigraph.NamedNode(unquote(bundle[len(prefix) :]))
+    for bundle, iri in _bundles_of(graph, store.graphs() if graphs is None else graphs):
+        name = pyoxigraph.NamedNode(iri)
         quads += [
             pyoxigraph.Quad(q.subject, q.predicate, q.object, name)
             for q in _graph_quads(store, bundle)
@@ -190,10 +179,11 @@ def run_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
     return quads
 
 
-def _bundles_of(graph: str, graphs: list[str]) -> list[str]:
-    """The bundle graphs of the document imported into `graph`, among `graphs`."""
-    prefix = bundle_graph(graph, "")
-    return [name for name in graphs if name.startswith(prefix)]
+def _bundles_of(graph: str, graphs: list[str]) -> list[tuple[str, str]]:
+    """The bundle graphs of the document imported into `graph`, among `graphs`, each with the
+    bundle's own IRI."""
+    found = ((name, iris.bundle_of(graph, name)) for name in graphs)
+    return [(name, bundle) for name, bundle in found if bundle is not None]
 
 
 def _graph_quads(store: Store, graph: str, keep_graph: bool = False) -> list[pyoxigraph.Quad]:

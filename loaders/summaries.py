@@ -119,9 +119,7 @@ def _metric_summaries(
         measure = (epoch, step, float(row["value"].value))
         groups[(row["graph"], row["name"].value, split)].append(measure)
     for (graph, name, split), measures in groups.items():
-        summary = pyoxigraph.NamedNode(
-            f"{graph.value}/summary/{iris.segment(name)}/{iris.segment(split or '-')}"
-        )
+        summary = pyoxigraph.NamedNode(iris.metric_summary(graph.value, name, split))
         values = [measure[-1] for measure in measures]
         # The last measure by epoch, then step; of several there, the highest value.
         final = max(measures, key=_order)[-1]

@@ -19,6 +19,8 @@ ProvmlError
 
 from __future__ import annotations
 
+import os
+
 
 class ProvmlError(Exception):
     """Root of every error provml raises on purpose."""
@@ -41,7 +43,25 @@ class LoadError(ProvmlError):
 
 
 class MalformedEvent(LoadError):
-    """Raised for one invalid event line; the message names the file and the line number."""
+    """Raised for one invalid event line; the message names the file and the line number.
+
+    The same facts as data: `path` (the file, or the name of the stream), `line` (from 1) and
+    `reason` (why the line was refused); None where the raiser did not know them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """The error with its message and the bad line's place and reason."""
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.reason = reason
 
 
 class ExportError(ProvmlError):

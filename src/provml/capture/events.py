@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from provml.capture.splits import SPLITS, split_name
 from provml.errors import CaptureError
 
 SCHEMA_VERSION = 1
@@ -36,9 +37,6 @@ ENTITY_TYPES = frozenset(
         "artifact",
     }
 )
-SPLITS = frozenset({"training", "validation", "test"})
-# Spellings the frameworks use, mapped onto the schema's split names.
-SPLIT_ALIASES = {"train": "training", "val": "validation", "valid": "validation", "eval": "test"}
 
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -196,11 +194,11 @@ def check_choice(value: object, allowed: frozenset[str], what: str) -> str:
 
 
 def check_split(split: object) -> str | None:
-    """Normalise a metric split ('train' -> 'training'...); None stays None."""
+    """Normalise a metric split by the split rule ('train' -> 'training'...); None stays None."""
     if split is None:
         return None
-    split = SPLIT_ALIASES.get(split, split) if isinstance(split, str) else split
-    return check_choice(split, SPLITS, "metric split")
+    named = split_name(split) if isinstance(split, str) else None
+    return check_choice(split if named is None else named, SPLITS, "metric split")
 
 
 def check_optional_int(value: object, what: str) -> int | None:

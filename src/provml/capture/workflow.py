@@ -18,8 +18,6 @@ from provml.capture.events import (
     METRIC,
     PHASES,
     SEQUENCE,
-    SPLIT_ALIASES,
-    SPLITS,
     base_event,
     check_attributes,
     check_choice,
@@ -30,6 +28,7 @@ from provml.capture.events import (
     param_value,
 )
 from provml.capture.sinks import Sink
+from provml.capture.splits import SPLIT_NAMES
 from provml.capture.spool import (
     DEFAULT_MAX_FILE_BYTES,
     DURABILITIES,
@@ -43,7 +42,6 @@ SPOOL_ENV = "PROVML_SPOOL"
 RUN_ID_ENV = "PROVML_RUN_ID"
 DEFAULT_SPOOL_DIR = "provml-spool"
 _PLAIN_NUMBERS = (float, int)
-_SPLIT_NAMES = {**{split: split for split in SPLITS}, **SPLIT_ALIASES}
 
 
 def new_run_id() -> str:
@@ -346,7 +344,7 @@ class Workflow:
         model: Entity | str | None = None,
         task: Task | None = None,
     ) -> None:
-        """Record one measured value (split: 'training'/'train', 'validation'/'val', 'test').
+        """Record one measured value (split: 'training'/'train', 'validation'/'val', 'test'...).
 
         Buffered mode: only queues a small tuple; serialisation happens in the writer thread.
         Sync mode: returns after the event is written and fsynced.
@@ -358,7 +356,7 @@ class Workflow:
         if epoch is not None and epoch.__class__ is not int:
             epoch = check_optional_int(epoch, "epoch")
         if split is not None:
-            split = _SPLIT_NAMES.get(split) or check_split(split)
+            split = SPLIT_NAMES.get(split) or check_split(split)
         if model is not None:
             model = entity_ref(model, "model")
         if not self._open:

@@ -105,10 +105,12 @@ def load(
     )
     for source in report.restarted:
         typer.echo(f"{source}: changed since the last load (replaced or truncated); loaded again")
-    for source, line in report.torn:
-        typer.echo(f"{source}:{line}: torn final line, not loaded yet (loads once complete)")
-    for source, line, reason in report.bad:
-        typer.echo(f"{source}:{line}: {reason}", err=True)
+    for torn in report.torn:
+        typer.echo(
+            f"{torn.path}:{torn.line}: torn final line, not loaded yet (loads once complete)"
+        )
+    for bad in report.bad:
+        typer.echo(str(bad), err=True)
     if report.bad:
         typer.echo(f"{len(report.bad)} bad lines quarantined in {quarantine}", err=True)
 
@@ -142,8 +144,8 @@ def _follow(
         totals.runs |= report.runs
         if report.events or report.bad:
             typer.echo(f"loaded {report.events:,} events ({report.quads:,} quads)")
-        for source, line, reason in report.bad:
-            typer.echo(f"{source}:{line}: {reason}", err=True)
+        for bad in report.bad:
+            typer.echo(str(bad), err=True)
         sys.stdout.flush()
 
     try:
