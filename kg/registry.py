@@ -92,4 +92,4 @@ def open_store(
 
 
 register_backend("oxigraph", "provml.kg.oxigraph", "OxigraphStore", schemes=("file",))
-register_backend("sparql", "provml.kg.sparql", "SparqlStore", schemes=("http", "https"))
+register_backend("sparql", "provml.kg.remote", "SparqlStore", schemes=("http", "https"))

@@ -40,7 +40,7 @@ class Store(abc.ABC):
     (`flush()` also pushes it into the data files). On a remote store bad input is refused
     before anything is sent, each request is one server transaction, and a write is durable
     once the server acknowledges it; a write split over several requests is not atomic as a
-    whole (see `provml.kg.sparql`).
+    whole (see `provml.kg.remote`).
     """
 
     #: Where the store lives: a directory path or an endpoint URL, for messages.

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from provml.errors import QueryError, UnknownQuery
-from provml.kg.sparql import projected_variables
+from provml.kg.sparql_text import projected_variables
 
 #: The taxonomy's axes and the values each may take.
 TAXONOMY: dict[str, frozenset[str]] = {

@@ -11,7 +11,7 @@ import pytest
 
 from provml import QueryError, StoreError, UnsafeParameter
 from provml.kg import SelectResult, backend_for, named_node, open_store
-from provml.kg.sparql import SparqlStore
+from provml.kg.remote import SparqlStore
 
 DATA = Path(__file__).parent / "data" / "kg"
 GRAPH = "https://w3id.org/provml/id/run/remote/graph"
