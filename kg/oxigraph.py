@@ -69,6 +69,11 @@ def _open_error(path: Path, error: BaseException) -> StoreError:
 class OxigraphStore(Store):
     """An Oxigraph store in a directory, created if missing; held for writing until `close()`."""
 
+    @classmethod
+    def local_directory(cls, location: str | os.PathLike[str]) -> Path:
+        """The directory a location names (a path or a file: URL); reads no file."""
+        return directory_of(location)
+
     def __init__(self, location: str | os.PathLike[str], *, wait: float = 0.0) -> None:
         """Open (or create) the directory (a path or file: URL); StoreLocked, StoreCorrupt or
         StoreError if it cannot be opened.

@@ -107,6 +107,8 @@ class SparqlStore(Store):
     with `auth` "basic" or "digest" (Virtuoso's /sparql-auth uses digest).
     """
 
+    takes_credentials = True
+
     def __init__(
         self,
         location: str,

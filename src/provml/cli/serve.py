@@ -63,7 +63,7 @@ def serve(
         ) from None
 
     from provml.cli.load import default_sidecar
-    from provml.kg import backend_for
+    from provml.kg.registry import store_class
     from provml.loaders.ontology import load_ontology
     from provml.serve import ServeSettings, create_app
     from provml.serve.settings import allowed_hosts_for
@@ -73,7 +73,7 @@ def serve(
     writes = allow_update or bool(follow)
     try:
         location = options.store_location(store, must_exist=not writes)
-        if backend_for(location) != "oxigraph":
+        if store_class(location).local_directory(location) is None:
             raise StoreError(
                 f"provml serve serves an embedded store directory, not {location}: "
                 "a remote endpoint already speaks SPARQL"
@@ -96,7 +96,7 @@ def serve(
             quarantine=default_sidecar(opened.location, "quarantine.jsonl"),
             allowed_hosts=allowed_hosts_for(host),
         )
-        app = create_app(opened, settings)  # type: ignore[arg-type]
+        app = create_app(opened, settings)
         mode = "read-write (token required)" if allow_update else "read-only"
         typer.echo(
             f"serving {opened.location} ({mode}) at http://{host}:{port}/ "
