@@ -10,6 +10,7 @@ import typer
 
 from provml.cli import options
 from provml.errors import ProvmlError
+from provml.loaders.follow import DEFAULT_INTERVAL
 
 
 def default_sidecar(location: str, suffix: str) -> Path:
@@ -48,7 +49,11 @@ FOLLOW = typer.Option(
     "store stays held meanwhile: query it through `provml serve --follow` instead.",
 )
 INTERVAL = typer.Option(
-    1.0, "--interval", min=0.05, metavar="SECONDS", help="With --follow: seconds between looks."
+    DEFAULT_INTERVAL,
+    "--interval",
+    min=0.05,
+    metavar="SECONDS",
+    help="With --follow: seconds between looks.",
 )
 BULK = typer.Option(
     False,
