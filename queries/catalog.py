@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from provml.errors import QueryError, UnknownQuery
-from provml.kg.sparql import projected_variables
+from provml.kg.sparql_text import projected_variables
+from provml.queries.params import Param, to_term
 
 #: The taxonomy's axes and the values each may take.
 TAXONOMY: dict[str, frozenset[str]] = {
@@ -59,20 +60,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*(?:=\s*(.*?))?\s*")
 _COLUMN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([a-z]+)\s*\))?")
 _EXAMPLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*")
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter a canned query declares: its name, type and default (None: required)."""
-
-    name: str
-    type: str
-    default: str | None = None
-
-    @property
-    def required(self) -> bool:
-        """Whether the caller must give a value (no default)."""
-        return self.default is None
 
 
 @dataclass(frozen=True)
@@ -236,8 +223,6 @@ def _taxonomy(line: int, value: str, source: str) -> dict[str, tuple[str, ...]]:
 
 def _params(line: int, value: str, source: str) -> tuple[Param, ...]:
     """`name: type = default ; name2: type` as Params, defaults checked against their type."""
-    from provml.queries.params import to_term
-
     params: list[Param] = []
     for part in filter(None, (piece.strip() for piece in value.split(";"))):
         match = _PARAM.fullmatch(part)

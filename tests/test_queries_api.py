@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from provml import QueryError, UnknownQuery, UnsafeParameter
 from provml.cli.app import app
 from provml.kg import open_store
-from provml.kg.sparql import bind, first_group_brace
+from provml.kg.sparql_text import bind, first_group_brace
 from provml.loaders.load import load_spools
 from provml.queries import (
     IRI,

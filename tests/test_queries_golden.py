@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from provml import Workflow
 from provml.kg import open_store
-from provml.kg.sparql import query_form
+from provml.kg.sparql_text import query_form
 from provml.loaders.load import load_spools
 from provml.queries import PLAIN_QUERIES, get_query, run_query
 from provml.queries.catalog import LATENCIES

@@ -10,6 +10,7 @@ ProvmlError
 ├── StoreError           the knowledge graph cannot be opened or written
 │   ├── StoreLocked      another process holds the embedded store for writing
 │   └── StoreCorrupt     the store's files cannot be read
+├── ServeError           `provml serve` refuses a setting (names it)
 └── QueryError           a query cannot be run
     ├── UnknownQuery     no canned query has that name
     ├── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
@@ -79,6 +80,11 @@ class StoreLocked(StoreError):
 
 class StoreCorrupt(StoreError):
     """Raised when the embedded store's files exist but cannot be read."""
+
+
+class ServeError(ProvmlError):
+    """Raised when a server's settings are refused (e.g. writes allowed without a token); the
+    message names the setting."""
 
 
 class QueryError(ProvmlError):

@@ -35,7 +35,7 @@ from provml.capture.spool import (
     CaptureHealth,
     SpoolWriter,
 )
-from provml.capture.task import Task
+from provml.capture.task import Task, TaskRun
 from provml.errors import CaptureError
 
 SPOOL_ENV = "PROVML_SPOOL"
@@ -54,6 +54,39 @@ class _TaskStacks(threading.local):
 
     def __init__(self) -> None:
         self.stack: list[Task] = []
+
+
+class _TaskRun:
+    """The part of a workflow its tasks use (`TaskRun`), and nothing else of it."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        """The view of `workflow` its tasks get."""
+        self._workflow = workflow
+        self.log_params = workflow.log_params
+        self.log_metric = workflow.log_metric
+        self.log_metrics = workflow.log_metrics
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return self._workflow.run_id
+
+    @property
+    def origin(self) -> tuple[str, int | None]:
+        """The host name and the rank read when the run started."""
+        return self._workflow._host, self._workflow._rank
+
+    def require_open(self) -> None:
+        """CaptureError unless the run is recording."""
+        self._workflow._require_open()
+
+    def submit(self, event: tuple[Any, ...] | dict[str, Any]) -> None:
+        """Hand the event to the run's writer."""
+        self._workflow._submit(event)
+
+    def open_tasks(self) -> list[Task]:
+        """The calling thread's open tasks."""
+        return self._workflow._task_stack()
 
 
 class Workflow:
@@ -119,6 +152,7 @@ class Workflow:
         self._open = False
         self._ended = False
         self._saved_env: dict[str, str | None] = {}
+        self._task_run: TaskRun = _TaskRun(self)
 
     # -- run lifecycle -----------------------------------------------------------------------
     @property
@@ -259,7 +293,7 @@ class Workflow:
     ) -> Task:
         """A task to run as ``with wf.task(...) as t:`` or to decorate a function with."""
         return Task(
-            self,
+            self._task_run,
             name,
             phase,
             stage=stage,

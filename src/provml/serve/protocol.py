@@ -13,13 +13,13 @@ import functools
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-import pyoxigraph
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from provml.errors import QueryError
-from provml.kg.oxigraph import OxigraphStore
+from provml.kg.results import is_graph_answer
+from provml.kg.store import Store
 from provml.queries.adhoc import check_read_only
 from provml.serve.auth import require_writer
 from provml.serve.limits import CappedOutput, QueryRunner, read_body
@@ -106,7 +106,7 @@ def _refusal(text: str, allow_service: bool) -> tuple[type[QueryError], str] | N
 
 
 def answer_query(
-    store: OxigraphStore,
+    store: Store,
     asked: ProtocolRequest,
     accept: str | None,
     allow_service: bool,
@@ -125,7 +125,7 @@ def answer_query(
     answer = store.evaluate(
         text, default_graphs=asked.default_graphs, named_graphs=asked.named_graphs
     )
-    formats = GRAPH_FORMATS if isinstance(answer, pyoxigraph.QueryTriples) else RESULT_FORMATS
+    formats = GRAPH_FORMATS if is_graph_answer(answer) else RESULT_FORMATS
     answer_format = choose_format(formats, accept, asked.requested_formats)
     try:
         answer.serialize(output, answer_format)  # type: ignore[arg-type]
