@@ -36,33 +36,16 @@ from typing import Any
 
 from provml.kg import open_store
 from provml.loaders.load import load_spools
-from provml.queries import PLAIN_QUERIES, run_query
+from provml.queries import PLAIN_QUERIES, get_query, run_query
 from provml.synth import parameters, write_population
 
 # About 1M and 10M triples (bench/__main__.py's TRIPLES_PER_EVENT).
 DEFAULT_EVENTS = (140_000, 1_400_000)
-# Targets of the issue (at 10M triples): lookups and lineage queries, and every canned query.
-LOOKUP_TARGET_S = 0.020
-ANY_TARGET_S = 1.0
-# Columns that differ between two runs of the same query (NOW()), left out of the comparison.
-VOLATILE = {"elapsed"}
+# The targets at 10M triples by latency class (each query's `#+ latency:` header): lookups and
+# lineage queries, and every other canned query.
+TARGETS_S = {"lineage": 0.020, "interactive": 1.0}
 # A query slower than this is timed once (its warm-up), not repeated.
 SLOW_S = 5.0
-LOOKUP_OR_LINEAGE = {
-    "curation_steps",
-    "declared_vs_actual",
-    "diff_runs",
-    "metric_trajectory",
-    "compare_metric_trajectories",
-    "model_predictions",
-    "model_responsibility",
-    "models_from_domain_file",
-    "raw_inputs_of_prediction",
-    "reproduce_run",
-    "task_times",
-    "phase_times",
-    "workflow_plan",
-}
 
 
 @dataclass
@@ -125,7 +108,9 @@ def measure(store: Any, name: str, params: dict[str, Any], repeat: int, plain: b
             start = time.perf_counter()
             rows = run_query(store, name, directories=directories, **params)
             latencies.append(time.perf_counter() - start)
-    kept = [column for column in rows.columns if column not in VOLATILE]
+    # Columns that differ between two runs of the same query (NOW()), left out of the comparison.
+    volatile = set(get_query(name).volatile)
+    kept = [column for column in rows.columns if column not in volatile]
     answer = [[_comparable(row[column]) for column in kept] for row in rows]
     print(json.dumps({"latencies": latencies, "rows": answer}))
 
@@ -163,7 +148,7 @@ def measure_queries(
         plain = None
         if (PLAIN_QUERIES / f"{name}.rq").exists():
             plain = timed(store, name, values, repeat, True, timeout_s)
-        target = LOOKUP_TARGET_S if name in LOOKUP_OR_LINEAGE else ANY_TARGET_S
+        target = TARGETS_S[get_query(name).latency or "interactive"]
         figures.append(QueryFigures(name, canned, plain, target, timeout_s))
     return figures
 

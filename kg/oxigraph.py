@@ -29,7 +29,7 @@ from provml.errors import (
 )
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
 from provml.kg.results import GraphResult, QueryResult, SelectResult
-from provml.kg.sparql import bind, query_form
+from provml.kg.sparql_text import bind, query_form
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
@@ -70,6 +70,11 @@ def _open_error(path: Path, error: BaseException) -> StoreError:
 
 class OxigraphStore(Store):
     """An Oxigraph store in a directory, created if missing; held for writing until `close()`."""
+
+    @classmethod
+    def local_directory(cls, location: str | os.PathLike[str]) -> Path:
+        """The directory a location names (a path or a file: URL); reads no file."""
+        return directory_of(location)
 
     def __init__(self, location: str | os.PathLike[str], *, wait: float = 0.0) -> None:
         """Open (or create) the directory (a path or file: URL); StoreLocked, StoreCorrupt or
@@ -207,7 +212,7 @@ class OxigraphStore(Store):
 
     def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
         """Run a SPARQL query; a SELECT's bindings become a VALUES block of validated terms
-        opening its WHERE group (`provml.kg.sparql.bind`), other bindings go through Oxigraph's
+        opening its WHERE group (`provml.kg.sparql_text.bind`), other bindings go through Oxigraph's
         `substitutions` (SEP-0007).
 
         The query's default graph is the union of all graphs, as on Virtuoso.

@@ -28,11 +28,9 @@ class _Backend:
     module: str
     class_name: str
 
-    def load(self) -> Callable[..., Store]:
+    def load(self) -> type[Store]:
         """Import and return the Store class."""
-        store_class: Callable[..., Store] = getattr(
-            importlib.import_module(self.module), self.class_name
-        )
+        store_class: type[Store] = getattr(importlib.import_module(self.module), self.class_name)
         return store_class
 
 
@@ -67,6 +65,24 @@ def default_location() -> str:
     return os.environ.get(STORE_ENVIRONMENT_VARIABLE) or str(Path(DEFAULT_STORE_DIRECTORY))
 
 
+def store_class(location: str | os.PathLike[str], *, backend: str | None = None) -> type[Store]:
+    """The Store class for a location (as `open_store` chooses it), to ask its capabilities
+    before opening; StoreError for an unknown backend."""
+    where = os.fspath(location)
+    return _backend_class(backend or backend_for(where), where)
+
+
+def _backend_class(name: str, where: str) -> type[Store]:
+    """The registered backend's class; StoreError naming the location for an unknown one."""
+    try:
+        backend = _BACKENDS[name]
+    except KeyError:
+        raise StoreError(
+            f"no store backend named {name!r} for {where}; registered: {', '.join(backends())}"
+        ) from None
+    return backend.load()
+
+
 def open_store(
     location: str | os.PathLike[str] | None = None, *, backend: str | None = None, **options: Any
 ) -> Store:
@@ -78,20 +94,16 @@ def open_store(
     """
     where = os.fspath(location) if location is not None else default_location()
     name = backend or backend_for(where)
+    # Each backend's constructor takes the location and its own options.
+    factory: Callable[..., Store] = _backend_class(name, where)
     try:
-        store_class = _BACKENDS[name].load()
-    except KeyError:
-        raise StoreError(
-            f"no store backend named {name!r} for {where}; registered: {', '.join(backends())}"
-        ) from None
-    try:
-        inspect.signature(store_class).bind(where, **options)
+        inspect.signature(factory).bind(where, **options)
     except TypeError as error:
         raise StoreError(
             f"the {name} backend for {where} cannot take these options: {error}"
         ) from None
-    return store_class(where, **options)
+    return factory(where, **options)
 
 
 register_backend("oxigraph", "provml.kg.oxigraph", "OxigraphStore", schemes=("file",))
-register_backend("sparql", "provml.kg.sparql", "SparqlStore", schemes=("http", "https"))
+register_backend("sparql", "provml.kg.remote", "SparqlStore", schemes=("http", "https"))

@@ -22,15 +22,17 @@ from __future__ import annotations
 __all__ = ["Store"]
 
 import abc
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, ClassVar, Self
 
 import pyoxigraph
 
+from provml.errors import QueryError
 from provml.kg.formats import RdfInput
-from provml.kg.results import QueryResult
+from provml.kg.results import Answer, QueryResult, answer_of
 from provml.kg.terms import BindingTerm
 
 
@@ -42,11 +44,50 @@ class Store(abc.ABC):
     (`flush()` also pushes it into the data files). On a remote store bad input is refused
     before anything is sent, each request is one server transaction, and a write is durable
     once the server acknowledges it; a write split over several requests is not atomic as a
-    whole (see `provml.kg.sparql`).
+    whole (see `provml.kg.remote`).
     """
 
     #: Where the store lives: a directory path or an endpoint URL, for messages.
     location: str
+
+    # -- capabilities: what the command line and the server ask of a backend ----------------
+
+    #: Opening takes `user=` and `password=`, the credentials of a server.
+    takes_credentials: ClassVar[bool] = False
+
+    @classmethod
+    def local_directory(cls, location: str | os.PathLike[str]) -> Path | None:
+        """The directory on this machine that holds the store at `location`; None if remote.
+
+        A store in a directory is held by one process at a time: opening it takes `wait=`
+        seconds to wait for the holder, and the files that go with it (a load's checkpoint and
+        quarantine) sit beside it. Reads no file: the directory may not exist yet.
+        """
+        return None
+
+    def evaluate(
+        self,
+        sparql: str,
+        bindings: Mapping[str, BindingTerm] | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        """A query's answer for pyoxigraph's result writers (a SPARQL Protocol endpoint).
+
+        By default it is `query`, read in full; a backend that computes rows while the answer is
+        written overrides it, so that a server can stop a query at its size or time limit
+        (errors of evaluation may then surface while writing). `default_graphs` replaces the
+        union default graph and `named_graphs` restricts `GRAPH` (the protocol's
+        default-graph-uri and named-graph-uri); by default they are refused with QueryError.
+        Reads only. Raises as `query` does.
+        """
+        if default_graphs or named_graphs:
+            raise QueryError(
+                f"the store {self.location} cannot restrict a query's dataset "
+                "(default-graph-uri, named-graph-uri)"
+            )
+        return answer_of(self.query(sparql, bindings))
 
     @abc.abstractmethod
     def add_quads(self, quads: Iterable[pyoxigraph.Quad]) -> None:

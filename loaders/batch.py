@@ -2,8 +2,9 @@
 
 Runs in the loading process or in a worker process; it reads and writes no store, so batches
 convert in parallel and the loader commits them in order. A bad line or event never stops the
-batch: it is returned with its line number and the reason, and the caller decides (quarantine,
-or fail in strict mode).
+batch: it is returned as a `BadLine` (where, why, its text), and the caller decides (quarantine,
+or fail in strict mode). Lines become event objects by capture's `parse_line`, the same rule the
+spool reader uses.
 """
 
 from __future__ import annotations
@@ -11,23 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from provml.capture.reader import TEXT_CHARS, BadLine, line_text, parse_line
 from provml.loaders.convert import convert
 from provml.loaders.ntriples import to_utf8
 from provml.loaders.schema import InvalidEvent, validate
-
-#: How much of a bad line the quarantine keeps (a line may be megabytes of garbage).
-QUARANTINE_TEXT_CHARS = 10_000
-
-
-@dataclass(frozen=True)
-class BadEvent:
-    """A line or event that was not loaded: where it is, why, and its text."""
-
-    line: int
-    reason: str
-    text: str
 
 
 @dataclass
@@ -38,11 +29,12 @@ class ConvertedBatch:
     events: int = 0
     quads: int = 0
     runs: set[str] = field(default_factory=set)
-    bad: list[BadEvent] = field(default_factory=list)
+    bad: list[BadLine] = field(default_factory=list)
 
 
-def convert_lines(data: bytes, first_line: int) -> ConvertedBatch:
-    """Convert complete spool lines (`data` ends with a newline); `first_line` numbers the first."""
+def convert_lines(data: bytes, first_line: int, source: Path | str = "<lines>") -> ConvertedBatch:
+    """Convert complete spool lines (`data` ends with a newline) of `source` (a file, or the
+    name of a stream); `first_line` numbers the first."""
     lines = data.split(b"\n")
     lines.pop()  # after the final newline
     batch = ConvertedBatch()
@@ -50,27 +42,29 @@ def convert_lines(data: bytes, first_line: int) -> ConvertedBatch:
     for number, raw in enumerate(lines, start=first_line):
         if not raw.strip():
             continue
-        try:
-            event = json.loads(raw.decode("utf-8"))  # str: json skips guessing the encoding
-        except ValueError as error:
-            batch.bad.append(BadEvent(number, f"invalid JSON: {error}", _text(raw)))
+        event = parse_line(raw, source, number)
+        if isinstance(event, BadLine):
+            batch.bad.append(event)
             continue
         reason = _add(event, quads, batch)
         if reason is not None:
-            batch.bad.append(BadEvent(number, reason, _text(raw)))
+            batch.bad.append(BadLine(source, number, reason, line_text(raw)))
     batch.nquads = to_utf8("".join(quads))
     batch.quads = len(quads)
     return batch
 
 
-def convert_events(events: Iterable[Mapping[str, Any]], first_index: int) -> ConvertedBatch:
-    """Convert event dicts; `first_index` numbers the first (reported as its line)."""
+def convert_events(
+    events: Iterable[Mapping[str, Any]], first_index: int, source: str = "<events>"
+) -> ConvertedBatch:
+    """Convert event dicts from `source` (a name); `first_index` numbers the first (reported as
+    its line)."""
     batch = ConvertedBatch()
     quads: list[str] = []
     for number, event in enumerate(events, start=first_index):
         reason = _add(event, quads, batch)
         if reason is not None:
-            batch.bad.append(BadEvent(number, reason, _event_text(event)))
+            batch.bad.append(BadLine(source, number, reason, _event_text(event)))
     batch.nquads = to_utf8("".join(quads))
     batch.quads = len(quads)
     return batch
@@ -94,12 +88,8 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
     return None
 
 
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace")[:QUARANTINE_TEXT_CHARS]
-
-
 def _event_text(event: object) -> str:
     try:
-        return json.dumps(event, default=repr)[:QUARANTINE_TEXT_CHARS]
+        return json.dumps(event, default=repr)[:TEXT_CHARS]
     except (TypeError, ValueError):
-        return repr(event)[:QUARANTINE_TEXT_CHARS]
+        return repr(event)[:TEXT_CHARS]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from provml.capture.reader import BadLine, torn_line
 from provml.errors import LoadError
 from provml.loaders.checkpoint import HEAD_BYTES, FilePosition, head_digest
 
@@ -25,18 +26,10 @@ class Chunk:
     end: FilePosition
 
 
-@dataclass(frozen=True)
-class TornLine:
-    """A final line without a newline, left for a later load."""
-
-    path: Path
-    line: int
-    size: int
-
-
-def read_chunks(path: Path, start: FilePosition, batch_bytes: int) -> Iterator[Chunk | TornLine]:
+def read_chunks(path: Path, start: FilePosition, batch_bytes: int) -> Iterator[Chunk | BadLine]:
     """Yield batches of about `batch_bytes` of complete lines of `path` from `start`, then the
-    torn final line if there is one. Raises LoadError naming the file if it cannot be read."""
+    torn final line if there is one (a BadLine, `torn`, left for a later load). Raises LoadError
+    naming the file if it cannot be read."""
     try:
         with open(path, "rb") as handle:
             handle.seek(start.offset)
@@ -60,6 +53,6 @@ def read_chunks(path: Path, start: FilePosition, batch_bytes: int) -> Iterator[C
                     head = (length, head_digest(path, length))
                 yield Chunk(path, data, first, FilePosition(offset, line, *head))
             if carry:
-                yield TornLine(path, line, len(carry))
+                yield torn_line(carry, path, line)
     except OSError as error:
         raise LoadError(f"cannot read the spool file {path}: {error}") from None

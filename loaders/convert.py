@@ -110,7 +110,6 @@ def _metrics(event: Mapping[str, Any]) -> Quads:
     graph = iris.run(run)
     task = event.get("task")
     activity = graph if task is None else iris.task(run, task)
-    base = f"<{iris.BASE}run/{run}/metric/{event['id']}/"
     tail = f" {graph} .\n"
     common = [
         f"{P.wasGeneratedBy} {activity}{tail}",
@@ -127,7 +126,7 @@ def _metrics(event: Mapping[str, Any]) -> Quads:
         common.append(f"{P.evaluatesModel} {iris.entity(model)}{tail}")
     quads: Quads = []
     for key, value in event["values"].items():
-        measure = f"{base}{iris.segment(key)}> "
+        measure = iris.measure(run, event["id"], key) + " "
         number = nt.double(value) if isinstance(value, float) else nt.integer(value)
         quads.append(f"{measure}{P.type} {C.EvaluationMeasure}{tail}")
         quads.append(f"{measure}{P.value} {number}{tail}")

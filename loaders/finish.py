@@ -21,10 +21,12 @@ from string import Template
 
 import pyoxigraph
 
+from provml.kg.results import SelectResult, Term
 from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.sparql_files import operations, read
+from provml.loaders.terms import P
 
 MERGE = "merge_run_times.ru"
 LINKS = "link_runs.ru"
@@ -32,7 +34,7 @@ SECTIONS = "run_sections.rq"
 CLEAR = "clear_summaries.ru"
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
 DIGEST_BATCH = 200
-INFORMED_BY = pyoxigraph.NamedNode("http://www.w3.org/ns/prov#wasInformedBy")
+INFORMED_BY = pyoxigraph.NamedNode(iris.plain(P.wasInformedBy))
 
 
 def finish_runs(store: Store, runs: Iterable[str]) -> None:
@@ -62,11 +64,17 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
 def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:
     """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it."""
     query = Template(read(SECTIONS)).substitute(graph=str(graph))
-    by_stage: dict[pyoxigraph.Term, dict[int, list[pyoxigraph.Term]]] = defaultdict(
-        lambda: defaultdict(list)
+    by_stage: dict[Term, dict[int, list[pyoxigraph.NamedNode | pyoxigraph.BlankNode]]] = (
+        defaultdict(lambda: defaultdict(list))
     )
-    for row in store.query(query).rows:
-        by_stage[row["stage"]][int(row["index"].value)].append(row["section"])
+    result = store.query(query)
+    assert isinstance(result, SelectResult)
+    for row in result.rows:
+        section, stage, position = row["section"], row["stage"], row["index"]
+        # all bound by the pattern: ?section a subject, ?index a literal
+        assert isinstance(section, pyoxigraph.NamedNode | pyoxigraph.BlankNode)
+        assert stage is not None and isinstance(position, pyoxigraph.Literal)
+        by_stage[stage][int(position.value)].append(section)
     for sections in by_stage.values():
         for index, nexts in sections.items():
             for previous in sections.get(index - 1, ()):

@@ -17,13 +17,16 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provml.capture.reader import spool_files
 from provml.errors import SpoolError
-from provml.kg.store import Store
-from provml.loaders.load import LoadReport, load_spools
 
-#: Seconds between looks at the spool files.
+if TYPE_CHECKING:
+    from provml.kg.store import Store
+    from provml.loaders.load import LoadReport
+
+#: Seconds between looks at the spool files (`provml load --follow`, `provml serve --follow`).
 DEFAULT_INTERVAL = 1.0
 
 #: A spool file's identity for "did it change": (path, size, modification time in ns).
@@ -60,6 +63,10 @@ def follow_spools(
     take turns with it) and passes its report to `on_round`. Raises what `load_spools` raises
     (LoadError, StoreError); committed rounds stay.
     """
+    # Imported here, not above: the command line reads DEFAULT_INTERVAL as it starts, and the
+    # loader's RDF libraries would slow every command down.
+    from provml.loaders.load import load_spools
+
     last: Snapshot | None = None
     while not stop.is_set():
         current = snapshot(paths)

@@ -1,17 +1,22 @@
 """The IRI scheme of provml's instance data: deterministic, replay-safe.
 
-Everything is under `https://w3id.org/provml/id/`. Ids that the event schema restricts to
-`[A-Za-z0-9._-]` (run, task, entity and event ids) are used as they are; any other text (names,
-metric and parameter keys, host names) is percent-encoded as one path segment, so distinct texts
-never share an IRI. Functions return the IRI in angle brackets, as N-Quads writes it; `plain`
-strips them.
+Every instance IRI is minted here, under `https://w3id.org/provml/id/`. One rule for text: each
+piece of text (run, task and entity ids, names, metric and parameter keys, host names) is one
+path segment, percent-encoded by `segment`, so distinct texts never share an IRI. Ids the event
+schema restricts to `[A-Za-z0-9._-]` come out of `segment` unchanged, so ids stay readable and
+IRIs stored before the rule was shared stay valid. Event ids (validated tokens, unique per event)
+skip the `segment` cache, which they would only churn.
+
+Functions return the IRI in angle brackets, as N-Quads writes it (`plain` strips them); those
+named `*_graph` and the other helpers for pyoxigraph terms return plain IRIs, as stores name
+graphs.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pyoxigraph
 
@@ -40,19 +45,46 @@ def plain(iri: str) -> str:
 SHARED_GRAPH_NODE = pyoxigraph.NamedNode(plain(SHARED_GRAPH))
 
 
+#: Where the runs' IRIs (and their named graphs) start, as a plain IRI.
+RUNS = f"{BASE}run/"
+#: Where the named graphs of imported PROV documents start, as a plain IRI.
+PROV_IMPORTS = f"{BASE}import/prov/"
+
+
 def run(run_id: str) -> str:
     """A workflow execution; also the IRI of the run's named graph."""
-    return f"<{BASE}run/{run_id}>"
+    return f"<{RUNS}{segment(run_id)}>"
+
+
+def run_graph(run_id: str) -> str:
+    """The named graph of workflow run `run_id`, as a plain IRI."""
+    return f"{RUNS}{segment(run_id)}"
+
+
+def is_run_graph(graph: str) -> bool:
+    """Whether the plain IRI `graph` names a run's graph (or a graph inside a run's IRI)."""
+    return graph.startswith(RUNS)
 
 
 def task(run_id: str, task_id: str) -> str:
     """A task execution of a run (task ids from free-text fields are encoded)."""
-    return f"<{BASE}run/{run_id}/task/{segment(task_id)}>"
+    return f"<{RUNS}{segment(run_id)}/task/{segment(task_id)}>"
 
 
 def process(run_id: str, host: str, pid: int) -> str:
     """An operating-system process that took part in a run."""
-    return f"<{BASE}run/{run_id}/process/{segment(host)}/{pid}>"
+    return f"<{RUNS}{segment(run_id)}/process/{segment(host)}/{pid}>"
+
+
+def measure(run_id: str, event_id: str, key: str) -> str:
+    """The evaluation measure of metric `key` in metrics event `event_id` of a run."""
+    return f"<{RUNS}{segment(run_id)}/metric/{event_id}/{segment(key)}>"
+
+
+def metric_summary(run_graph: str, metric: str, split: str | None) -> str:
+    """The summary of one metric and split (None: no split) of the run with graph `run_graph`;
+    both plain IRIs."""
+    return f"{run_graph}/summary/{segment(metric)}/{segment(split or '-')}"
 
 
 def entity(entity_id: str) -> str:
@@ -92,4 +124,29 @@ def job(scheduler: str | None, job_id: str) -> str:
 
 def in_run(run_id: str, kind: str, event_id: str) -> str:
     """A node minted from one event of a run (a qualified usage or generation)."""
-    return f"<{BASE}run/{run_id}/{kind}/{event_id}>"
+    return f"<{RUNS}{segment(run_id)}/{kind}/{event_id}>"
+
+
+def prov_import_graph(digest: str) -> str:
+    """The named graph of an imported PROV document whose sha256 hex digest is `digest`."""
+    return f"{PROV_IMPORTS}{digest[:16]}"
+
+
+def bundle_graph(graph: str, bundle: str) -> str:
+    """The named graph of bundle IRI `bundle` of the document imported into graph `graph`."""
+    return f"{graph}/bundle/{segment(bundle)}"
+
+
+def bundle_of(graph: str, named: str) -> str | None:
+    """The bundle IRI whose graph (under `graph`) is `named`; None if `named` is no such graph."""
+    prefix = f"{graph}/bundle/"
+    return unquote(named[len(prefix) :]) if named.startswith(prefix) else None
+
+
+def skolem_base(digest: str) -> str:
+    """The prefix of the skolem IRIs of the document whose sha256 hex digest is `digest`."""
+    return f"{prov_import_graph(digest)}/genid/"
+
+
+#: A skolem IRI of `skolem_base`: the digest's 16 hex digits and the blank node's label.
+SKOLEM_IRI = re.compile(re.escape(PROV_IMPORTS) + r"([0-9a-f]{16})/genid/([A-Za-z0-9_]+)")

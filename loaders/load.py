@@ -1,4 +1,5 @@
-"""Loading capture events into a store: `load_events` (event dicts) and `load_spools` (files).
+"""Loading capture events into a store: `load_events` (event dicts), `load_spools` (files) and
+`load_lines` (spool lines held in memory, as the server's ingest receives them).
 
 Both validate every event against capture's schema, convert it to PROV-ML N-Quads
 (`provml.loaders.convert`), and commit batch by batch with `Store.load` (one transaction per
@@ -13,7 +14,7 @@ quads again (deterministic IRIs, no blank nodes): loading twice leaves the same 
 
 from __future__ import annotations
 
-__all__ = ["LoadReport", "load_events", "load_spools"]
+__all__ = ["LoadReport", "load_events", "load_lines", "load_spools"]
 
 import contextlib
 import itertools
@@ -27,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provml.capture.reader import spool_files
+from provml.capture.reader import BadLine, spool_files
 from provml.errors import LoadError, MalformedEvent, SpoolError
 from provml.kg.store import Store
 from provml.loaders import quarantine as quarantine_file
 from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
-from provml.loaders.chunks import Chunk, TornLine, read_chunks
+from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.finish import finish_runs
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
@@ -50,10 +51,11 @@ class LoadReport:
     events: int = 0
     quads: int = 0
     files: int = 0
-    bad: list[tuple[str, int, str]] = field(default_factory=list)
+    #: Lines or events left out (each names its source, line and reason).
+    bad: list[BadLine] = field(default_factory=list)
     runs: set[str] = field(default_factory=set)
-    #: Final lines without a newline, not loaded yet (source, line): a later load takes them.
-    torn: list[tuple[str, int]] = field(default_factory=list)
+    #: Final lines without a newline, not loaded yet (`torn` BadLines): a later load takes them.
+    torn: list[BadLine] = field(default_factory=list)
     #: Files whose saved position no longer matched (replaced or truncated): loaded from the start.
     restarted: list[str] = field(default_factory=list)
     quarantine: Path | None = None
@@ -70,7 +72,7 @@ def load_events(
     """Validate, convert and commit schema-v1 event dicts, in batches of EVENTS_PER_BATCH.
 
     The same conversion as spool loading. A bad event (unknown kind or field, wrong type) is left
-    out and reported in `bad` as (source, position from 1, reason); with `strict` it raises
+    out and reported in `bad` (a BadLine: source, position from 1, reason); with `strict` it raises
     MalformedEvent naming the source and position instead, and nothing of its batch is written
     (earlier batches are). Raises StoreError if the store cannot be written.
     """
@@ -79,9 +81,46 @@ def load_events(
     position = 1
     try:
         while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
-            batch = convert_events(batch_events, position)
+            batch = convert_events(batch_events, position, source)
             position += len(batch_events)
             _commit(store, batch, source, report, strict=strict, bulk=False)
+    except MalformedEvent:
+        _finish(store, report.runs)
+        raise
+    _finish(store, report.runs)
+    return report
+
+
+def load_lines(
+    store: Store,
+    data: bytes,
+    *,
+    source: str = "<lines>",
+    strict: bool = False,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+) -> LoadReport:
+    """Validate, convert and commit spool lines held in memory (a JSON Lines body), in batches of
+    about `batch_bytes`: the path each batch of a spool file takes in `load_spools`.
+
+    `data` is complete, so a final line without a newline is a whole line. A bad line is left out
+    and reported in `bad` (a BadLine naming `source` and the line); with `strict` it raises
+    MalformedEvent naming them instead, and nothing of its batch is written (earlier batches
+    are). Raises StoreError if the store cannot be written.
+    """
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    report = LoadReport()
+    start, line = 0, 1
+    try:
+        while start < len(data):
+            cut = data.rfind(b"\n", start, start + batch_bytes) + 1
+            if cut <= start:  # one line longer than a batch
+                cut = data.index(b"\n", start) + 1
+            piece = data[start:cut]
+            batch = convert_lines(piece, line, source)
+            _commit(store, batch, source, report, strict=strict, bulk=False)
+            line += piece.count(b"\n")
+            start = cut
     except MalformedEvent:
         _finish(store, report.runs)
         raise
@@ -108,7 +147,7 @@ def load_spools(
     transaction each, after which the checkpoint (if given) moves past the batch, written
     atomically. A file loaded before resumes where its checkpoint says. A torn final line is not
     loaded and not quarantined (reported in `torn`); the checkpoint stays before it.
-    A bad line is reported in `bad` as (file, line, reason) and appended to `quarantine` (if
+    A bad line is reported in `bad` (a BadLine: file, line, reason) and appended to `quarantine` (if
     given) while every valid event is loaded; with `strict` the load raises MalformedEvent naming
     the file and line instead, nothing of that batch written. `bulk` commits with the store's
     `bulk_load` (faster, not atomic: a crash may leave part of a batch, which the next load,
@@ -132,8 +171,8 @@ def load_spools(
         with _progress_bar(progress, total) as advance, _converter(parallel, workers) as submit:
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
             for piece in pieces:
-                if isinstance(piece, TornLine):
-                    report.torn.append((str(piece.path), piece.line))
+                if isinstance(piece, BadLine):
+                    report.torn.append(piece)
                     advance(piece.size)
                     continue
                 in_flight.append((submit(piece), piece))
@@ -171,10 +210,7 @@ def _commit_chunk(
     source = str(chunk.path)
     _commit(store, batch, source, report, strict=strict, bulk=bulk)
     if report.quarantine is not None:
-        quarantine_file.append(
-            report.quarantine,
-            [(source, bad.line, bad.reason, bad.text) for bad in batch.bad],
-        )
+        quarantine_file.append(report.quarantine, batch.bad)
     saved.advance(chunk.path, chunk.end)
     saved.save()
     return len(chunk.data)
@@ -193,14 +229,16 @@ def _commit(
     if strict and batch.bad:
         first = batch.bad[0]
         more = f" (and {len(batch.bad) - 1} more in this batch)" if len(batch.bad) > 1 else ""
-        raise MalformedEvent(f"{source}:{first.line}: {first.reason}{more}")
+        raise MalformedEvent(
+            f"{first}{more}", path=first.path, line=first.line, reason=first.reason
+        )
     if batch.nquads:
         write = store.bulk_load if bulk else store.load
         write(batch.nquads, "nquads", source=source)
     report.events += batch.events
     report.quads += batch.quads
     report.runs |= batch.runs
-    report.bad.extend((source, bad.line, bad.reason) for bad in batch.bad)
+    report.bad.extend(batch.bad)
     report.batches += 1
 
 
@@ -213,12 +251,12 @@ def _converter(
     Workers are spawned, not forked: the loading process holds the store's threads and locks.
     """
     if not parallel:
-        yield lambda chunk: convert_lines(chunk.data, chunk.first_line)
+        yield lambda chunk: convert_lines(chunk.data, chunk.first_line, chunk.path)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         try:
-            yield lambda chunk: pool.submit(convert_lines, chunk.data, chunk.first_line)
+            yield lambda chunk: pool.submit(convert_lines, chunk.data, chunk.first_line, chunk.path)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

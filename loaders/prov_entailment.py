@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pyoxigraph
 
+from provml.kg.results import term_value
+
 RDF_TYPE = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 # The nearest PROV-O ancestors: the path up from ?term runs through non-PROV terms only.
@@ -55,10 +57,14 @@ def prov_ancestors() -> dict[str, frozenset[str]]:
     prov_o = pyoxigraph.Store()
     prov_o.load(path=str(IMPORTS_DIR / "prov-o-module.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
     above: dict[str, set[str]] = {}
-    for row in prov_o.query(_PROV_CLASS_ANCESTORS):  # type: ignore[union-attr]
+    rows = prov_o.query(_PROV_CLASS_ANCESTORS)
+    assert isinstance(rows, pyoxigraph.QuerySolutions)
+    for row in rows:
         above.setdefault(row["term"].value, set()).add(row["ancestor"].value)
     ancestors: dict[str, set[str]] = {}
-    for row in provml.query(_NEAREST_PROV_ANCESTORS):  # type: ignore[union-attr]
+    rows = provml.query(_NEAREST_PROV_ANCESTORS)
+    assert isinstance(rows, pyoxigraph.QuerySolutions)
+    for row in rows:
         found = ancestors.setdefault(row["term"].value, set())
         found.add(row["ancestor"].value)
         found.update(above.get(row["ancestor"].value, ()))
@@ -72,7 +78,7 @@ def with_prov_entailments(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Q
     for quad in quads:
         result.append(quad)
         if quad.predicate == RDF_TYPE:
-            implied = ancestors.get(quad.object.value, ()) if quad.object else ()
+            implied = ancestors.get(term_value(quad.object), ()) if quad.object else ()
             for prov_class in implied:
                 result.append(
                     pyoxigraph.Quad(

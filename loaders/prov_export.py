@@ -25,25 +25,20 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
-from urllib.parse import quote, unquote
 
 import pyoxigraph
 
 from provml.atomic_file import atomic_write
 from provml.errors import ExportError, StoreError
-from provml.kg import Store
+from provml.kg import SelectResult, Store
 from provml.kg.formats import output_format
 from provml.loaders import iris
 from provml.loaders.prov_entailment import with_prov_entailments
 from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
-from provml.loaders.prov_import import bundle_graph
 from provml.loaders.skolem import deskolemized
 
 if TYPE_CHECKING:
     from prov.model import ProvDocument
-
-#: Named graph of workflow run `{run}`.
-RUN_BASE = "https://w3id.org/provml/id/run/"
 
 #: The graph of descriptions runs share, and how far a run's export follows links into it.
 SHARED = iris.SHARED_GRAPH_NODE
@@ -73,11 +68,6 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
 
 
-def run_graph(run: str) -> str:
-    """The named graph of workflow run `run`: run/{run}, percent-encoded."""
-    return RUN_BASE + quote(run, safe="")
-
-
 def export(
     store: Store, output: Path | IO[bytes], format: str, *, graph: str | None = None
 ) -> ExportReport:
@@ -105,7 +95,7 @@ def export(
                 f"{name} holds a single graph: pass --run or --graph, or export the whole "
                 f"store as {', '.join(DATASET_FORMATS)}"
             )
-        if graph is not None and graph.startswith(RUN_BASE):
+        if graph is not None and iris.is_run_graph(graph):
             quads = run_quads(store, graph)
             if not output_format(name, graph).supports_datasets:
                 quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in quads]
@@ -136,11 +126,10 @@ def prov_document(
     """
     from prov.model import ProvDocument
 
-    own = run_quads(store, graph) if graph.startswith(RUN_BASE) else _graph_quads(store, graph)
+    own = run_quads(store, graph) if iris.is_run_graph(graph) else _graph_quads(store, graph)
     quads = [pyoxigraph.Quad(q.subject, q.predicate, q.object) for q in own]
-    prefix = bundle_graph(graph, "")
-    for bundle in _bundles_of(graph, store.graphs() if graphs is None else graphs):
-        name = pyoxigraph.NamedNode(unquote(bundle[len(prefix) :]))
+    for bundle, iri in _bundles_of(graph, store.graphs() if graphs is None else graphs):
+        name = pyoxigraph.NamedNode(iri)
         quads += [
             pyoxigraph.Quad(q.subject, q.predicate, q.object, name)
             for q in _graph_quads(store, bundle)
@@ -181,16 +170,22 @@ def run_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
             values = " ".join(str(node) for node in nodes[start : start + 200])
             described = f"VALUES ?s {{ {values} }} GRAPH {SHARED} {{ ?s ?p ?o }}"
             result = store.query(f"SELECT ?s ?p ?o WHERE {{ {described} }}")
-            for row in result.rows:  # type: ignore[union-attr]
-                quads.append(pyoxigraph.Quad(row["s"], row["p"], row["o"], SHARED))
-                mentioned.add(row["o"])
+            assert isinstance(result, SelectResult)
+            for row in result.rows:
+                subject, predicate, value = row["s"], row["p"], row["o"]
+                # all bound; ?s from the VALUES IRIs, ?p a predicate
+                assert isinstance(subject, pyoxigraph.NamedNode)
+                assert isinstance(predicate, pyoxigraph.NamedNode) and value is not None
+                quads.append(pyoxigraph.Quad(subject, predicate, value, SHARED))
+                mentioned.add(value)
     return quads
 
 
-def _bundles_of(graph: str, graphs: list[str]) -> list[str]:
-    """The bundle graphs of the document imported into `graph`, among `graphs`."""
-    prefix = bundle_graph(graph, "")
-    return [name for name in graphs if name.startswith(prefix)]
+def _bundles_of(graph: str, graphs: list[str]) -> list[tuple[str, str]]:
+    """The bundle graphs of the document imported into `graph`, among `graphs`, each with the
+    bundle's own IRI."""
+    found = ((name, iris.bundle_of(graph, name)) for name in graphs)
+    return [(name, bundle) for name, bundle in found if bundle is not None]
 
 
 def _graph_quads(store: Store, graph: str, keep_graph: bool = False) -> list[pyoxigraph.Quad]:
@@ -220,7 +215,9 @@ def prefixed_trig(quads: list[pyoxigraph.Quad]) -> str:
                 with contextlib.suppress(ValueError):  # unsplittable: prov mints a namespace
                     manager.compute_qname(term.value, generate=True)
     prefixes = {prefix: str(namespace) for prefix, namespace in manager.namespaces()}
-    return pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes).decode()
+    trig = pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes)
+    assert trig is not None  # given no output, pyoxigraph returns the bytes
+    return trig.decode()
 
 
 def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
@@ -233,6 +230,7 @@ def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
             raise ExportError(
                 f"{graph}: prov cannot write this document as {name}: {error}"
             ) from None
+    assert text is not None  # given no destination, prov returns the text
     return text.encode("utf-8") if isinstance(text, str) else text
 
 

@@ -22,15 +22,15 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import pyoxigraph
 
 from provml.errors import LoadError
 from provml.kg import Store, named_node
 from provml.kg.formats import FORMATS, syntax_error
+from provml.loaders import iris
 from provml.loaders.prov_formats import PROV_FORMATS, format_of
-from provml.loaders.skolem import IMPORT_BASE, skolem_base, skolemized
+from provml.loaders.skolem import skolemized
 
 
 @dataclass
@@ -47,12 +47,7 @@ class ProvImportReport:
 
 def import_graph(data: bytes) -> str:
     """The named graph a document goes into by default: import/prov/{sha256[:16]} of its bytes."""
-    return f"{IMPORT_BASE}{hashlib.sha256(data).hexdigest()[:16]}"
-
-
-def bundle_graph(graph: str, bundle: str) -> str:
-    """The named graph holding bundle `bundle` of the document imported into `graph`."""
-    return f"{graph}/bundle/{quote(bundle, safe='')}"
+    return iris.prov_import_graph(hashlib.sha256(data).hexdigest())
 
 
 def import_prov(
@@ -85,7 +80,7 @@ def import_prov(
             path, pyoxigraph.parse(data, format=FORMATS[name], base_iri=path.resolve().as_uri())
         )
     digest = hashlib.sha256(data).hexdigest()
-    stored, bundles = _into_graphs(skolemized(quads, skolem_base(digest)), target_node)
+    stored, bundles = _into_graphs(skolemized(quads, iris.skolem_base(digest)), target_node)
     store.add_quads(stored)
     return ProvImportReport(str(path), name, target, len(stored), sorted(bundles), notes)
 
@@ -117,6 +112,7 @@ def _prov_document_quads(
         for warning in caught
         if not issubclass(warning.category, DeprecationWarning)  # rdflib API notices to prov
     )
+    assert nquads is not None  # given no destination, prov returns the text
     quads = pyoxigraph.parse(nquads.encode(), format=pyoxigraph.RdfFormat.N_QUADS)
     return _parsed(path, quads, what="the PROV-O that prov wrote for it")
 
@@ -148,13 +144,15 @@ def _into_graphs(
     quads: Iterable[pyoxigraph.Quad], target: pyoxigraph.NamedNode
 ) -> tuple[list[pyoxigraph.Quad], set[str]]:
     """The quads moved into `target` (default graph) or its bundle graphs (named graphs)."""
-    graphs: dict[pyoxigraph.Term, pyoxigraph.NamedNode] = {}
+    graphs: dict[
+        pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.DefaultGraph, pyoxigraph.NamedNode
+    ] = {}
     stored = []
     for quad in quads:
         name = quad.graph_name
         if name not in graphs:
             if isinstance(name, pyoxigraph.NamedNode):
-                graphs[name] = pyoxigraph.NamedNode(bundle_graph(target.value, name.value))
+                graphs[name] = pyoxigraph.NamedNode(iris.bundle_graph(target.value, name.value))
             else:  # the default graph; the skolemizer has named any blank-node graph
                 graphs[name] = target
         stored.append(pyoxigraph.Quad(quad.subject, quad.predicate, quad.object, graphs[name]))

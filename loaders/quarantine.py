@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+from provml.capture.reader import BadLine
 from provml.errors import LoadError
 
 
-def append(path: Path, records: list[tuple[str, int, str, str]]) -> None:
-    """Append (source, line, reason, text) records to the quarantine file at `path`.
+def append(path: Path, bad_lines: Sequence[BadLine]) -> None:
+    """Append bad lines to the quarantine file at `path`, one JSON object each (source, line,
+    reason, text).
 
     Raises LoadError naming the file if it cannot be written.
     """
-    if not records:
+    if not bad_lines:
         return
     text = "".join(
-        json.dumps({"source": source, "line": line, "reason": reason, "text": raw}) + "\n"
-        for source, line, reason, raw in records
+        json.dumps(
+            {"source": str(bad.path), "line": bad.line, "reason": bad.reason, "text": bad.text}
+        )
+        + "\n"
+        for bad in bad_lines
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

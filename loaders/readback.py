@@ -38,9 +38,7 @@ def store_graph(store: Store, graph: str | None = None) -> Graph:
         if graph is not None and name.value != graph:
             continue
         predicate = quad.predicate.value
-        result.add(
-            (_term(quad.subject), URIRef(predicate), _term(quad.object, predicate))  # type: ignore[arg-type]
-        )
+        result.add((_term(quad.subject), URIRef(predicate), _term(quad.object, predicate)))
     return result
 
 

@@ -4,25 +4,21 @@ PROV-O writes unidentified qualified relations (`prov:qualifiedUsage [ ... ]`) a
 as blank nodes. Stored as blank nodes they would be new on every import, so importing a file
 twice would double them. Instead the document is canonicalized with W3C RDFC-1.0 (pyoxigraph),
 which labels each blank node by the document's shape alone, and each label becomes an IRI under
-`{import IRI}/genid/`. Exports turn those IRIs back into blank nodes.
+`{import IRI}/genid/` (`iris.skolem_base`). Exports turn those IRIs back into blank nodes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from typing import TypeVar
 
 import pyoxigraph
 
-#: Where every imported document's skolem IRIs live (import/prov/{sha256[:16]}).
-IMPORT_BASE = "https://w3id.org/provml/id/import/prov/"
+from provml.kg.results import Term
+from provml.loaders import iris
 
-_SKOLEM_IRI = re.compile(re.escape(IMPORT_BASE) + r"([0-9a-f]{16})/genid/([A-Za-z0-9_]+)")
-
-
-def skolem_base(digest: str) -> str:
-    """The IRI prefix for the skolem IRIs of the document whose sha256 hex digest is `digest`."""
-    return f"{IMPORT_BASE}{digest[:16]}/genid/"
+# A quad position's term type (subject or object): replacing a blank node or a skolem IRI keeps it.
+_Position = TypeVar("_Position", bound=Term)
 
 
 def skolemized(quads: Iterable[pyoxigraph.Quad], base: str) -> list[pyoxigraph.Quad]:
@@ -39,7 +35,7 @@ def skolemized(quads: Iterable[pyoxigraph.Quad], base: str) -> list[pyoxigraph.Q
         return list(dataset)
     dataset.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
 
-    def iri(term: pyoxigraph.Term) -> pyoxigraph.Term:
+    def iri(term: _Position) -> _Position | pyoxigraph.NamedNode:
         if isinstance(term, pyoxigraph.BlankNode):
             return pyoxigraph.NamedNode(base + term.value)
         return term
@@ -50,10 +46,10 @@ def skolemized(quads: Iterable[pyoxigraph.Quad], base: str) -> list[pyoxigraph.Q
     ]
 
 
-def deskolemized(term: pyoxigraph.Term) -> pyoxigraph.Term:
+def deskolemized(term: _Position) -> _Position | pyoxigraph.BlankNode:
     """The blank node a skolem IRI of `skolemized` stands for; any other term unchanged."""
     if isinstance(term, pyoxigraph.NamedNode):
-        match = _SKOLEM_IRI.fullmatch(term.value)
+        match = iris.SKOLEM_IRI.fullmatch(term.value)
         if match:
             return pyoxigraph.BlankNode(f"g{match[1]}{match[2]}")
     return term

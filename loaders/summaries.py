@@ -23,6 +23,7 @@ from typing import Any
 import pyoxigraph
 from rdflib.namespace import RDF, XSD
 
+from provml.kg.results import SelectResult
 from provml.kg.store import Store
 from provml.loaders import iris
 from provml.loaders import ntriples as nt
@@ -94,7 +95,9 @@ def fill(template: str, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
 
 def _rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode]) -> list[Any]:
     """The rows of one of this module's queries for some run graphs."""
-    return store.query(fill(read(name), graphs)).rows  # type: ignore[union-attr]
+    result = store.query(fill(read(name), graphs))
+    assert isinstance(result, SelectResult)  # the module's queries are SELECTs
+    return result.rows
 
 
 def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
@@ -116,9 +119,7 @@ def _metric_summaries(
         measure = (epoch, step, float(row["value"].value))
         groups[(row["graph"], row["name"].value, split)].append(measure)
     for (graph, name, split), measures in groups.items():
-        summary = pyoxigraph.NamedNode(
-            f"{graph.value}/summary/{iris.segment(name)}/{iris.segment(split or '-')}"
-        )
+        summary = pyoxigraph.NamedNode(iris.metric_summary(graph.value, name, split))
         values = [measure[-1] for measure in measures]
         # The last measure by epoch, then step; of several there, the highest value.
         final = max(measures, key=_order)[-1]

@@ -86,6 +86,7 @@ class P:
     wasAssociatedWith = _term(PROV.wasAssociatedWith)
     actedOnBehalfOf = _term(PROV.actedOnBehalfOf)
     wasInfluencedBy = _term(PROV.wasInfluencedBy)
+    wasInformedBy = _term(PROV.wasInformedBy)
     startedAtTime = _term(PROV.startedAtTime)
     endedAtTime = _term(PROV.endedAtTime)
     generatedAtTime = _term(PROV.generatedAtTime)

@@ -52,7 +52,7 @@ def canonical_turtle(graph: Graph) -> str:
     text = _SPARQL_PREFIX.sub(r"@prefix \1 <\2> .", text)
     prefixes, _, body = text.partition("\n\n")
     ontologies = set(graph.subjects(RDF.type, OWL.Ontology))
-    headers = {graph.namespace_manager.normalizeUri(s) for s in ontologies}
+    headers = {graph.namespace_manager.normalizeUri(str(s)) for s in ontologies}
     headers |= {f"<{s}>" for s in ontologies}
     blocks = [block.strip("\n") + "\n." for block in body.split("\n.\n") if block.strip()]
 

@@ -78,16 +78,23 @@ def load_rules(qc_dir: Path = QC_DIR) -> list[QcRule]:
 
 
 def run_rule(rule: QcRule, graph: Graph) -> QcResult:
-    """Run one rule over a graph; a query rdflib cannot parse raises OntologyError naming it."""
+    """Run one rule over a graph; a query that cannot run or is no SELECT raises OntologyError."""
+    from rdflib.query import ResultRow
+
     try:
         result = graph.query(rule.query)
     except Exception as error:  # rdflib raises pyparsing errors for bad SPARQL
         raise OntologyError(
             f"{rule.path}: the query cannot run: {error}", path=rule.path
         ) from error
+    if result.type != "SELECT":
+        raise OntologyError(
+            f"{rule.path}: a rule is a SELECT query, not {result.type}", path=rule.path
+        )
     rows = tuple(
         tuple("" if value is None else value.n3(graph.namespace_manager) for value in row)
-        for row in result  # type: ignore[union-attr]
+        for row in result
+        if isinstance(row, ResultRow)  # always, for a SELECT
     )
     return QcResult(rule=rule, rows=rows)
 

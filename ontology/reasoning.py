@@ -105,19 +105,20 @@ def reason(
     import owlready2
 
     world, _ = load_world(ontology_file, catalog_file, data_files)
-    counts = {
-        "classes": len(list(world.classes())),
-        "object_properties": len(list(world.object_properties())),
-        "data_properties": len(list(world.data_properties())),
-        "individuals": len(list(world.individuals())),
-    }
+    # The report's count fields, in order: classes, object and data properties, individuals.
+    counts = (
+        len(list(world.classes())),
+        len(list(world.object_properties())),
+        len(list(world.data_properties())),
+        len(list(world.individuals())),
+    )
     try:
         owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError as error:
-        return ReasoningReport(False, (), **counts, detail=str(error))
+        return ReasoningReport(False, (), *counts, detail=str(error))
     except (OSError, owlready2.OwlReadyJavaError) as error:
         raise OntologyError(f"HermiT could not run (is Java installed?): {error}") from error
     unsatisfiable = tuple(
         sorted(cls.iri for cls in world.inconsistent_classes() if cls is not owlready2.Nothing)
     )
-    return ReasoningReport(True, unsatisfiable, **counts)
+    return ReasoningReport(True, unsatisfiable, *counts)

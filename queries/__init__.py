@@ -23,11 +23,11 @@ from provml.queries.catalog import (
     TYPES,
     CannedQuery,
     Column,
-    Param,
     describe,
     get_query,
     list_queries,
 )
+from provml.queries.params import Param
 from provml.queries.results import IRI, QueryRows, to_python
 from provml.queries.run import bindings_for, run_query
 from provml.queries.sparql import run_sparql

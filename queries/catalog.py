@@ -4,8 +4,15 @@ A header is a run of `#+ key: value` lines before the query; a value continues o
 `#+ ` lines that have no key (`#+   more text`); `#+ word:` is always read as a key. A string
 default may be quoted (`split: string = "validation"`).
 Keys: summary (required), description, taxonomy, params, returns, limit (the name of an integer
-parameter that caps the rows, as SPARQL's LIMIT takes no variable). Every error names the file
-and the line.
+parameter that caps the rows, as SPARQL's LIMIT takes no variable), and the query's facts:
+latency (its class of LATENCIES: the target the benchmark holds it to), example (parameters that
+make it answer on a `provml synth` campaign: `name = "literal"` or `name = recipe`, a recipe
+being a rule of the generator that picks the value from the generated data) and volatile (result
+columns that depend on the moment the query runs, left out when answers are compared). Every
+error names the file and the line.
+
+Files are read once: the package's when first asked, an extra folder's again only when a file's
+modification time or size changed.
 """
 
 from __future__ import annotations
@@ -16,13 +23,13 @@ __all__ = [
     "TYPES",
     "CannedQuery",
     "Column",
-    "Param",
     "describe",
     "get_query",
     "list_queries",
 ]
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from provml.errors import QueryError, UnknownQuery
-from provml.kg.sparql import projected_variables
+from provml.kg.sparql_text import projected_variables
+from provml.queries.params import Param, to_term
 
 #: The taxonomy's axes and the values each may take.
 TAXONOMY: dict[str, frozenset[str]] = {
@@ -43,25 +51,26 @@ TAXONOMY: dict[str, frozenset[str]] = {
 }
 #: Types a parameter or a result column may declare.
 TYPES = frozenset({"iri", "string", "integer", "float", "datetime", "boolean"})
-_KEYS = ("summary", "description", "taxonomy", "params", "returns", "limit")
+#: Latency classes: `lineage` for lookups and lineage questions (one run's or one entity's
+#: neighbourhood, whatever the store's size), `interactive` for any other canned query (it may
+#: read every run of a workflow or every model).
+LATENCIES = frozenset({"lineage", "interactive"})
+_KEYS = (
+    "summary",
+    "description",
+    "taxonomy",
+    "params",
+    "returns",
+    "limit",
+    "latency",
+    "example",
+    "volatile",
+)
 _KEY_LINE = re.compile(r"#\+ ([a-z_]+):(?:\s+(.*))?$")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)\s*(?:=\s*(.*?))?\s*")
 _COLUMN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([a-z]+)\s*\))?")
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter a canned query declares: its name, type and default (None: required)."""
-
-    name: str
-    type: str
-    default: str | None = None
-
-    @property
-    def required(self) -> bool:
-        """Whether the caller must give a value (no default)."""
-        return self.default is None
+_EXAMPLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*")
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,16 @@ class Column:
 
     name: str
     type: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """A parameter's value on a `provml synth` campaign: a literal (`value`, typed as the
+    parameter) or the name of the generator's rule that picks it from the data (`recipe`)."""
+
+    param: str
+    value: str | int | float | bool | None = None
+    recipe: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,12 @@ class CannedQuery:
     returns: tuple[Column, ...] = ()
     #: The integer parameter whose value caps the number of rows (top k), if any.
     limit: str | None = None
+    #: The latency class (one of LATENCIES), if the header gives one.
+    latency: str | None = None
+    #: Parameter values that make the query answer on a synthetic campaign.
+    examples: tuple[Example, ...] = ()
+    #: Result columns whose values depend on the moment the query runs.
+    volatile: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param | None:
         """The declared parameter of that name, if any."""
@@ -147,21 +172,28 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
     projected = projected_variables(body)
     for param in params:
         if not re.search(rf"[?$]{param.name}\b", body):
-            line = values["params"][0]
+            at = values["params"][0]
             raise QueryError(
-                f"{source}:{line}: parameter {param.name!r} is not a variable of the query "
+                f"{source}:{at}: parameter {param.name!r} is not a variable of the query "
                 f"(?{param.name})"
             )
         if projected is not None and param.name not in projected:
-            line = values["params"][0]
+            at = values["params"][0]
             raise QueryError(
-                f"{source}:{line}: parameter {param.name!r} must be projected by the SELECT "
+                f"{source}:{at}: parameter {param.name!r} must be projected by the SELECT "
                 "(engines bind only projected variables)"
             )
     limit = values.get("limit", (0, ""))[1] or None
     if limit is not None and not any(p.name == limit and p.type == "integer" for p in params):
-        line = values["limit"][0]
-        raise QueryError(f"{source}:{line}: limit {limit!r} must name an integer parameter")
+        at = values["limit"][0]
+        raise QueryError(f"{source}:{at}: limit {limit!r} must name an integer parameter")
+    returns = _returns(*values.get("returns", (0, "")), source)
+    latency = values.get("latency", (0, ""))[1] or None
+    if latency is not None and latency not in LATENCIES:
+        raise QueryError(
+            f"{source}:{values['latency'][0]}: latency {latency!r} is not one of "
+            f"{', '.join(sorted(LATENCIES))}"
+        )
     return CannedQuery(
         name=name,
         summary=values["summary"][1],
@@ -170,8 +202,11 @@ def parse_query(text: str, source: str, name: str) -> CannedQuery:
         description=values.get("description", (0, ""))[1],
         taxonomy=_taxonomy(*values.get("taxonomy", (0, "")), source),
         params=params,
-        returns=_returns(*values.get("returns", (0, "")), source),
+        returns=returns,
         limit=limit,
+        latency=latency,
+        examples=_examples(*values.get("example", (0, "")), params, source),
+        volatile=_volatile(*values.get("volatile", (0, "")), returns, projected, source),
     )
 
 
@@ -199,8 +234,6 @@ def _taxonomy(line: int, value: str, source: str) -> dict[str, tuple[str, ...]]:
 
 def _params(line: int, value: str, source: str) -> tuple[Param, ...]:
     """`name: type = default ; name2: type` as Params, defaults checked against their type."""
-    from provml.queries.params import to_term
-
     params: list[Param] = []
     for part in filter(None, (piece.strip() for piece in value.split(";"))):
         match = _PARAM.fullmatch(part)
@@ -241,43 +274,127 @@ def _returns(line: int, value: str, source: str) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def _examples(line: int, value: str, params: tuple[Param, ...], source: str) -> tuple[Example, ...]:
+    """`name = "text" ; name2 = 3 ; name3 = recipe` as Examples of declared parameters."""
+    from provml.queries.params import to_term
+
+    examples: list[Example] = []
+    for part in filter(None, (piece.strip() for piece in value.split(";"))):
+        match = _EXAMPLE.fullmatch(part)
+        if match is None:
+            raise QueryError(
+                f'{source}:{line}: example {part!r} is not `name = "literal"` or `name = recipe`'
+            )
+        name, given = match.groups()
+        param = next((p for p in params if p.name == name), None)
+        if param is None:
+            raise QueryError(f"{source}:{line}: example {name!r} is not a declared parameter")
+        if any(example.param == name for example in examples):
+            raise QueryError(f"{source}:{line}: example {name!r} given twice")
+        if _NAME.fullmatch(given) and given not in ("true", "false"):
+            examples.append(Example(name, recipe=given))
+            continue
+        literal = _literal(param, given)
+        try:
+            to_term(param, literal, source)
+        except QueryError as error:
+            raise QueryError(f"{source}:{line}: example of {error}") from None
+        examples.append(Example(name, value=literal))
+    return tuple(examples)
+
+
+def _literal(param: Param, given: str) -> str | int | float | bool:
+    """An example's literal text as a value of the parameter's type (quotes and <> removed)."""
+    if len(given) >= 2 and given[0] == given[-1] and given[0] in "\"'":
+        return given[1:-1]
+    if len(given) >= 2 and given[0] == "<" and given[-1] == ">":
+        return given[1:-1]
+    try:
+        if param.type == "integer":
+            return int(given)
+        if param.type == "float":
+            return float(given)
+    except ValueError:
+        return given  # to_term refuses it with the parameter's name
+    if param.type == "boolean" and given in ("true", "false"):
+        return given == "true"
+    return given
+
+
+def _volatile(
+    line: int, value: str, returns: tuple[Column, ...], projected: set[str] | None, source: str
+) -> tuple[str, ...]:
+    """`col, col2` as the names of result columns (declared or projected)."""
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    known = {column.name for column in returns} | (projected or set())
+    for name in names:
+        if not _NAME.fullmatch(name) or (known and name not in known):
+            raise QueryError(f"{source}:{line}: volatile {name!r} is not a result column")
+    return names
+
+
 # Plain PROV-O versions of the canned queries that read load-time digests: pass as a directory.
 PLAIN_QUERIES = Path(str(resources.files("provml.queries").joinpath("plain")))
 
 
-def _files(directories: Iterable[str | Path]) -> dict[str, tuple[str, str]]:
-    """name -> (source, text) of every `.rq` file: the package's, then each extra directory's."""
+@functools.cache
+def _packaged() -> dict[str, tuple[str, str]]:
+    """name -> (source, text) of the package's `.rq` files, read once (package data is fixed)."""
     found: dict[str, tuple[str, str]] = {}
     packaged = resources.files("provml.queries")
     for entry in sorted(packaged.iterdir(), key=lambda item: item.name):
         if entry.name.endswith(".rq") and entry.is_file():
             found[entry.name[:-3]] = (str(entry), entry.read_text(encoding="utf-8"))
+    return found
+
+
+@functools.cache
+def _packaged_query(name: str) -> CannedQuery:
+    """The package's query of that name, parsed once."""
+    source, text = _packaged()[name]
+    return parse_query(text, source, name)
+
+
+@functools.lru_cache(maxsize=512)
+def _folder_query(path: str, name: str, modified_ns: int, size: int) -> CannedQuery:
+    """A folder's `.rq` file, parsed; cached while its modification time and size stay the
+    same (errors are not cached: a fixed file is read again)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise QueryError(f"{path}: cannot be read: {error}") from None
+    return parse_query(text, path, name)
+
+
+def _sources(directories: Iterable[str | Path]) -> dict[str, functools.partial[CannedQuery]]:
+    """name -> a call that parses (or takes from the cache) each `.rq` file: the package's, then
+    each extra directory's, a later one overriding an earlier one of the same name."""
+    found = {name: functools.partial(_packaged_query, name) for name in _packaged()}
     for directory in directories:
         folder = Path(directory)
         if not folder.is_dir():
             raise QueryError(f"the query directory {folder} does not exist")
         for path in sorted(folder.glob("*.rq")):
             try:
-                found[path.stem] = (str(path), path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as error:
+                stat = path.stat()
+            except OSError as error:
                 raise QueryError(f"{path}: cannot be read: {error}") from None
+            found[path.stem] = functools.partial(
+                _folder_query, str(path), path.stem, stat.st_mtime_ns, stat.st_size
+            )
     return found
 
 
 def list_queries(directories: Iterable[str | Path] = ()) -> list[CannedQuery]:
     """Every canned query, sorted by name; `directories` add (or override) `.rq` files."""
-    return [
-        parse_query(text, source, name)
-        for name, (source, text) in sorted(_files(directories).items())
-    ]
+    return [parse() for _, parse in sorted(_sources(directories).items())]
 
 
 def get_query(name: str, directories: Iterable[str | Path] = ()) -> CannedQuery:
     """The canned query of that name; UnknownQuery naming close matches if there is none."""
-    files = _files(directories)
-    if name not in files:
-        close = difflib.get_close_matches(name, list(files), n=3, cutoff=0.5)
+    sources = _sources(directories)
+    if name not in sources:
+        close = difflib.get_close_matches(name, list(sources), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `provml queries` lists them"
         raise UnknownQuery(f"no canned query named {name!r}{hint}", query=name)
-    source, text = files[name]
-    return parse_query(text, source, name)
+    return sources[name]()

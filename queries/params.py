@@ -1,4 +1,5 @@
-"""Parameter values checked against their declared type and turned into pyoxigraph terms.
+"""Parameters: what a canned query declares (`Param`), and values checked against their
+declared type and turned into pyoxigraph terms.
 
 Text (from the command line) is parsed strictly; Python values of the right type are taken as
 they are. An IRI must be absolute and free of the characters that could end or break it in
@@ -7,23 +8,36 @@ query text. Errors are UnsafeParameter naming the parameter (and the query).
 
 from __future__ import annotations
 
+__all__ = ["Param"]
+
 import datetime as dt
 import math
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import pyoxigraph
 
 from provml.errors import UnsafeParameter
-
-if TYPE_CHECKING:
-    from provml.queries.catalog import Param
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _IRI_UNSAFE = re.compile(r"[<>\"{}|^`\\\x00-\x20\x7f]")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a canned query declares: its name, type and default (None: required)."""
+
+    name: str
+    type: str
+    default: str | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether the caller must give a value (no default)."""
+        return self.default is None
 
 
 def _typed(lexical: str, datatype: str) -> pyoxigraph.Literal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ["IRI", "QueryRows", "to_python"]
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -85,7 +85,7 @@ class QueryRows:
 
     @classmethod
     def from_terms(
-        cls, columns: list[str], rows: list[dict[str, object]], query: str = "<query>"
+        cls, columns: list[str], rows: Sequence[Mapping[str, object]], query: str = "<query>"
     ) -> QueryRows:
         """Rows of pyoxigraph terms converted to Python values."""
         # Answers repeat terms (a run, a parameter name on every row): convert each once. The

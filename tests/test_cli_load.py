@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import typer
 from typer.testing import CliRunner
 
 from provml.cli.app import app
 from provml.kg import open_store
+from provml.loaders.follow import DEFAULT_INTERVAL
+from provml.serve import ServeSettings
 from tests.loader_helpers import write_seismic_workflow
 
 
@@ -65,3 +68,9 @@ def test_a_missing_spool_is_an_error_not_a_traceback(tmp_path):
     )
     assert result.exit_code == 1
     assert "error: no spool file or directory at" in result.output
+
+
+def test_the_follow_interval_has_one_default_for_load_and_serve():
+    command = typer.main.get_command(app).commands["load"]  # type: ignore[attr-defined]
+    default = {param.name: param.default for param in command.params}
+    assert default["interval"] == DEFAULT_INTERVAL == ServeSettings().follow_interval

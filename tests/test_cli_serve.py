@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from provml.cli.app import app
+from provml.errors import ServeError
 from provml.kg import open_store
+from provml.serve import ServeSettings
+from provml.serve import settings as defaults
 from tests.serve_helpers import TOKEN, running_server
 
 
@@ -14,6 +19,21 @@ def test_allow_update_without_a_token_is_refused(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "s"), "--allow-update"])
     assert result.exit_code == 1
     assert "error: --allow-update needs --token" in result.output
+
+
+def test_settings_refuse_writes_without_a_token_naming_the_setting():
+    with pytest.raises(ServeError, match="allow_update needs a token"):
+        ServeSettings(allow_update=True)
+
+
+def test_the_command_line_defaults_are_the_server_settings_defaults():
+    command = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    default = {param.name: param.default for param in command.params}
+    settings = ServeSettings()
+    assert (default["host"], default["port"]) == (defaults.DEFAULT_HOST, defaults.DEFAULT_PORT)
+    assert default["timeout"] == settings.timeout
+    assert default["max_bytes"] == settings.max_bytes
+    assert default["workers"] == settings.workers
 
 
 def test_a_missing_store_is_refused_when_read_only(tmp_path):

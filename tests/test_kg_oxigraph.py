@@ -15,6 +15,7 @@ import pytest
 from provml import QueryError, StoreCorrupt, StoreError, StoreLocked
 from provml.kg import open_store
 from provml.kg.oxigraph import OxigraphStore
+from provml.kg.registry import store_class
 
 GRAPH = "https://w3id.org/provml/id/run/r1/graph"
 DATA = Path(__file__).parent / "data" / "kg"
@@ -195,3 +196,10 @@ def test_oxigraph_stores_integer_subtypes_as_xsd_integer(tmp_path):
             pyoxigraph.Literal("1024", datatype=pyoxigraph.NamedNode(xsd + "integer"))
         ]
         assert store.query("ASK { GRAPH ?g { ?s ?p 1024 } }") is True
+
+
+def test_the_embedded_backend_declares_its_directory_and_no_credentials(tmp_path):
+    assert store_class(tmp_path / "store") is OxigraphStore
+    assert not OxigraphStore.takes_credentials
+    assert OxigraphStore.local_directory(tmp_path.as_uri() + "/store") == tmp_path / "store"
+    assert not (tmp_path / "store").exists()

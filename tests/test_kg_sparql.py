@@ -11,7 +11,8 @@ import pytest
 
 from provml import QueryError, StoreError, UnsafeParameter
 from provml.kg import SelectResult, backend_for, named_node, open_store
-from provml.kg.sparql import SparqlStore
+from provml.kg.registry import store_class
+from provml.kg.remote import SparqlStore
 
 DATA = Path(__file__).parent / "data" / "kg"
 GRAPH = "https://w3id.org/provml/id/run/remote/graph"
@@ -173,3 +174,16 @@ def test_a_dump_the_server_truncates_is_refused_not_written_short(
         finally:
             store.update(f"DROP SILENT GRAPH {named_node(GRAPH)}")
     assert not (tmp_path / "run.nt").exists()
+
+
+def test_the_remote_backend_declares_credentials_and_no_local_directory():
+    location = "http://127.0.0.1:1/sparql"
+    assert store_class(location) is SparqlStore
+    assert SparqlStore.takes_credentials
+    assert SparqlStore.local_directory(location) is None
+
+
+def test_evaluate_on_a_remote_store_refuses_a_dataset_before_any_request():
+    store = SparqlStore("http://127.0.0.1:1/sparql")
+    with pytest.raises(QueryError, match="default-graph-uri"):
+        store.evaluate("ASK { ?s ?p ?o }", default_graphs=["https://e/g"])

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from provml import LoadError, QueryError, StoreError, UnsafeParameter
 from provml.kg import FORMATS, GraphResult, SelectResult, Store, named_node, open_store
+from provml.kg.results import answer_of, is_graph_answer
 
 DATA = Path(__file__).parent / "data" / "kg"
 RUN_GRAPH = "https://w3id.org/provml/id/run/r1/graph"
@@ -276,6 +277,60 @@ def test_construct_binds_variables_of_its_pattern(backend):
     assert isinstance(answer, GraphResult)
     assert len(answer) == 3
     assert {q.subject for q in answer} == {MODEL}
+
+
+def _written(answer: object, answer_format: object) -> bytes:
+    output = io.BytesIO()
+    answer.serialize(output, answer_format)  # type: ignore[attr-defined]
+    return output.getvalue()
+
+
+def test_evaluate_gives_answers_for_pyoxigraph_writers(backend):
+    backend.store.load(DATA / "run.ttl", "turtle", RUN_GRAPH)
+    select = backend.store.evaluate(
+        "SELECT ?s ?label WHERE { GRAPH ?g { ?s <http://www.w3.org/2000/01/rdf-schema#label> "
+        "?label } }",
+        {"s": MODEL},
+    )
+    assert not is_graph_answer(select)
+    rows = pyoxigraph.parse_query_results(
+        _written(select, pyoxigraph.QueryResultsFormat.JSON), pyoxigraph.QueryResultsFormat.JSON
+    )
+    assert [row["label"] for row in rows] == [
+        pyoxigraph.Literal('model with a "quote" and a\nnewline')
+    ]
+    ask = backend.store.evaluate("ASK { GRAPH ?g { ?s ?p ?o } }", {"s": MODEL})
+    assert b"true" in _written(ask, pyoxigraph.QueryResultsFormat.JSON)
+    construct = backend.store.evaluate(
+        "CONSTRUCT { ?s <http://example.org/named> ?o } "
+        "WHERE { GRAPH ?g { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o } }"
+    )
+    assert is_graph_answer(construct)
+    triples = pyoxigraph.parse(
+        _written(construct, pyoxigraph.RdfFormat.N_TRIPLES), pyoxigraph.RdfFormat.N_TRIPLES
+    )
+    assert {(t.subject, t.object) for t in triples} == {
+        (named_node(RUN), pyoxigraph.Literal("run r1", language="en")),
+        (MODEL, pyoxigraph.Literal('model with a "quote" and a\nnewline')),
+    }
+
+
+def test_answer_of_a_result_read_in_full_keeps_every_term():
+    triple = pyoxigraph.Triple(MODEL, RDFS_LABEL, pyoxigraph.Literal("x"))
+    result = SelectResult(
+        ["a", "b"],
+        [
+            {"a": MODEL, "b": pyoxigraph.Literal("été", language="fr")},
+            {"a": pyoxigraph.BlankNode("b0"), "b": None},
+            {"a": pyoxigraph.Literal("1", datatype=named_node(XSD + "integer")), "b": triple},
+        ],
+    )
+    rows = answer_of(result)
+    assert [[row[name] for name in ("a", "b")] for row in rows] == [
+        [row[name] for name in ("a", "b")] for row in result
+    ]
+    assert bool(answer_of(False)) is False
+    assert answer_of(GraphResult([])) == GraphResult([])
 
 
 def test_update_inserts_and_deletes(backend):

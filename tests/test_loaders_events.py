@@ -53,7 +53,7 @@ def test_a_bad_event_is_reported_and_the_rest_loaded(tmp_path):
     with open_store(tmp_path / "store") as store:
         report = load_events(store, [*events, bad], source="mine")
         assert report.events == len(events)
-        assert report.bad == [
+        assert [(bad.path, bad.line, bad.reason) for bad in report.bad] == [
             ("mine", len(events) + 1, "event must not contain {'colour'} properties")
         ]
 
@@ -62,8 +62,10 @@ def test_strict_mode_raises_naming_the_position_and_writes_nothing_of_the_batch(
     _, events = _captured_events()
     wrong = {**events[0], "pid": "not a number"}
     with open_store(tmp_path / "store") as store:
-        with pytest.raises(MalformedEvent, match=r"mine:2: event.pid must be integer"):
+        with pytest.raises(MalformedEvent, match=r"mine:2: event.pid must be integer") as raised:
             load_events(store, [events[1], wrong], source="mine", strict=True)
+        assert (raised.value.path, raised.value.line) == ("mine", 2)
+        assert raised.value.reason.startswith("event.pid must be integer")
         assert store.count() == 0
 
 

@@ -219,7 +219,7 @@ def test_tracking_uri_for_paths_and_uris(file_runs, sqlite_runs):
         ("mae_test", "test"),
         ("loss", None),
         ("value_loss", None),
-        ("eval_loss", None),
+        ("eval_loss", "validation"),
     ],
 )
 def test_split_is_inferred_from_the_first_or_last_word(key, split):

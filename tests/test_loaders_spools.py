@@ -67,7 +67,10 @@ def test_a_torn_final_line_waits_and_loads_once_complete(tmp_path):
     with open_store(tmp_path / "store") as store:
         report = load_spools(store, [path], checkpoint=checkpoint, quarantine=quarantine)
         assert report.events == len(lines) - 1  # every complete event
-        assert report.torn == [(str(path.resolve()), len(lines))] and report.bad == []
+        assert [(str(torn.path), torn.line) for torn in report.torn] == [
+            (str(path.resolve()), len(lines))
+        ]
+        assert all(torn.torn for torn in report.torn) and report.bad == []
         assert not quarantine.exists()
         with open(path, "ab") as handle:  # the writer finishes its line
             handle.write(lines[-1][half:])
@@ -93,8 +96,8 @@ def test_bad_lines_are_quarantined_and_every_valid_event_loaded(tmp_path):
         report = load_spools(store, [path], quarantine=quarantine)
         assert report.events == len(lines)
     source = str(path.resolve())
-    assert [(where, line) for where, line, _ in report.bad] == [(source, n) for n in range(4, 10)]
-    reasons = [reason for _, _, reason in report.bad]
+    assert [(str(bad.path), bad.line) for bad in report.bad] == [(source, n) for n in range(4, 10)]
+    reasons = [bad.reason for bad in report.bad]
     assert reasons[0].startswith("invalid JSON")
     assert reasons[1].startswith("event.kind must be one of")
     assert reasons[2] == "event.step must be integer or null"
@@ -102,7 +105,9 @@ def test_bad_lines_are_quarantined_and_every_valid_event_loaded(tmp_path):
     assert reasons[4].startswith("value out of range")
     assert reasons[5] == "not a JSON object but list"
     kept = [json.loads(line) for line in quarantine.read_text().splitlines()]
-    assert [(item["source"], item["line"], item["reason"]) for item in kept] == report.bad
+    assert [(item["source"], item["line"], item["reason"]) for item in kept] == [
+        (str(bad.path), bad.line, bad.reason) for bad in report.bad
+    ]
     assert kept[0]["text"] == "not json at all"
 
 
@@ -119,6 +124,8 @@ def test_strict_mode_fails_naming_file_and_line_and_writes_nothing_of_that_batch
         assert str(raised.value) == (
             f"{path.resolve()}:8: event must not contain {{'pid'}} properties"
         )
+        assert (raised.value.path, raised.value.line) == (path.resolve(), 8)
+        assert raised.value.reason == "event must not contain {'pid'} properties"
         assert "https://w3id.org/provml/id/run/bad" not in store.graphs()
         assert "https://w3id.org/provml/id/run/good" in store.graphs()
     saved = json.loads(checkpoint.read_text())["files"]

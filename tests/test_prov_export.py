@@ -12,7 +12,8 @@ from prov.model import ProvDocument
 
 from provml.errors import ExportError
 from provml.kg import open_store
-from provml.loaders.prov_export import EXPORT_FORMATS, export, run_graph
+from provml.loaders.iris import run_graph
+from provml.loaders.prov_export import EXPORT_FORMATS, export
 from provml.ontology.paths import OILGAS_EXAMPLE
 
 RUN = "f3-001"

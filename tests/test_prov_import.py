@@ -11,7 +11,8 @@ import pytest
 
 from provml.errors import LoadError
 from provml.kg import open_store
-from provml.loaders.prov_import import bundle_graph, import_graph, import_prov
+from provml.loaders.iris import bundle_graph
+from provml.loaders.prov_import import import_graph, import_prov
 
 PROV_TESTS = Path(prov.__file__).parent / "tests"
 BUNDLES = PROV_TESTS / "json" / "bundle2.json"  # two bundles, qualified relations (blank nodes)

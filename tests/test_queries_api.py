@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from provml import QueryError, UnknownQuery, UnsafeParameter
 from provml.cli.app import app
 from provml.kg import open_store
-from provml.kg.sparql import bind, first_group_brace
+from provml.kg.sparql_text import bind, first_group_brace
 from provml.loaders.load import load_spools
 from provml.queries import (
     IRI,
@@ -127,6 +127,11 @@ BODY = "SELECT ?x ?n WHERE { ?x ?p ?n }\n"
         (GOOD_HEAD + "#+description: x\n", 2, "start with `#\\+ `"),
         (GOOD_HEAD + "#+ params: x: iri\n#+ limit: x\n", 3, "limit 'x' must name an integer"),
         (GOOD_HEAD + "#+ limit: k\n", 2, "limit 'k' must name an integer"),
+        (GOOD_HEAD + "#+ latency: fast\n", 2, "latency 'fast' is not one of interactive, lineage"),
+        (GOOD_HEAD + "#+ params: x: iri\n#+ example: y = run\n", 3, "'y' is not a declared"),
+        (GOOD_HEAD + "#+ params: n: integer\n#+ example: n = 1.5\n", 3, "example of .*param"),
+        (GOOD_HEAD + "#+ params: n: integer\n#+ example: n 1\n", 3, "is not `name = "),
+        (GOOD_HEAD + "#+ volatile: y\n", 2, "volatile 'y' is not a result column"),
     ],
 )
 def test_header_errors_name_the_file_and_line(tmp_path, header, line, message):
@@ -134,6 +139,31 @@ def test_header_errors_name_the_file_and_line(tmp_path, header, line, message):
     with pytest.raises(QueryError, match=message) as raised:
         get_query("bad", [tmp_path])
     assert f"bad.rq:{line}:" in str(raised.value)
+
+
+def test_header_facts_are_parsed(tmp_path):
+    (tmp_path / "facts.rq").write_text(
+        GOOD_HEAD + "#+ params: x: iri ; n: integer ; s: string\n#+ latency: lineage\n"
+        '#+ example: x = finished_run ; n = 3 ; s = "a b"\n#+ volatile: n\n'
+        "SELECT ?x ?n ?s WHERE { ?x ?s ?n }\n"
+    )
+    query = get_query("facts", [tmp_path])
+    assert query.latency == "lineage" and query.volatile == ("n",)
+    assert [(e.param, e.value, e.recipe) for e in query.examples] == [
+        ("x", None, "finished_run"),
+        ("n", 3, None),
+        ("s", "a b", None),
+    ]
+
+
+def test_a_changed_query_file_is_read_again_an_unchanged_one_is_not(tmp_path):
+    path = tmp_path / "mine.rq"
+    path.write_text("#+ summary: first\n" + BODY)
+    first = get_query("mine", [tmp_path])
+    assert get_query("mine", [tmp_path]) is first  # parsed once
+    assert get_query("top_runs_by_metric") is get_query("top_runs_by_metric")
+    path.write_text("#+ summary: second, longer\n" + BODY)
+    assert get_query("mine", [tmp_path]).summary == "second, longer"
 
 
 def test_a_header_without_a_query_is_refused(tmp_path):

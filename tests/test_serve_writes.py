@@ -76,10 +76,15 @@ def test_ingest_of_a_bad_line_is_400_naming_it_and_changes_nothing(writable):
         "/ingest", data=lines, headers={"Content-Type": "application/x-ndjson", **AUTH}
     )
     assert code == 400 and b"POST /ingest:1:" in body, body
+    # Posted lines take the loader's path: the first bad line is named, then how many more.
     code, _, body = writable.request(
         "/ingest", data=b"{}\nnot json\n", headers={"Content-Type": "application/x-ndjson", **AUTH}
     )
-    assert code == 400 and b"POST /ingest:2: not a JSON object" in body, body
+    assert code == 400 and b"POST /ingest:1: " in body and b"1 more in this batch" in body, body
+    code, _, body = writable.request(
+        "/ingest", data=b"\nnot json", headers={"Content-Type": "application/x-ndjson", **AUTH}
+    )
+    assert code == 400 and b"POST /ingest:2: invalid JSON" in body, body
     assert writable.quad_count() == before
 
 

@@ -192,11 +192,12 @@ def referenced_prov_terms(files: list[Path] | None = None) -> list[str]:
             raise OntologyError(
                 f"prov:{name} is referenced but tools/build_imports.py has no entry for it"
             )
-    closed = set()
-    for name in names:
-        while name is not None and name not in closed:
-            closed.add(name)
-            name = PROV_TERMS[name][1]
+    closed: set[str] = set()
+    for start in names:
+        ancestor: str | None = start
+        while ancestor is not None and ancestor not in closed:
+            closed.add(ancestor)
+            ancestor = PROV_TERMS[ancestor][1]
     return sorted(closed)
 
 

@@ -87,12 +87,12 @@ def terms_table(ontology_file: Path = CHECKOUT_ONTOLOGY) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for kind, term in properties:
-        parents = sorted(_name(p, graph) for p in graph.objects(term, RDFS.subPropertyOf))
+        supers = sorted(_name(p, graph) for p in graph.objects(term, RDFS.subPropertyOf))
         domain = sorted(_name(d, graph) for d in graph.objects(term, RDFS.domain))
         range_ = sorted(_name(r, graph) for r in graph.objects(term, RDFS.range))
         lines.append(
             f"| `{_name(term, graph)}` | {_KINDS[kind]} | {_cell(graph.value(term, RDFS.label))} "
-            f"| {', '.join(parents)} | {', '.join(domain)} | {', '.join(range_)} "
+            f"| {', '.join(supers)} | {', '.join(domain)} | {', '.join(range_)} "
             f"| {_cell(graph.value(term, RDFS.comment))} |"
         )
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ ProvmlError
 ├── StoreError           the knowledge graph cannot be opened or written
 │   ├── StoreLocked      another process holds the embedded store for writing
 │   └── StoreCorrupt     the store's files cannot be read
+├── ServeError           `provml serve` refuses a setting (names it)
 └── QueryError           a query cannot be run
     ├── UnknownQuery     no canned query has that name
     ├── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
@@ -17,12 +18,14 @@ ProvmlError
     └── AnswerTooLarge   a query's answer is larger than the server's limit
 
 Besides its message, an error carries what it names as attributes (None where there is none):
-`path` on OntologyError, SpoolError, StoreLocked and StoreCorrupt; `query` (a canned query's
-name) on QueryError and its branches; `parameter` on UnsafeParameter.
+`path` on OntologyError, SpoolError, StoreLocked and StoreCorrupt; `path`, `line` and `reason` on
+MalformedEvent; `query` (a canned query's name) on QueryError and its branches; `parameter` on
+UnsafeParameter.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -61,7 +64,25 @@ class LoadError(ProvmlError):
 
 
 class MalformedEvent(LoadError):
-    """Raised for one invalid event line; the message names the file and the line number."""
+    """Raised for one invalid event line; the message names the file and the line number.
+
+    The same facts as data: `path` (the file, or the name of the stream), `line` (from 1) and
+    `reason` (why the line was refused); None where the raiser did not know them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """The error with its message and the bad line's place and reason."""
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.reason = reason
 
 
 class ExportError(ProvmlError):
@@ -89,6 +110,11 @@ class StoreCorrupt(StoreError):
         """Keep the message as the error's text and the store directory as `path`."""
         super().__init__(message)
         self.path = path
+
+
+class ServeError(ProvmlError):
+    """Raised when a server's settings are refused (e.g. writes allowed without a token); the
+    message names the setting."""
 
 
 class QueryError(ProvmlError):

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from provml.capture.splits import SPLITS, split_name
 from provml.errors import CaptureError
 
 SCHEMA_VERSION = 1
@@ -40,9 +41,6 @@ ENTITY_TYPES = frozenset(
         "artifact",
     }
 )
-SPLITS = frozenset({"training", "validation", "test"})
-# Spellings the frameworks use, mapped onto the schema's split names.
-SPLIT_ALIASES = {"train": "training", "val": "validation", "valid": "validation", "eval": "test"}
 
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -92,7 +90,7 @@ def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]
     }
 
 
-_quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring_ascii
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _float_text = float.__repr__  # what json writes for a finite float, subclasses included
 _int_text = int.__repr__
@@ -196,24 +194,24 @@ def check_choice(value: object, allowed: frozenset[str], what: str) -> str:
     """Return ``value`` if it is one of ``allowed``, else raise CaptureError listing them."""
     if value not in allowed:
         raise CaptureError(f"unknown {what} {value!r}; expected one of {sorted(allowed)}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_split(split: object) -> str | None:
-    """Normalise a metric split ('train' -> 'training'...); None stays None."""
+    """Normalise a metric split by the split rule ('train' -> 'training'...); None stays None."""
     if split is None:
         return None
-    split = SPLIT_ALIASES.get(split, split) if isinstance(split, str) else split
-    return check_choice(split, SPLITS, "metric split")
+    named = split_name(split) if isinstance(split, str) else None
+    return check_choice(split if named is None else named, SPLITS, "metric split")
 
 
 def check_optional_int(value: object, what: str) -> int | None:
     """Return ``value`` as an int (None allowed), or raise CaptureError."""
     if value is None or (type(value) is int):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise CaptureError(f"{what} must be an integer or None; got {value!r}")
-    return int(value.__index__())  # type: ignore[attr-defined]
+    return int(value.__index__())
 
 
 def metric_value(key: object, value: object) -> float | int:

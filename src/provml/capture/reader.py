@@ -2,6 +2,10 @@
 
 A process killed mid-write leaves at most one torn final line per file; it is reported (file and
 line number), never fatal, and every complete event before it is kept. Standard library only.
+
+`BadLine` is the one shape of a line (or event) that was not taken, and `parse_line` the one way
+a line becomes an event object: the spool reader, the loader's batches and the server's ingest
+all use them.
 """
 
 from __future__ import annotations
@@ -19,24 +23,56 @@ from typing import Any
 from provml.errors import SpoolError
 
 _FILE_ORDER = re.compile(r"^(?P<host>.*)-(?P<pid>\d+)-(?P<n>\d+)\.jsonl$")
+#: How much of a bad line is kept (enough to repair it; a line may be megabytes of garbage).
+TEXT_CHARS = 10_000
+#: The reason given for a torn line.
+TORN = "torn final line (no newline)"
 
 
 @dataclass(frozen=True)
 class BadLine:
-    """A line that is not a complete event: torn (no final newline) or not a JSON object."""
+    """A line or event that was not taken: where it is, why, and (the start of) its text.
 
-    path: Path
+    `path` is the file, or the name of the stream for lines or events not read from a file
+    (``"POST /ingest"``); `line` counts from 1 (for event objects, their position). `torn` marks
+    an unterminated final line, the trace of a process killed mid-write (or one still writing),
+    and `size` the bytes it holds so far (0 for any other bad line).
+    """
+
+    path: Path | str
     line: int
     reason: str
     text: str
-
-    @property
-    def torn(self) -> bool:
-        """True for an unterminated final line, the trace of a process killed mid-write."""
-        return self.reason.startswith("torn")
+    torn: bool = False
+    size: int = 0
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
+
+
+def parse_line(raw: bytes, path: Path | str, number: int) -> dict[str, Any] | BadLine:
+    """One complete line (its newline removed or not) as an event object, or why it is not one.
+
+    The object is not validated against the event schema (the loaders do that).
+    """
+    try:
+        event = json.loads(raw.decode("utf-8"))  # str: json skips guessing the encoding
+    except ValueError as error:
+        return BadLine(path, number, f"invalid JSON: {error}", line_text(raw))
+    if not isinstance(event, dict):
+        reason = f"not a JSON object but {type(event).__name__}"
+        return BadLine(path, number, reason, line_text(raw))
+    return event
+
+
+def torn_line(raw: bytes, path: Path | str, number: int) -> BadLine:
+    """The BadLine of an unterminated final line."""
+    return BadLine(path, number, TORN, line_text(raw), torn=True, size=len(raw))
+
+
+def line_text(raw: bytes) -> str:
+    """The kept text of a bad line: decoded, without its newline, at most TEXT_CHARS."""
+    return raw[: 4 * TEXT_CHARS].decode("utf-8", errors="replace").rstrip("\r\n")[:TEXT_CHARS]
 
 
 @dataclass
@@ -72,19 +108,9 @@ def iter_spool_file(path: Path) -> Iterator[dict[str, Any] | BadLine]:
         with open(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if not raw.endswith(b"\n"):
-                    yield BadLine(path, number, "torn final line (no newline)", _text(raw))
-                    continue
-                if not raw.strip():
-                    continue
-                try:
-                    event = json.loads(raw)
-                except ValueError as error:
-                    yield BadLine(path, number, f"invalid JSON: {error}", _text(raw))
-                    continue
-                if not isinstance(event, dict):
-                    yield BadLine(path, number, "not a JSON object", _text(raw))
-                    continue
-                yield event
+                    yield torn_line(raw, path, number)
+                elif raw.strip():
+                    yield parse_line(raw, path, number)
     except OSError as error:
         raise SpoolError(f"cannot read spool file {path}: {error}", path=path) from error
 
@@ -102,7 +128,3 @@ def read_spool(path: str | os.PathLike[str]) -> SpoolContents:
             else:
                 contents.events.append(item)
     return contents
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\n")[:200]

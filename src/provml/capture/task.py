@@ -14,8 +14,8 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from provml.capture.entities import Entity, entity_ref
 from provml.capture.events import (
@@ -30,10 +30,55 @@ from provml.capture.events import (
 )
 from provml.errors import CaptureError
 
-if TYPE_CHECKING:
-    from provml.capture.workflow import Workflow
-
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TaskRun(Protocol):
+    """What a task needs of the workflow run it belongs to; ``Workflow.task`` gives each task
+    one, so a task sees only this of its workflow."""
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+
+    @property
+    def origin(self) -> tuple[str, int | None]:
+        """The host name and the process's rank in its job (None outside one)."""
+
+    def require_open(self) -> None:
+        """Raise CaptureError unless the run is recording."""
+
+    def submit(self, event: tuple[Any, ...] | dict[str, Any]) -> None:
+        """Record one event of the run (the run is open)."""
+
+    def open_tasks(self) -> list[Task]:
+        """The calling thread's open tasks of the run, innermost last (the task edits it)."""
+
+    def log_params(self, values: Mapping[str, Any], task: Task | None = None) -> None:
+        """Record hyperparameters (see ``Workflow.log_params``)."""
+
+    def log_metric(
+        self,
+        key: str,
+        value: float,
+        step: int | None = None,
+        epoch: int | None = None,
+        split: str | None = None,
+        model: Entity | str | None = None,
+        task: Task | None = None,
+    ) -> None:
+        """Record one measured value (see ``Workflow.log_metric``)."""
+
+    def log_metrics(
+        self,
+        values: Mapping[str, float],
+        step: int | None = None,
+        epoch: int | None = None,
+        split: str | None = None,
+        model: Entity | str | None = None,
+        task: Task | None = None,
+    ) -> None:
+        """Record several measured values (see ``Workflow.log_metrics``)."""
 
 
 class Task:
@@ -41,7 +86,7 @@ class Task:
 
     def __init__(
         self,
-        workflow: Workflow,
+        run: TaskRun,
         name: str | None,
         phase: str = "other",
         *,
@@ -53,7 +98,7 @@ class Task:
     ) -> None:
         if name is not None and (not isinstance(name, str) or not name):
             raise CaptureError(f"task name must be a non-empty string; got {name!r}")
-        self.workflow = workflow
+        self._run = run
         self.name = name
         self.phase = check_choice(phase, PHASES, "task phase")
         self.stage = None if stage is None else check_choice(stage, STAGES, "learning stage")
@@ -73,17 +118,18 @@ class Task:
         """Record the task's start (and its declared inputs); returns the task."""
         if self.id is not None:
             raise CaptureError(f"task {self.name!r} was already started; create a new one")
-        wf = self.workflow
-        wf._require_open()
-        stack = wf._task_stack()
+        run = self._run
+        run.require_open()
+        stack = run.open_tasks()
         parent = self._parent
         parent_id = parent.id if isinstance(parent, Task) else parent
         if parent is None and stack:
             parent_id = stack[-1].id
         seq = next(SEQUENCE.counter)
         self.id = f"{SEQUENCE.prefix}.{seq}"
-        wf._require_open()
-        wf._submit(
+        run.require_open()
+        host, rank = run.origin
+        run.submit(
             (
                 TASK_START,
                 self.id,
@@ -93,10 +139,10 @@ class Task:
                 self.stage,
                 self.operation,
                 parent_id,
-                wf._host,
+                host,
                 os.getpid(),
                 threading.current_thread().name,
-                wf._rank,
+                rank,
                 self.attributes,
             )
         )
@@ -112,10 +158,10 @@ class Task:
         if self.status is not None:
             return
         self.status = check_choice(status, frozenset({"completed", "failed"}), "task status")
-        self.workflow._require_open()
+        self._run.require_open()
         seq = next(SEQUENCE.counter)
-        self.workflow._submit((TASK_END, seq, time.time(), self.id, status, error))
-        stack = self.workflow._task_stack()
+        self._run.submit((TASK_END, seq, time.time(), self.id, status, error))
+        stack = self._run.open_tasks()
         if self in stack:
             stack.remove(self)
 
@@ -139,7 +185,7 @@ class Task:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             task = Task(
-                self.workflow,
+                self._run,
                 name,
                 self.phase,
                 stage=self.stage,
@@ -169,17 +215,18 @@ class Task:
             raise CaptureError(f"task {self.name!r} must be started before recording {kind}")
         if role is not None and not isinstance(role, str):
             raise CaptureError(f"role must be a string; got {role!r}")
-        event = base_event(kind, self.workflow.run_id)
+        event = base_event(kind, self._run.run_id)
         event.update(task=self.id, entity=entity, role=role)
-        self.workflow._emit(event)
+        self._run.require_open()
+        self._run.submit(event)
 
     def log_param(self, key: str, value: Any) -> None:
         """Record one hyperparameter of this task."""
-        self.workflow.log_params({key: value}, task=self)
+        self._run.log_params({key: value}, task=self)
 
     def log_params(self, values: dict[str, Any]) -> None:
         """Record hyperparameters of this task."""
-        self.workflow.log_params(values, task=self)
+        self._run.log_params(values, task=self)
 
     def log_metric(
         self,
@@ -191,7 +238,7 @@ class Task:
         model: Entity | str | None = None,
     ) -> None:
         """Record one measured value in this task (see ``Workflow.log_metric``)."""
-        self.workflow.log_metric(key, value, step, epoch, split, model, task=self)
+        self._run.log_metric(key, value, step, epoch, split, model, task=self)
 
     def log_metrics(
         self,
@@ -202,7 +249,7 @@ class Task:
         model: Entity | str | None = None,
     ) -> None:
         """Record several measured values in this task, in one event."""
-        self.workflow.log_metrics(values, step, epoch, split, model, task=self)
+        self._run.log_metrics(values, step, epoch, split, model, task=self)
 
     def __repr__(self) -> str:
         return f"Task(id={self.id!r}, name={self.name!r}, phase={self.phase!r})"

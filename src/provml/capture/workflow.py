@@ -20,8 +20,6 @@ from provml.capture.events import (
     METRIC,
     PHASES,
     SEQUENCE,
-    SPLIT_ALIASES,
-    SPLITS,
     base_event,
     check_attributes,
     check_choice,
@@ -32,20 +30,20 @@ from provml.capture.events import (
     param_value,
 )
 from provml.capture.sinks import Sink
+from provml.capture.splits import SPLIT_NAMES
 from provml.capture.spool import (
     DEFAULT_MAX_FILE_BYTES,
     DURABILITIES,
     CaptureHealth,
     SpoolWriter,
 )
-from provml.capture.task import Task
+from provml.capture.task import Task, TaskRun
 from provml.errors import CaptureError
 
 SPOOL_ENV = "PROVML_SPOOL"
 RUN_ID_ENV = "PROVML_RUN_ID"
 DEFAULT_SPOOL_DIR = "provml-spool"
 _PLAIN_NUMBERS = (float, int)
-_SPLIT_NAMES = {**{split: split for split in SPLITS}, **SPLIT_ALIASES}
 
 
 def new_run_id() -> str:
@@ -58,6 +56,39 @@ class _TaskStacks(threading.local):
 
     def __init__(self) -> None:
         self.stack: list[Task] = []
+
+
+class _TaskRun:
+    """The part of a workflow its tasks use (`TaskRun`), and nothing else of it."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        """The view of `workflow` its tasks get."""
+        self._workflow = workflow
+        self.log_params = workflow.log_params
+        self.log_metric = workflow.log_metric
+        self.log_metrics = workflow.log_metrics
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return self._workflow.run_id
+
+    @property
+    def origin(self) -> tuple[str, int | None]:
+        """The host name and the rank read when the run started."""
+        return self._workflow._host, self._workflow._rank
+
+    def require_open(self) -> None:
+        """CaptureError unless the run is recording."""
+        self._workflow._require_open()
+
+    def submit(self, event: tuple[Any, ...] | dict[str, Any]) -> None:
+        """Hand the event to the run's writer."""
+        self._workflow._submit(event)
+
+    def open_tasks(self) -> list[Task]:
+        """The calling thread's open tasks."""
+        return self._workflow._task_stack()
 
 
 class Workflow:
@@ -123,6 +154,7 @@ class Workflow:
         self._open = False
         self._ended = False
         self._saved_env: dict[str, str | None] = {}
+        self._task_run: TaskRun = _TaskRun(self)
 
     # -- run lifecycle -----------------------------------------------------------------------
     @property
@@ -134,8 +166,9 @@ class Workflow:
         """Open the spool writer and record the run's start; returns the workflow."""
         if self._open or self._ended:
             raise CaptureError(f"workflow {self.name!r} (run {self.run_id}) was already started")
+        writer: Sink
         if self._sink_factory is None:
-            self._writer = SpoolWriter(
+            writer = SpoolWriter(
                 self.run_dir,
                 self.run_id,
                 self.durability,
@@ -143,13 +176,15 @@ class Workflow:
                 self._max_file_bytes,
             )
         elif isinstance(self._sink_factory, type) or not hasattr(self._sink_factory, "submit"):
-            self._writer = self._sink_factory(self.run_id)  # type: ignore[operator]
+            writer = self._sink_factory(self.run_id)
         else:
-            self._writer = self._sink_factory  # type: ignore[assignment]
-        self._submit = self._writer.submit
+            # hasattr cannot narrow to a Protocol that is not runtime-checkable
+            writer = self._sink_factory  # type: ignore[assignment]
+        self._writer = writer
+        self._submit = writer.submit
         self._rank = process_rank()  # read once: tasks record it on every start
         self._open = True
-        lifecycle.register(self._writer, self)
+        lifecycle.register(writer, self)
         # Children started while the run is open join it; the previous values come back at end.
         self._saved_env = {key: os.environ.get(key) for key in (RUN_ID_ENV, SPOOL_ENV)}
         os.environ[RUN_ID_ENV] = self.run_id
@@ -165,7 +200,7 @@ class Workflow:
         )
         self._emit(event)
         # Create the file and write run_start now, outside the training loop that follows.
-        self._writer.flush()
+        writer.flush()
         return self
 
     def end(self, status: str = "completed", error: str | None = None) -> None:
@@ -260,7 +295,7 @@ class Workflow:
     ) -> Task:
         """A task to run as ``with wf.task(...) as t:`` or to decorate a function with."""
         return Task(
-            self,
+            self._task_run,
             name,
             phase,
             stage=stage,
@@ -345,7 +380,7 @@ class Workflow:
         model: Entity | str | None = None,
         task: Task | None = None,
     ) -> None:
-        """Record one measured value (split: 'training'/'train', 'validation'/'val', 'test').
+        """Record one measured value (split: 'training'/'train', 'validation'/'val', 'test'...).
 
         Buffered mode: only queues a small tuple; serialisation happens in the writer thread.
         Sync mode: returns after the event is written and fsynced.
@@ -357,7 +392,7 @@ class Workflow:
         if epoch is not None and epoch.__class__ is not int:
             epoch = check_optional_int(epoch, "epoch")
         if split is not None:
-            split = _SPLIT_NAMES.get(split) or check_split(split)
+            split = SPLIT_NAMES.get(split) or check_split(split)
         if model is not None:
             model = entity_ref(model, "model")
         if not self._open:

@@ -10,16 +10,16 @@ import typer
 
 from provml.cli import options
 from provml.errors import ProvmlError
+from provml.loaders.follow import DEFAULT_INTERVAL
 
 
 def default_sidecar(location: str, suffix: str) -> Path:
     """A file beside an embedded store (`<store>.<suffix>`), or in the current directory named
     after a remote store's URL, so each store keeps its own checkpoint and quarantine."""
-    from provml.kg import backend_for
-    from provml.kg.oxigraph import directory_of
+    from provml.kg.registry import store_class
 
-    if backend_for(location) == "oxigraph":
-        directory = directory_of(location)
+    directory = store_class(location).local_directory(location)
+    if directory is not None:
         return directory.with_name(f"{directory.name}.{suffix}")
     digest = hashlib.sha256(location.encode()).hexdigest()[:12]
     return Path(f"provml-load-{digest}.{suffix}")
@@ -49,7 +49,11 @@ FOLLOW = typer.Option(
     "store stays held meanwhile: query it through `provml serve --follow` instead.",
 )
 INTERVAL = typer.Option(
-    1.0, "--interval", min=0.05, metavar="SECONDS", help="With --follow: seconds between looks."
+    DEFAULT_INTERVAL,
+    "--interval",
+    min=0.05,
+    metavar="SECONDS",
+    help="With --follow: seconds between looks.",
 )
 BULK = typer.Option(
     False,
@@ -105,10 +109,12 @@ def load(
     )
     for source in report.restarted:
         typer.echo(f"{source}: changed since the last load (replaced or truncated); loaded again")
-    for source, line in report.torn:
-        typer.echo(f"{source}:{line}: torn final line, not loaded yet (loads once complete)")
-    for source, line, reason in report.bad:
-        typer.echo(f"{source}:{line}: {reason}", err=True)
+    for torn in report.torn:
+        typer.echo(
+            f"{torn.path}:{torn.line}: torn final line, not loaded yet (loads once complete)"
+        )
+    for bad in report.bad:
+        typer.echo(str(bad), err=True)
     if report.bad:
         typer.echo(f"{len(report.bad)} bad lines quarantined in {quarantine}", err=True)
 
@@ -142,8 +148,8 @@ def _follow(
         totals.runs |= report.runs
         if report.events or report.bad:
             typer.echo(f"loaded {report.events:,} events ({report.quads:,} quads)")
-        for source, line, reason in report.bad:
-            typer.echo(f"{source}:{line}: {reason}", err=True)
+        for bad in report.bad:
+            typer.echo(str(bad), err=True)
         sys.stdout.flush()
 
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -35,11 +35,12 @@ def store_location(store: str | None, *, must_exist: bool = True) -> str:
     With `must_exist`, an embedded store directory that is not there raises StoreError (reading
     commands); writing commands pass False and the directory is created.
     """
-    from provml.kg import backend_for, default_location
-    from provml.kg.oxigraph import directory_of
+    from provml.kg import default_location
+    from provml.kg.registry import store_class
 
     location = store or default_location()
-    if must_exist and backend_for(location) == "oxigraph" and not directory_of(location).is_dir():
+    directory = store_class(location).local_directory(location)
+    if must_exist and directory is not None and not directory.is_dir():
         raise StoreError(
             f"no store at {location}: load data first (`provml load`), or pass --store PATH|URL "
             "or set $PROVML_STORE"
@@ -55,13 +56,19 @@ def open_cli_store(
     wait: float = 0.0,
     must_exist: bool = True,
 ) -> Store:
-    """Open the store a command's options name, with the options its backend takes."""
-    from provml.kg import backend_for, open_store
+    """Open the store a command's options name, with the options its backend takes: `wait`
+    for a store directory (held by one process), credentials for a server that takes them."""
+    from provml.kg import open_store
+    from provml.kg.registry import store_class
 
     location = store_location(store, must_exist=must_exist)
-    if backend_for(location) == "oxigraph":
-        return open_store(location, wait=wait)
-    return open_store(location, user=user, password=password)
+    backend = store_class(location)
+    chosen: dict[str, Any] = {}
+    if backend.local_directory(location) is not None:
+        chosen["wait"] = wait
+    if backend.takes_credentials:
+        chosen.update(user=user, password=password)
+    return open_store(location, **chosen)
 
 
 def fail(error: ProvmlError) -> typer.Exit:

@@ -78,8 +78,8 @@ def export(
     password: str | None = options.PASSWORD,
 ) -> None:
     """Export a run, a named graph, or the whole store (dataset formats) as RDF or W3C PROV."""
+    from provml.loaders.iris import run_graph
     from provml.loaders.prov_export import export as export_graph
-    from provml.loaders.prov_export import run_graph
 
     if run is not None and graph is not None:
         raise typer.BadParameter("pass --run or --graph, not both", param_hint="--run")

@@ -11,10 +11,13 @@ import typer
 from provml.cli import options
 from provml.errors import ProvmlError, StoreError
 
+# The server's own defaults (importing settings loads neither Starlette nor the RDF loaders).
+from provml.serve import settings as defaults
+
 HOST = typer.Option(
-    "127.0.0.1", "--host", help="Address to listen on (only this machine by default)."
+    defaults.DEFAULT_HOST, "--host", help="Address to listen on (only this machine by default)."
 )
-PORT = typer.Option(7878, "--port", min=0, max=65535, help="Port to listen on.")
+PORT = typer.Option(defaults.DEFAULT_PORT, "--port", min=0, max=65535, help="Port to listen on.")
 ALLOW_UPDATE = typer.Option(
     False, "--allow-update", help="Accept SPARQL updates and POST /ingest (needs --token)."
 )
@@ -27,11 +30,15 @@ TOKEN = typer.Option(
 ALLOW_SERVICE = typer.Option(
     False, "--allow-service", help="Let queries use SERVICE (the server then fetches from URLs)."
 )
-TIMEOUT = typer.Option(30.0, "--timeout", min=0.001, metavar="SECONDS", help="Time per query.")
-MAX_BYTES = typer.Option(
-    64 * 1024 * 1024, "--max-bytes", min=1, metavar="N", help="Largest answer, in bytes."
+TIMEOUT = typer.Option(
+    defaults.DEFAULT_TIMEOUT, "--timeout", min=0.001, metavar="SECONDS", help="Time per query."
 )
-WORKERS = typer.Option(4, "--workers", min=1, metavar="N", help="Queries evaluated at once.")
+MAX_BYTES = typer.Option(
+    defaults.DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="N", help="Largest answer, in bytes."
+)
+WORKERS = typer.Option(
+    defaults.DEFAULT_WORKERS, "--workers", min=1, metavar="N", help="Queries evaluated at once."
+)
 FOLLOW = typer.Option(
     None,
     "--follow",
@@ -63,7 +70,7 @@ def serve(
         ) from None
 
     from provml.cli.load import default_sidecar
-    from provml.kg import backend_for
+    from provml.kg.registry import store_class
     from provml.loaders.ontology import load_ontology
     from provml.serve import ServeSettings, create_app
     from provml.serve.settings import allowed_hosts_for
@@ -73,7 +80,7 @@ def serve(
     writes = allow_update or bool(follow)
     try:
         location = options.store_location(store, must_exist=not writes)
-        if backend_for(location) != "oxigraph":
+        if store_class(location).local_directory(location) is None:
             raise StoreError(
                 f"provml serve serves an embedded store directory, not {location}: "
                 "a remote endpoint already speaks SPARQL"
@@ -96,7 +103,7 @@ def serve(
             quarantine=default_sidecar(opened.location, "quarantine.jsonl"),
             allowed_hosts=allowed_hosts_for(host),
         )
-        app = create_app(opened, settings)  # type: ignore[arg-type]
+        app = create_app(opened, settings)
         mode = "read-write (token required)" if allow_update else "read-only"
         typer.echo(
             f"serving {opened.location} ({mode}) at http://{host}:{port}/ "

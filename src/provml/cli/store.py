@@ -11,9 +11,6 @@ from rich.table import Table
 from provml.cli import options
 from provml.errors import ProvmlError
 
-#: Named graphs under this prefix hold one workflow run each.
-RUN_GRAPH_PREFIX = "https://w3id.org/provml/id/run/"
-
 
 def stats(
     store: str | None = options.STORE,
@@ -26,6 +23,7 @@ def stats(
 ) -> None:
     """Show the triples, named graphs and workflow runs in the knowledge graph."""
     from provml.kg import backend_for
+    from provml.loaders import iris
 
     if output_format.lower() not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
@@ -36,7 +34,7 @@ def stats(
             triples = opened.count()
     except ProvmlError as error:
         raise options.fail(error) from None
-    runs = sum(graph.startswith(RUN_GRAPH_PREFIX) for graph in graphs)
+    runs = sum(iris.is_run_graph(graph) for graph in graphs)
     if output_format.lower() == "json":
         summary = {
             "store": where,

@@ -115,7 +115,8 @@ def extract_patches(
 def facies_at(labels: np.ndarray, patches: np.ndarray) -> np.ndarray:
     """The interpreted facies at each patch centre (columns inline, crossline, sample)."""
     il = patches[:, 0].astype(int) - INLINES[0]
-    return labels[il, patches[:, 1].astype(int), patches[:, 2].astype(int)].astype(np.int64)
+    facies: np.ndarray = labels[il, patches[:, 1].astype(int), patches[:, 2].astype(int)]
+    return facies.astype(np.int64)
 
 
 def label(

@@ -99,8 +99,8 @@ def train_trial(
                     section.generated(checkpoint)
                     if measured["accuracy"] > best[0]:
                         best = (measured["accuracy"], checkpoint, path)
-        _, checkpoint, checkpoint_file = best
-        assert checkpoint is not None and checkpoint_file is not None
+        _, best_checkpoint, checkpoint_file = best
+        assert best_checkpoint is not None and checkpoint_file is not None
         model_file = out / "model.pkl"
         shutil.copyfile(checkpoint_file, model_file)
         trained = wf.model(
@@ -108,7 +108,7 @@ def train_trial(
             model_file,
             architecture=f"MLPClassifier(hidden_layer_sizes={hidden})",
             framework=f"scikit-learn {sklearn.__version__}",
-            derived_from=[checkpoint],
+            derived_from=[best_checkpoint],
         )
         training.generated(trained, role="trained model")
     with wf.task("evaluate on test set", "learning", stage="evaluation", used=[trained, test]):

@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph
 
-from provml.kg.results import SelectResult
+from provml.kg.results import SelectResult, term_value
 from provml.kg.store import Store
 
 PROV = "http://www.w3.org/ns/prov#"
@@ -37,12 +37,12 @@ def read_lineage(store: Store, entity_iri: str) -> Lineage:
     derived: set[tuple[str, str]] = set()
     for row in result:
         node = row["node"].value  # type: ignore[union-attr]
-        cls = row["class"].value.rsplit("#", 1)[-1] if row["class"] is not None else ""
-        activity = row["activity"] is not None and row["activity"].value == "true"
-        lineage.nodes.setdefault(node, (row["label"].value, cls, activity))  # type: ignore[union-attr]
+        cls = term_value(row["class"]).rsplit("#", 1)[-1] if row["class"] is not None else ""
+        is_activity = row["activity"] is not None and term_value(row["activity"]) == "true"
+        lineage.nodes.setdefault(node, (row["label"].value, cls, is_activity))  # type: ignore[union-attr]
         if row["relation"] is None or row["target"] is None:
             continue
-        relation, target = row["relation"].value.removeprefix(PROV), row["target"].value
+        relation, target = term_value(row["relation"]).removeprefix(PROV), term_value(row["target"])
         if relation == "wasGeneratedBy":
             generated_by.setdefault(node, set()).add(target)
         elif relation == "used":

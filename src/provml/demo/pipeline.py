@@ -40,14 +40,17 @@ def run_workflow(output: Path, spool: Path) -> DemoRuns:
     # One id stem per demo execution, so its runs sort together and never collide.
     stem = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
     runs = output / "runs"
-    common = {"spool_dir": spool, "study": STUDY}
     survey = write_survey(output / "survey", seed=SEED)
-    with Workflow(CURATION_WORKFLOW, run_id=f"{stem}-curation", **common) as wf:
+    with Workflow(CURATION_WORKFLOW, run_id=f"{stem}-curation", spool_dir=spool, study=STUDY) as wf:
         curated = curate(wf, survey, runs / wf.run_id, seed=SEED)
     trials = []
     for number, params in enumerate(TRIALS, start=1):
         with Workflow(
-            TRAINING_WORKFLOW, run_id=f"{stem}-trial{number}", experiment="mlp search", **common
+            TRAINING_WORKFLOW,
+            run_id=f"{stem}-trial{number}",
+            experiment="mlp search",
+            spool_dir=spool,
+            study=STUDY,
         ) as wf:
             trials.append(
                 train_trial(
@@ -63,7 +66,9 @@ def run_workflow(output: Path, spool: Path) -> DemoRuns:
             )
     # Ties go to the earlier trial, as in top_runs_by_metric (ordered by run id after the value).
     best = max(trials, key=lambda trial: (trial.best_accuracy, -trials.index(trial)))
-    with Workflow(INFERENCE_WORKFLOW, run_id=f"{stem}-inference", **common) as wf:
+    with Workflow(
+        INFERENCE_WORKFLOW, run_id=f"{stem}-inference", spool_dir=spool, study=STUDY
+    ) as wf:
         predictions, agreement = predict_unseen(
             wf, best, curated.unseen, curated.files["unseen"], survey.labels, runs / wf.run_id
         )

@@ -53,7 +53,8 @@ def facies_volume(rng: np.random.Generator) -> np.ndarray:
     tops = np.array([22, 48, 70, 96])
     z = np.arange(SAMPLES)
     depth = z[None, None, :] - (fold + throw)[:, :, None]
-    return np.searchsorted(tops, depth, side="right").astype(np.int8)
+    facies: np.ndarray = np.searchsorted(tops, depth, side="right").astype(np.int8)
+    return facies
 
 
 def amplitude_volume(facies: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -70,7 +71,8 @@ def amplitude_volume(facies: np.ndarray, rng: np.random.Generator) -> np.ndarray
         z[None, None, :] * np.array([0.9, 0.5, 1.3, 0.3, 0.2])[facies]
     )
     noise = rng.normal(0.0, 0.12, facies.shape)
-    return (trace + texture + noise + 0.2 * impedance).astype(np.float32)
+    amplitudes: np.ndarray = (trace + texture + noise + 0.2 * impedance).astype(np.float32)
+    return amplitudes
 
 
 def _block_attributes(first: int, last: int) -> dict[str, Any]:

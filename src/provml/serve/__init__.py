@@ -13,7 +13,20 @@ tokens), `follow` (the background spool follower), `page` (`/` and its static as
 (routes and error statuses).
 """
 
-from provml.serve.app import create_app
+from typing import TYPE_CHECKING, Any
+
 from provml.serve.settings import ServeSettings
 
+if TYPE_CHECKING:
+    from provml.serve.app import create_app
+
 __all__ = ["ServeSettings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """`create_app` on first use: the command line reads `settings` without Starlette."""
+    if name == "create_app":
+        from provml.serve.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

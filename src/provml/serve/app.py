@@ -30,7 +30,7 @@ from provml.errors import (
     StoreError,
     UnknownQuery,
 )
-from provml.kg.oxigraph import OxigraphStore
+from provml.kg.store import Store
 from provml.serve.canned import list_canned, run_canned
 from provml.serve.follow import Follower
 from provml.serve.ingest import ingest
@@ -72,8 +72,12 @@ async def http_error(request: Request, error: Exception) -> Response:
     )
 
 
-def create_app(store: OxigraphStore, settings: ServeSettings | None = None) -> Starlette:
-    """The server's application over an open embedded store (the caller closes it)."""
+def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette:
+    """The server's application over an open store (the caller closes it).
+
+    Queries go through `Store.evaluate`: on a store that answers lazily (the embedded one) the
+    size and time limits stop a query while its answer is written.
+    """
     settings = settings or ServeSettings()
     writer = Writer()
     follower = Follower(store, settings, writer) if settings.follow else None

@@ -2,22 +2,20 @@
 capturing processes, written by the one process that holds the store.
 
 Content types: `application/x-ndjson` (or `application/jsonl`): capture events, one JSON object
-a line, loaded with `provml.loaders.load.load_events` (validated, converted, committed; strict:
-a bad event refuses its batch with 400 naming its line). `text/turtle`, `application/n-triples`
-(into `?graph=IRI`, else the default graph), `application/n-quads`, `application/trig`: one
-atomic `Store.load`. Needs `--allow-update` and the bearer token.
+a line, loaded with `provml.loaders.load.load_lines`, the path a spool file's lines take (parsed,
+validated, converted, committed; strict: a bad line refuses its batch with 400 naming its line).
+`text/turtle`, `application/n-triples` (into `?graph=IRI`, else the default graph),
+`application/n-quads`, `application/trig`: one atomic `Store.load`. Needs `--allow-update` and the
+bearer token.
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from provml.loaders.load import load_events
+from provml.loaders.load import load_lines
 from provml.serve.auth import require_writer
 from provml.serve.limits import read_body
 from provml.serve.settings import ServeSettings
@@ -32,22 +30,6 @@ RDF_TYPES = {
 }
 
 
-def parse_events(body: bytes, source: str) -> list[dict[str, Any]]:
-    """The JSON objects of a JSON Lines body; 400 naming the first line that is not one."""
-    events: list[dict[str, Any]] = []
-    for number, line in enumerate(body.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise HTTPException(400, f"{source}:{number}: not a JSON object: {error}") from None
-        if not isinstance(event, dict):
-            raise HTTPException(400, f"{source}:{number}: not a JSON object")
-        events.append(event)
-    return events
-
-
 async def ingest(request: Request) -> Response:
     """Load the posted events or RDF; JSON saying what was written."""
     state = request.app.state
@@ -60,9 +42,8 @@ async def ingest(request: Request) -> Response:
     body = await read_body(request, settings.max_ingest_bytes, "ingest body")
     source = "POST /ingest"
     if kind in EVENT_TYPES:
-        events = parse_events(body, source)
         report = await state.writer.run(
-            lambda: load_events(state.store, events, source=source, strict=True)
+            lambda: load_lines(state.store, body, source=source, strict=True)
         )
         return JSONResponse(
             {"events": report.events, "quads": report.quads, "runs": sorted(report.runs)}

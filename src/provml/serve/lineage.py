@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from provml.kg import SelectResult, named_node
+from provml.kg.results import term_value
 from provml.kg.store import Store
 from provml.serve.limits import CappedOutput, QueryRunner
 
@@ -49,13 +50,13 @@ def lineage(store: Store, entity: str) -> dict[str, Any]:
         ends = []
         for end in ("source", "target"):
             term = row[end]
-            iri = term.value if term is not None else ""
+            iri = term_value(term) if term is not None else ""
             found = nodes.setdefault(iri, {"id": iri, "label": _short(iri), "type": ""})
             label, kind = row[f"{end}Label"], row[f"{end}Type"]
             if label is not None:
-                found["label"] = label.value
+                found["label"] = term_value(label)
             if kind is not None:
-                found["type"] = _short(kind.value)
+                found["type"] = _short(term_value(kind))
             ends.append(iri)
         relation = row["relation"].value.removeprefix(PROV)  # type: ignore[union-attr]
         edges.setdefault(

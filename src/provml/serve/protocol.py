@@ -13,13 +13,13 @@ import functools
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-import pyoxigraph
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from provml.errors import QueryError
-from provml.kg.oxigraph import OxigraphStore
+from provml.kg.results import is_graph_answer
+from provml.kg.store import Store
 from provml.queries.adhoc import check_read_only
 from provml.serve.auth import require_writer
 from provml.serve.limits import CappedOutput, QueryRunner, read_body
@@ -76,10 +76,10 @@ async def parse_request(request: Request, settings: ServeSettings) -> ProtocolRe
     elif "update" in fields:
         raise HTTPException(405, "updates are sent by POST (SPARQL 1.1 Protocol)")
     query, update = _one(fields, "query"), _one(fields, "update")
-    if (query is None) == (update is None):
+    sent = query if query is not None else update
+    if sent is None or (query is not None and update is not None):
         raise HTTPException(400, "send exactly one of the parameters 'query' and 'update'")
-    text = query if query is not None else update
-    if len(text.encode("utf-8")) > settings.max_query_bytes:  # type: ignore[union-attr]
+    if len(sent.encode("utf-8")) > settings.max_query_bytes:
         raise HTTPException(
             413,
             f"the query is larger than this server's limit of {settings.max_query_bytes:,} bytes",
@@ -106,7 +106,7 @@ def _refusal(text: str, allow_service: bool) -> tuple[type[QueryError], str] | N
 
 
 def answer_query(
-    store: OxigraphStore,
+    store: Store,
     asked: ProtocolRequest,
     accept: str | None,
     allow_service: bool,
@@ -125,8 +125,8 @@ def answer_query(
     answer = store.evaluate(
         text, default_graphs=asked.default_graphs, named_graphs=asked.named_graphs
     )
-    formats = GRAPH_FORMATS if isinstance(answer, pyoxigraph.QueryTriples) else RESULT_FORMATS
-    answer_format = choose_format(formats, accept, asked.requested_formats)  # type: ignore[arg-type]
+    formats = GRAPH_FORMATS if is_graph_answer(answer) else RESULT_FORMATS
+    answer_format = choose_format(formats, accept, asked.requested_formats)
     try:
         answer.serialize(output, answer_format)  # type: ignore[arg-type]
     except (OSError, RuntimeError, ValueError, SyntaxError) as error:

@@ -7,13 +7,18 @@ __all__ = ["ServeSettings"]
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Defaults of `provml serve`'s options.
+from provml.errors import ServeError
+from provml.loaders.follow import DEFAULT_INTERVAL
+
+#: Defaults of `provml serve`'s options, its command line's too. The address is this machine's
+#: loopback only: another machine reaches the server only if asked for with --host.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7878
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_QUERY_BYTES = 256 * 1024
 DEFAULT_MAX_INGEST_BYTES = 64 * 1024 * 1024
 DEFAULT_WORKERS = 4
-DEFAULT_FOLLOW_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,18 @@ class ServeSettings:
     follow: tuple[Path, ...] = field(default_factory=tuple)
     checkpoint: Path | None = None
     quarantine: Path | None = None
-    follow_interval: float = DEFAULT_FOLLOW_INTERVAL
+    follow_interval: float = DEFAULT_INTERVAL
     #: Host header names answered (others get 400), against DNS rebinding: a web page whose
     #: name re-resolves to 127.0.0.1 must not read a local server; ("*",) answers every name.
     allowed_hosts: tuple[str, ...] = ("*",)
 
     def __post_init__(self) -> None:
-        """Refuse writes without a token: an open write endpoint is never the default."""
+        """Refuse writes without a token (ServeError): an open write endpoint is never the
+        default."""
         if self.allow_update and not self.token:
-            raise ValueError("allow_update needs a token (--token or $PROVML_SERVE_TOKEN)")
+            raise ServeError(
+                "the setting allow_update needs a token (--token or $PROVML_SERVE_TOKEN)"
+            )
 
 
 #: Addresses whose server answers only to loopback host names.

@@ -7,11 +7,9 @@ rows on this data). The same loaders and queries as real captures apply.
 
 from __future__ import annotations
 
+from provml.synth.campaign import DEFAULT_EVENTS, DEFAULT_SEED
+from provml.synth.cluster import DEFAULT_GPUS, DEFAULT_NODES
 from provml.synth.population import (
-    DEFAULT_EVENTS,
-    DEFAULT_GPUS,
-    DEFAULT_NODES,
-    DEFAULT_SEED,
     Picks,
     iri,
     parameters,

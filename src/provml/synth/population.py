@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from provml.errors import SpoolError
+from provml.errors import QueryError, SpoolError
 from provml.loaders import iris
 from provml.synth.campaign import (
     CRASH_RATE,
@@ -77,43 +77,61 @@ class Picks:
         return len(self.finished) >= 2 and bool(self.still_open) and bool(self.failing)
 
 
+def _raw_block(picks: Picks) -> tuple[str, tuple[int, int]]:
+    """The first raw block the first finished run used, and its inline range."""
+    return picks.finished[0].raw[0]
+
+
+def _raw_bbox(picks: Picks, edge: str) -> float:
+    """One edge of the first finished run's first raw block's bounding box."""
+    bbox: dict[str, float] = dict(raw_blocks())[_raw_block(picks)[0]]["bbox"]
+    return bbox[edge]
+
+
+#: The rules a query header's `#+ example: name = recipe` names: each picks a value from the
+#: generated data that makes the query return rows (its result for the first finished run).
+RECIPES: dict[str, Callable[[Picks], Any]] = {
+    "finished_run": lambda picks: iri("run", picks.finished[0].run),
+    "other_finished_run": lambda picks: iri("run", picks.finished[1].run),
+    "finished_workflow": lambda picks: iri("workflow", picks.finished[0].workflow),
+    "failed_task_workflow": lambda picks: iri("workflow", picks.failing[0].workflow),
+    "open_workflow": lambda picks: iri("workflow", picks.still_open[0].workflow),
+    "finished_model": lambda picks: iri("entity", picks.finished[0].model or ""),
+    "finished_prediction": lambda picks: iri("entity", picks.finished[0].prediction or ""),
+    "finished_training_set": lambda picks: iri("entity", picks.finished[0].training_set),
+    "raw_block": lambda picks: iri("entity", _raw_block(picks)[0]),
+    # Five inlines inside the raw block's range on each side: a range the block covers.
+    "inside_inline_min": lambda picks: _raw_block(picks)[1][0] + 5,
+    "inside_inline_max": lambda picks: _raw_block(picks)[1][1] - 5,
+    "raw_block_west": lambda picks: _raw_bbox(picks, "west"),
+    "raw_block_south": lambda picks: _raw_bbox(picks, "south"),
+    "raw_block_east": lambda picks: _raw_bbox(picks, "east"),
+    "raw_block_north": lambda picks: _raw_bbox(picks, "north"),
+    # The threshold the finished run's model meets: its best validation iou, rounded down.
+    "covering_iou": lambda picks: math.floor(picks.finished[0].best_iou * 100) / 100,
+}
+
+
 def parameters(picks: Picks) -> dict[str, dict[str, Any]]:
-    """Each canned query's parameters, taken from the picks, that make it return rows."""
+    """Each canned query's parameters that make it return rows: its header's examples, each a
+    literal or a recipe's value taken from the picks. QueryError naming the file for a recipe
+    that RECIPES does not know."""
     from provml.queries import list_queries
 
-    first, second = picks.finished[0], picks.finished[1]
-    run, other = iri("run", first.run), iri("run", second.run)
-    workflow = iri("workflow", first.workflow)
-    raw, (low, high) = first.raw[0]
-    model = iri("entity", first.model or "")
-    # The threshold a covering model meets: its best validation iou, rounded down.
-    threshold = math.floor(first.best_iou * 100) / 100
-    values: dict[str, dict[str, Any]] = {
-        "compare_metric_trajectories": dict(run=run, other=other, metric="loss"),
-        "curation_steps": dict(dataset=iri("entity", first.training_set)),
-        "declared_vs_actual": dict(run=run),
-        "diff_runs": dict(run=run, other=other),
-        "failed_tasks": dict(workflow=iri("workflow", picks.failing[0].workflow)),
-        "metric_trajectory": dict(run=run, metric="loss"),
-        "model_predictions": dict(model=model),
-        "model_responsibility": dict(model=model),
-        "models_covering_inline_range": dict(
-            inline_min=low + 5, inline_max=high - 5, metric="iou", min_value=threshold
-        ),
-        "models_from_domain_file": dict(file=iri("entity", raw)),
-        "raw_inputs_of_prediction": dict(prediction=iri("entity", first.prediction or "")),
-        "reproduce_run": dict(run=run),
-        "run_hyperparameters": dict(workflow=workflow),
-        "running_runs": dict(workflow=iri("workflow", picks.still_open[0].workflow)),
-        "task_times": dict(run=run),
-        "top_runs_by_metric": dict(workflow=workflow, metric="iou", k=5),
-        "workflow_plan": dict(workflow=workflow),
-        "phase_times": dict(run=run),
-        "models_covering_geographic_box": dict(
-            **dict(raw_blocks())[raw]["bbox"], metric="iou", min_value=threshold
-        ),
-    }
-    return {query.name: values.get(query.name, {}) for query in list_queries()}
+    values: dict[str, dict[str, Any]] = {}
+    for query in list_queries():
+        values[query.name] = {}
+        for example in query.examples:
+            if example.recipe is None:
+                values[query.name][example.param] = example.value
+            elif example.recipe in RECIPES:
+                values[query.name][example.param] = RECIPES[example.recipe](picks)
+            else:
+                raise QueryError(
+                    f"{query.source}: example {example.param} = {example.recipe}: no such "
+                    f"synth recipe (recipes: {', '.join(sorted(RECIPES))})"
+                )
+    return values
 
 
 def _opener(directory: Path, run: str, counter: list[int]) -> Callable[[Rank, int], TextIO]:

@@ -1,21 +1,18 @@
-"""Helpers the framework hooks share: splitting metric names and cheap model descriptions."""
+"""Helpers the framework hooks share: metric values and cheap model descriptions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from provml.capture import splits
+
 ARCHITECTURE_LIMIT = 4000
-_PREFIXES = (("val", "validation"), ("valid", "validation"), ("test", "test"))
 
 
 def split_of(metric: str) -> str:
-    """The split a framework metric name belongs to: 'val_loss' -> validation, else training."""
-    lowered = metric.lower()
-    for prefix, split in _PREFIXES:
-        if lowered.startswith((prefix + "_", prefix + "/", prefix + ".")):
-            return split
-    return "training"
+    """The split of a framework metric by the split rule; unmarked metrics are training ones."""
+    return splits.split_of(metric) or "training"
 
 
 def numeric_metrics(values: Mapping[str, Any]) -> dict[str, float]:

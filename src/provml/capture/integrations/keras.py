@@ -1,8 +1,9 @@
 """A Keras 3 callback: ``model.fit(..., callbacks=[ProvmlKerasCallback(wf)])``.
 
 Records fit as a learning/training task (the fit settings and the optimizer's configuration as
-hyperparameters), every epoch's metrics (``val_`` ones under the validation split), and the
-trained model. Works with any Keras 3 backend (the tests use ``KERAS_BACKEND=torch``).
+hyperparameters), every epoch's metrics (each under the split its name implies: ``val_`` ones
+under validation), and the trained model. Works with any Keras 3 backend (the tests use
+``KERAS_BACKEND=torch``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from provml.capture.integrations._common import framework_version, numeric_metrics
+from provml.capture.integrations._common import (
+    framework_version,
+    numeric_metrics,
+    split_of,
+)
 
 try:  # Keras calls hooks on its own Callback base class
     import keras
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
     from provml.capture.workflow import Workflow
 
 
-class ProvmlKerasCallback(keras.callbacks.Callback):
+class ProvmlKerasCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras: untyped
     """Records a Keras ``fit`` in ``workflow``."""
 
     def __init__(self, workflow: Workflow, *, used: tuple[Entity | str, ...] = ()) -> None:
@@ -61,12 +66,12 @@ class ProvmlKerasCallback(keras.callbacks.Callback):
         if self._task is None or not logs:
             return
         values = numeric_metrics(logs)
-        training = {k: v for k, v in values.items() if not k.startswith("val_")}
-        validation = {k: v for k, v in values.items() if k.startswith("val_")}
-        if training:
-            self._task.log_metrics(training, epoch=epoch, split="training")
-        if validation:
-            self._task.log_metrics(validation, epoch=epoch, split="validation")
+        by_split: dict[str, dict[str, float]] = {}
+        for key, value in values.items():
+            by_split.setdefault(split_of(key), {})[key] = value
+        for split in ("training", "validation", "test"):
+            if split in by_split:
+                self._task.log_metrics(by_split[split], epoch=epoch, split=split)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Record the trained model and end the training task."""

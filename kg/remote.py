@@ -40,140 +40,13 @@ from provml.atomic_file import atomic_write
 from provml.errors import LoadError, QueryError, StoreError, UnsafeParameter
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
 from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
+from provml.kg.sparql_text import bind, has_codepoint_escape, query_form, sparql_term
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
-# SPARQL processes \u escapes in the query text before parsing; a term holding one could then
-# end its own literal on a server that does so, so such terms are not put into query text.
-_CODEPOINT_ESCAPE = re.compile(r"\\[uU]")
 _BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _MARKUP = re.compile(r"<[^>]*>")
-# SPARQL's IRIREF: what may stand between < and > in an IRI.
-_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
-
-
-def sparql_term(term: BindingTerm, what: str, *, parameter: str | None = None) -> str:
-    """A validated term's N-Triples form, for query text; UnsafeParameter (naming `parameter`,
-    the binding, if any) if it cannot be there."""
-    if isinstance(term, pyoxigraph.BlankNode):
-        raise UnsafeParameter(
-            f"{what} is a blank node, which a remote endpoint cannot bind; use an IRI",
-            parameter=parameter,
-        )
-    text = str(term)
-    if _CODEPOINT_ESCAPE.search(text):
-        raise UnsafeParameter(
-            f"{what} {text} contains a \\u escape, which SPARQL would decode before parsing",
-            parameter=parameter,
-        )
-    return text
-
-
-def values_row(bindings: Mapping[str, BindingTerm]) -> str:
-    """An inline `VALUES (?a ?b) { (<x> "y") }` block binding each name to its term."""
-    names = " ".join(f"?{name}" for name in bindings)
-    row = " ".join(
-        sparql_term(term, f"binding ?{name}", parameter=name) for name, term in bindings.items()
-    )
-    return f"VALUES ({names}) {{ ({row}) }}"
-
-
-def bind(sparql: str, form: str, bindings: Mapping[str, BindingTerm]) -> str:
-    """The query with its bindings as VALUES: first in a SELECT's WHERE group, else in its end.
-
-    In a SELECT the block opens the top-level WHERE group, so a FILTER of that group sees the
-    bound value, as with Oxigraph's substitutions. Virtuoso accepts a trailing VALUES only after
-    SELECT, so ASK, CONSTRUCT and DESCRIBE get the block just before the closing brace of their
-    WHERE clause, which must end the text.
-    """
-    block = values_row(bindings)
-    if form == "SELECT":
-        opening, head = _head(sparql)
-        if opening is None:
-            raise QueryError("the SELECT query has no WHERE group { ... } to bind variables in")
-        projected = _projected(head)
-        for name in bindings:
-            if projected is not None and name not in projected:
-                raise QueryError(
-                    f"binding ?{name}: the SELECT does not project it, so it cannot be bound "
-                    "(Oxigraph refuses it too)"
-                )
-        return f"{sparql[: opening + 1]} {block}\n{sparql[opening + 1 :]}"
-    body = sparql.rstrip()
-    last_line = body.rsplit("\n", 1)[-1]
-    if not body.endswith("}") or re.search(r"(^|\s)#", last_line):
-        raise QueryError(
-            f"to bind variables of a {form} query on a remote endpoint, end the query with the "
-            "closing brace of its WHERE clause (no LIMIT, ORDER BY or comment after it)"
-        )
-    return f"{body[:-1]} {block} }}"
-
-
-def first_group_brace(sparql: str) -> int | None:
-    """The offset of the first `{` outside IRIs, strings and comments (a SELECT's WHERE group)."""
-    return _head(sparql)[0]
-
-
-def _head(sparql: str) -> tuple[int | None, str]:
-    """The first `{` outside IRIs, strings and comments, and the code before it without them."""
-    index, length = 0, len(sparql)
-    code: list[str] = []
-    while index < length:
-        char = sparql[index]
-        if char == "{":
-            return index, "".join(code)
-        if char == "#":
-            newline = sparql.find("\n", index)
-            index = length if newline < 0 else newline + 1
-        elif char in "\"'":
-            index = _string_end(sparql, index)
-        elif char == "<" and (iri := _IRIREF.match(sparql, index)):
-            index = iri.end()  # a `<` that starts no IRI is a comparison
-        else:
-            code.append(char)
-            index += 1
-            continue
-        code.append(" ")  # what was skipped separates tokens
-    return None, "".join(code)
-
-
-def projected_variables(sparql: str) -> set[str] | None:
-    """The variables a SELECT query projects (names without `?`); None for `SELECT *`."""
-    return _projected(_head(sparql)[1])
-
-
-def _projected(head: str) -> set[str] | None:
-    """The variables a SELECT head (code before its WHERE group) projects; None for `*`."""
-    select = re.search(r"\bSELECT\b(.*)", head, re.IGNORECASE | re.DOTALL)
-    clause = select.group(1) if select else head
-    clause = re.split(r"\b(?:FROM|WHERE)\b", clause, flags=re.IGNORECASE)[0]
-    if re.match(r"\s*(?:(?:DISTINCT|REDUCED)\s+)?\*", clause, re.IGNORECASE):
-        return None
-    # In `(expression AS ?v)` only ?v is projected.
-    projected = set(re.findall(r"\bAS\s+[?$]([A-Za-z0-9_]+)", clause, re.IGNORECASE))
-    depth, plain = 0, []
-    for char in clause:
-        depth += char == "("
-        plain.append(char if depth == 0 else " ")
-        depth -= char == ")"
-    projected.update(re.findall(r"[?$]([A-Za-z0-9_]+)", "".join(plain)))
-    return projected
-
-
-def _string_end(sparql: str, start: int) -> int:
-    """The offset just past the string literal (short or long form) that starts at `start`."""
-    quote_char = sparql[start]
-    closing = quote_char * 3 if sparql.startswith(quote_char * 3, start) else quote_char
-    index = start + len(closing)
-    while index < len(sparql):
-        if sparql[index] == "\\":
-            index += 2
-        elif sparql.startswith(closing, index):
-            return index + len(closing)
-        else:
-            index += 1
-    return len(sparql)
 
 
 def _term(value: Mapping[str, str]) -> Term:
@@ -209,25 +82,6 @@ def _select_or_ask(form: str, document: Mapping[str, Any]) -> SelectResult | boo
     return SelectResult(variables, rows)
 
 
-_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.MULTILINE)
-_IRI = re.compile(r"<[^<>\s]*>")
-_FORM = re.compile(
-    r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|INSERT|DELETE|WITH|CREATE|CLEAR|DROP|LOAD|COPY|MOVE|ADD)\b",
-    re.IGNORECASE,
-)
-
-
-def query_form(sparql: str) -> str:
-    """The form of a query or update (SELECT, ASK, ..., INSERT...), read past comments and IRIs.
-
-    SPARQLWrapper's own reading drops only every other line of a comment block and finds its
-    keywords inside words, so a canned query's header ("... of a task") would read as ASK.
-    """
-    code = _IRI.sub(" ", _COMMENT_LINE.sub("", sparql))
-    found = _FORM.search(code)
-    return found.group(1).upper() if found else "SELECT"
-
-
 def _ntriples_by_graph(
     quads: Iterable[pyoxigraph.Quad], source: str
 ) -> dict[pyoxigraph.NamedNode, list[str]]:
@@ -252,6 +106,8 @@ class SparqlStore(Store):
     the Graph Store Protocol for writes and dumps; `user`/`password` authenticate every request
     with `auth` "basic" or "digest" (Virtuoso's /sparql-auth uses digest).
     """
+
+    takes_credentials = True
 
     def __init__(
         self,
@@ -399,7 +255,7 @@ class SparqlStore(Store):
             return
         for lines in grouped.values():
             for line in lines:
-                if _CODEPOINT_ESCAPE.search(line):
+                if has_codepoint_escape(line):
                     raise UnsafeParameter(
                         f"{source}: the triple {line.strip()} contains a \\u escape that SPARQL "
                         "would decode before parsing; give the store a graph_store_url to load it"
@@ -457,7 +313,8 @@ class SparqlStore(Store):
     # -- reading ---------------------------------------------------------------------------
 
     def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
-        """Run a query; bindings become a VALUES block of validated N-Triples terms (see `bind`).
+        """Run a query; bindings become a VALUES block of validated N-Triples terms
+        (`provml.kg.sparql_text.bind`).
 
         Reads only. Raises UnsafeParameter for a bad binding (including blank nodes and terms
         holding `\\u` escapes), QueryError when the endpoint refuses the query, StoreError (with
