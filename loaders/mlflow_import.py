@@ -42,13 +42,13 @@ from urllib.parse import unquote, urlparse
 from provml.capture.events import SCHEMA_VERSION, slug
 from provml.capture.splits import split_name, split_of
 from provml.errors import LoadError
+from provml.extras import needs
 
 if TYPE_CHECKING:
     from provml.kg.store import Store
     from provml.loaders.load import LoadReport
 
 #: What to tell a user whose environment lacks MLflow.
-INSTALL_HINT = "pip install 'provml[mlflow]'"
 #: The task every imported run gets: MLflow has one activity per run.
 TRAINING_TASK = "training"
 #: MLflow records no host or process; the schema requires both.
@@ -158,9 +158,7 @@ def require_mlflow() -> Any:
         import mlflow
         from mlflow.tracking import MlflowClient  # noqa: F401  (fails on partial installs)
     except ImportError as error:
-        raise LoadError(
-            f"reading MLflow data needs the mlflow extra: {INSTALL_HINT} ({error})"
-        ) from error
+        raise LoadError(f"{needs('mlflow', 'reading MLflow data')} ({error})") from error
     return mlflow
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph
 
 from provml.errors import QueryError
+from provml.extras import needs
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGERS = {
@@ -118,7 +119,7 @@ class QueryRows:
             import pandas
         except ImportError:
             raise QueryError(
-                f"{self.query}: to_pandas() needs pandas: pip install pandas", query=self.query
+                needs("pandas", f"{self.query}: to_pandas()"), query=self.query
             ) from None
         records = [{name: _plain(row[name]) for name in self.columns} for row in self.rows]
         return pandas.DataFrame.from_records(records, columns=self.columns)

@@ -330,7 +330,10 @@ def test_rows_to_pandas(store):
 
 def test_to_pandas_without_pandas_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` raises ImportError
-    with pytest.raises(QueryError, match="q: to_pandas\\(\\) needs pandas: pip install pandas"):
+    with pytest.raises(
+        QueryError,
+        match=r"q: to_pandas\(\) needs the 'pandas' extra: pip install 'provml\[pandas\]'",
+    ):
         QueryRows(["a"], [{"a": 1}], "q").to_pandas()
 
 

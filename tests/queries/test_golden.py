@@ -26,7 +26,7 @@ from provml.queries import PLAIN_QUERIES, get_query, run_query
 from provml.queries.catalog import LATENCIES
 from provml.queries.params import to_term
 from provml.synth.population import RECIPES
-from tests import query_data as data
+from tests.helpers import query_data as data
 
 ID = "https://w3id.org/provml/id/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -8,6 +8,7 @@ import typer
 
 from provml.cli import options
 from provml.errors import ProvmlError
+from provml.extras import missing_modules, needs
 
 OUTPUT = typer.Option(
     Path("provml-demo"),
@@ -21,12 +22,11 @@ def demo(output: Path = OUTPUT) -> None:
     """Run a small seismic ML workflow with capture, load it, answer questions, draw its lineage."""
     from rich.console import Console
 
-    from provml.demo import missing_modules, run_demo
+    from provml.demo import run_demo
 
-    missing = missing_modules()
+    missing = missing_modules("demo")
     if missing:
-        needed = ProvmlError(f"provml demo needs {', '.join(missing)}: pip install 'provml[demo]'")
-        raise options.fail(needed)
+        raise options.fail(ProvmlError(f"{needs('demo', 'provml demo')} ({', '.join(missing)})"))
     if output.exists() and not output.is_dir():
         raise options.fail(ProvmlError(f"--output {output}: exists and is not a directory"))
     try:

@@ -10,6 +10,7 @@ import typer
 
 from provml.cli import options
 from provml.errors import ProvmlError, StoreError
+from provml.extras import needs
 
 # The server's own defaults (importing settings loads neither Starlette nor the RDF loaders).
 from provml.serve import settings as defaults
@@ -64,10 +65,8 @@ def serve(
     a browser page at /. Read-only unless --allow-update with a token."""
     try:
         import uvicorn
-    except ImportError:
-        raise options.fail(
-            StoreError("provml serve needs its extra: pip install 'provml[serve]'")
-        ) from None
+    except ModuleNotFoundError:
+        raise options.fail(StoreError(needs("serve", "provml serve"))) from None
 
     from provml.cli.load import default_sidecar
     from provml.kg.registry import store_class

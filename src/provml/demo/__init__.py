@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from provml.demo.answers import Answers
     from provml.demo.pipeline import DemoRuns
 
-MODULES = ("numpy", "sklearn", "matplotlib", "networkx")
-
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -26,13 +24,6 @@ class DemoResult:
     store: Path
     picture: Path
     events: int
-
-
-def missing_modules() -> list[str]:
-    """The demo's libraries that are not installed."""
-    from importlib.util import find_spec
-
-    return [name for name in MODULES if find_spec(name) is None]
 
 
 def run_demo(output: Path, console: Console) -> DemoResult:
