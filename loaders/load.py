@@ -35,6 +35,7 @@ from provml.loaders import quarantine as quarantine_file
 from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
+from provml.loaders.event_ids import EventIds, index_path
 from provml.loaders.finish import finish_runs
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
@@ -80,10 +81,14 @@ def load_events(
     iterator = iter(events)
     position = 1
     try:
-        while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
-            batch = convert_events(batch_events, position, source)
-            position += len(batch_events)
-            _commit(store, batch, source, report, strict=strict, bulk=False)
+        with EventIds(None) as ids:
+            while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
+                batch = convert_events(batch_events, position, source)
+                if refused := ids.refuse(batch.ids, source):
+                    batch = convert_events(batch_events, position, source, refused)
+                position += len(batch_events)
+                _commit(store, batch, source, report, strict=strict, bulk=False)
+                ids.record()
     except MalformedEvent:
         _finish(store, report.runs)
         raise
@@ -112,15 +117,19 @@ def load_lines(
     report = LoadReport()
     start, line = 0, 1
     try:
-        while start < len(data):
-            cut = data.rfind(b"\n", start, start + batch_bytes) + 1
-            if cut <= start:  # one line longer than a batch
-                cut = data.index(b"\n", start) + 1
-            piece = data[start:cut]
-            batch = convert_lines(piece, line, source)
-            _commit(store, batch, source, report, strict=strict, bulk=False)
-            line += piece.count(b"\n")
-            start = cut
+        with EventIds(None) as ids:
+            while start < len(data):
+                cut = data.rfind(b"\n", start, start + batch_bytes) + 1
+                if cut <= start:  # one line longer than a batch
+                    cut = data.index(b"\n", start) + 1
+                piece = data[start:cut]
+                batch = convert_lines(piece, line, source)
+                if refused := ids.refuse(batch.ids, source):
+                    batch = convert_lines(piece, line, source, refused)
+                _commit(store, batch, source, report, strict=strict, bulk=False)
+                ids.record()
+                line += piece.count(b"\n")
+                start = cut
     except MalformedEvent:
         _finish(store, report.runs)
         raise
@@ -168,7 +177,11 @@ def load_spools(
     workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
     parallel = workers > 1 and total > batch_bytes
     try:
-        with _progress_bar(progress, total) as advance, _converter(parallel, workers) as submit:
+        with (
+            _progress_bar(progress, total) as advance,
+            _converter(parallel, workers) as submit,
+            EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
+        ):
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
             for piece in pieces:
                 if isinstance(piece, BadLine):
@@ -178,9 +191,11 @@ def load_spools(
                 in_flight.append((submit(piece), piece))
                 # Bounded: at most a few batches converted ahead of the commits.
                 while len(in_flight) > 2 * workers:
-                    advance(_commit_chunk(store, *in_flight.popleft(), report, saved, strict, bulk))
+                    done = in_flight.popleft()
+                    advance(_commit_chunk(store, *done, report, saved, ids, strict, bulk))
             while in_flight:
-                advance(_commit_chunk(store, *in_flight.popleft(), report, saved, strict, bulk))
+                done = in_flight.popleft()
+                advance(_commit_chunk(store, *done, report, saved, ids, strict, bulk))
     except BrokenProcessPool as error:
         raise LoadError(f"a conversion worker process died: {error}") from None
     except MalformedEvent:
@@ -202,13 +217,18 @@ def _commit_chunk(
     chunk: Chunk,
     report: LoadReport,
     saved: Checkpoint,
+    ids: EventIds,
     strict: bool,
     bulk: bool,
 ) -> int:
-    """Commit one file batch, quarantine its bad lines, then move the checkpoint; its size."""
+    """Commit one file batch (events reusing a taken id refused), quarantine its bad lines, then
+    move the checkpoint; its size."""
     batch = converted.result() if isinstance(converted, Future) else converted
     source = str(chunk.path)
+    if refused := ids.refuse(batch.ids, chunk.path):
+        batch = convert_lines(chunk.data, chunk.first_line, chunk.path, refused)
     _commit(store, batch, source, report, strict=strict, bulk=bulk)
+    ids.record()
     if report.quarantine is not None:
         quarantine_file.append(report.quarantine, batch.bad)
     saved.advance(chunk.path, chunk.end)

@@ -120,6 +120,47 @@ def _check_file_store(path: Path, shown: str) -> None:
             f"no MLflow data at {shown}: no experiment (<id>/meta.yaml) in the directory; "
             "pass the `mlruns` directory itself"
         )
+    _check_meta_files(path)
+
+
+def _check_meta_files(path: Path) -> None:
+    """Raise LoadError naming the first experiment or run `meta.yaml` under the file store `path`
+    that is empty or not a YAML mapping: MLflow's reader fails on those with a bare YAML or Python
+    error (or a logged traceback)."""
+    try:
+        import yaml
+    except ImportError:
+        return  # no MLflow either: `require_mlflow` says which extra to install
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for meta in sorted([*path.glob("*/meta.yaml"), *path.glob("*/*/meta.yaml")]):
+        try:
+            content = yaml.load(meta.read_bytes(), Loader=loader)
+        except OSError as error:
+            raise LoadError(f"cannot read the MLflow file {meta}: {error.strerror}") from None
+        except yaml.YAMLError as error:
+            place, problem = _yaml_place(error, meta), _yaml_problem(error)
+            raise LoadError(f"{place}: not valid YAML: {problem}") from None
+        if content is None:  # MLflow would skip it, logging a traceback
+            raise LoadError(f"{meta}: empty, not an MLflow meta.yaml")
+        if not isinstance(content, dict):
+            kind = "a list" if isinstance(content, list) else f"a {type(content).__name__}"
+            raise LoadError(f"{meta}: not an MLflow meta.yaml (a YAML mapping, not {kind})")
+        if meta.parent.parent == path and "experiment_id" not in content:
+            raise LoadError(f"{meta}: not an MLflow experiment's meta.yaml (no experiment_id)")
+
+
+def _yaml_place(error: Exception, meta: Path) -> str:
+    """`file:line` of a YAML error (lines from 1), or the file where the parser gives none."""
+    mark = getattr(error, "problem_mark", None)
+    return str(meta) if mark is None else f"{meta}:{mark.line + 1}"
+
+
+def _yaml_problem(error: Exception) -> str:
+    """What a YAML parser found wrong, on one line."""
+    problem = getattr(error, "problem", None)
+    context = getattr(error, "context", None)
+    parts = [part for part in (context, problem) if part]
+    return "; ".join(parts) if parts else " ".join(str(error).split())
 
 
 def _check_sqlite_store(path: Path, shown: str) -> None:

@@ -15,7 +15,7 @@ __all__ = ["BadLine", "SpoolContents", "iter_spool_file", "read_spool", "spool_f
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,12 @@ _FILE_ORDER = re.compile(r"^(?P<host>.*)-(?P<pid>\d+)-(?P<n>\d+)\.jsonl$")
 TEXT_CHARS = 10_000
 #: The reason given for a torn line.
 TORN = "torn final line (no newline)"
+#: The deepest nesting of objects and arrays a line may have. Python's JSON reader, the schema
+#: validator and the conversion all recurse once per level, so a deeper line would raise
+#: RecursionError in whichever runs out of stack first; it is refused as one bad line instead.
+MAX_DEPTH = 200
+#: The reason given for a line nested deeper than MAX_DEPTH.
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels of objects and arrays)"
 
 
 @dataclass(frozen=True)
@@ -53,16 +59,40 @@ class BadLine:
 def parse_line(raw: bytes, path: Path | str, number: int) -> dict[str, Any] | BadLine:
     """One complete line (its newline removed or not) as an event object, or why it is not one.
 
-    The object is not validated against the event schema (the loaders do that).
+    The object is not validated against the event schema (the loaders do that). A line nested
+    deeper than MAX_DEPTH is refused (TOO_DEEP), whatever the stack depth of the caller.
     """
     try:
         event = json.loads(raw.decode("utf-8"))  # str: json skips guessing the encoding
     except ValueError as error:
         return BadLine(path, number, f"invalid JSON: {error}", line_text(raw))
+    except RecursionError:
+        return BadLine(path, number, TOO_DEEP, line_text(raw))
+    # Counting brackets is cheap and bounds the depth, so only a line that might be too deep
+    # is walked.
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nesting_depth(event) > MAX_DEPTH:
+        return BadLine(path, number, TOO_DEEP, line_text(raw))
     if not isinstance(event, dict):
         reason = f"not a JSON object but {type(event).__name__}"
         return BadLine(path, number, reason, line_text(raw))
     return event
+
+
+def nesting_depth(value: object) -> int:
+    """How many objects and arrays deep `value` is (a scalar: 0), found without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def torn_line(raw: bytes, path: Path | str, number: int) -> BadLine:
