@@ -88,6 +88,43 @@ def test_ingest_of_a_bad_line_is_400_naming_it_and_changes_nothing(writable):
     assert writable.quad_count() == before
 
 
+def test_ingest_of_a_line_nested_too_deeply_is_400_naming_it(writable, tmp_path):
+    # It was a RecursionError answered with 500; the server stays up and the store unchanged.
+    run_dir = write_seismic_workflow(tmp_path / "spool", run_id="deep-ingest")
+    (spool_file,) = run_dir.iterdir()
+    lines = spool_file.read_bytes().splitlines(keepends=True)
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"\n"
+    before = writable.quad_count()
+    code, _, body = writable.request(
+        "/ingest",
+        data=b"".join([*lines[:2], deep, *lines[2:]]),
+        headers={"Content-Type": "application/x-ndjson", **AUTH},
+    )
+    assert code == 400 and b"POST /ingest:3: nested too deeply" in body, body
+    assert writable.quad_count() == before
+    code, _, body = writable.request(
+        "/ingest", data=b"".join(lines), headers={"Content-Type": "application/x-ndjson", **AUTH}
+    )
+    assert code == 200 and json.loads(body)["runs"] == ["deep-ingest"], body
+
+
+def test_ingest_of_two_events_with_one_id_is_400_naming_both(writable, tmp_path):
+    run_dir = write_seismic_workflow(tmp_path / "spool", run_id="dup-ingest")
+    (spool_file,) = run_dir.iterdir()
+    lines = spool_file.read_bytes().splitlines(keepends=True)
+    first = next(n for n, line in enumerate(lines) if b'"metrics"' in line)
+    reused = json.loads(lines[first + 1])
+    reused["id"] = json.loads(lines[first])["id"]
+    lines[first + 1] = json.dumps(reused).encode() + b"\n"
+    before = writable.quad_count()
+    code, _, body = writable.request(
+        "/ingest", data=b"".join(lines), headers={"Content-Type": "application/x-ndjson", **AUTH}
+    )
+    expected = f"POST /ingest:{first + 2}: duplicate event id".encode()
+    assert code == 400 and expected in body and f"POST /ingest:{first + 1} ".encode() in body, body
+    assert writable.quad_count() == before
+
+
 def test_ingest_of_rdf_into_a_graph(writable):
     turtle = b'<https://e/x> <https://e/p> "from turtle" .\n'
     code, _, body = writable.request(
