@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from provml.cli.app import app
 from provml.kg import open_store
+from provml.loaders.prov_import import import_prov
 from provml.ontology.paths import OILGAS_EXAMPLE
 
 PROV_TESTS = Path(prov.__file__).parent / "tests"
@@ -105,3 +106,18 @@ def test_export_from_a_missing_store_creates_nothing(tmp_path):
     assert result.exit_code == 1
     assert "no store at" in result.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_a_document_without_statements_reports_no_graph_and_export_agrees(store, tmp_path):
+    # It reported "0 triples into <graph>", a graph that `export` then said did not exist.
+    comments = tmp_path / "comments.ttl"
+    comments.write_text("# only a comment\n@prefix prov: <http://www.w3.org/ns/prov#> .\n")
+    result = _invoke("import-prov", comments, "--store", store)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{comments}: no statements (0 triples); nothing imported, no graph\n"
+    with open_store(store) as opened:
+        assert opened.graphs() == [] and opened.count() == 0
+        report = import_prov(opened, comments)
+    assert (report.graph, report.triples, report.bundles) == (None, 0, [])
+    stats = _invoke("stats", "--store", store, "--format", "json")
+    assert json.loads(stats.stdout)["triples"] == 0, stats.output

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -460,3 +463,38 @@ def test_cli_without_mlflow_names_the_extra(tmp_path):
     )
     assert result.returncode == 1
     assert "pip install 'provml[mlflow]'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name: [unclosed\n  : : {{\n", ":2: not valid YAML: while parsing a flow sequence"),
+        ("just some text\n", ": not an MLflow meta.yaml (a YAML mapping, not a str)"),
+        ("- a\n- b\n", ": not an MLflow meta.yaml (a YAML mapping, not a list)"),
+        ("name: x\n", ": not an MLflow experiment's meta.yaml (no experiment_id)"),
+        ("", ": empty, not an MLflow meta.yaml"),
+    ],
+)
+def test_cli_broken_meta_yaml_is_an_error_naming_the_file(tmp_path, content, message):
+    # MLflow's own reader raised a bare YAML or Python error, printed as a traceback.
+    meta = tmp_path / "mlruns" / "0" / "meta.yaml"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(content)
+    store = tmp_path / "store"
+    result = CliRunner().invoke(
+        app, ["import-mlflow", str(meta.parent.parent), "--store", str(store)]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"error: {meta}{message}" in result.output
+    assert "Traceback" not in result.output
+    with pytest.raises(LoadError, match=re.escape(f"{meta}{message}")):
+        list(mlflow_events(meta.parent.parent))
+
+
+def test_broken_run_meta_yaml_is_named_too(file_runs, tmp_path):
+    copy = tmp_path / "mlruns"
+    shutil.copytree(Path(file_runs.location), copy)
+    (run_meta,) = list(copy.glob("*/*/meta.yaml"))[:1]
+    run_meta.write_text("run_id: [\n")
+    with pytest.raises(LoadError, match=re.escape(f"{run_meta}:2: not valid YAML")):
+        list(mlflow_events(copy))
