@@ -128,7 +128,7 @@ def _check_meta_files(path: Path) -> None:
     that is empty or not a YAML mapping: MLflow's reader fails on those with a bare YAML or Python
     error (or a logged traceback)."""
     try:
-        import yaml
+        import yaml  # type: ignore[import-untyped]
     except ImportError:
         return  # no MLflow either: `require_mlflow` says which extra to install
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
