@@ -37,13 +37,14 @@ from provml.loaders.skolem import skolemized
 class ProvImportReport:
     """What one import wrote: where, how many triples, and what the `prov` package warned.
 
-    `graph` is None when the document holds no statement (only comments or prefixes, say): a
-    store has no empty graphs, so nothing was written and there is no graph to export.
+    `graph` is where the statements went. With `triples == 0` (a document of only comments or
+    prefixes, say) nothing was written, and since a store has no empty graphs, the store has no
+    such graph: `export` of it says so.
     """
 
     source: str
     format: str
-    graph: str | None
+    graph: str
     triples: int
     bundles: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -65,8 +66,8 @@ def import_prov(
 
     `format` is a name from `provml.loaders.prov_formats.ALL_FORMATS` (default: from the file
     extension); `graph` overrides the default graph IRI. Importing the same file twice leaves
-    the same triples; a document without statements writes nothing (the report's `graph` is
-    None). Durable on return as `Store.add_quads` is. Raises LoadError naming the
+    the same triples; a document without statements writes nothing (`triples` is 0, and the
+    store has no `graph`). Durable on return as `Store.add_quads` is. Raises LoadError naming the
     file (and the line where the parser tells it) for unreadable or malformed input,
     UnsafeParameter for a bad graph IRI, StoreError if the store cannot be written.
     """
@@ -86,9 +87,8 @@ def import_prov(
         )
     digest = hashlib.sha256(data).hexdigest()
     stored, bundles = _into_graphs(skolemized(quads, iris.skolem_base(digest)), target_node)
-    if not stored:
-        return ProvImportReport(str(path), name, None, 0, [], notes)
-    store.add_quads(stored)
+    if stored:
+        store.add_quads(stored)
     return ProvImportReport(str(path), name, target, len(stored), sorted(bundles), notes)
 
 

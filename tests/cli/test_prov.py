@@ -118,6 +118,8 @@ def test_a_document_without_statements_reports_no_graph_and_export_agrees(store,
     with open_store(store) as opened:
         assert opened.graphs() == [] and opened.count() == 0
         report = import_prov(opened, comments)
-    assert (report.graph, report.triples, report.bundles) == (None, 0, [])
+    assert (report.triples, report.bundles) == (0, [])
+    exported = _invoke("export", "--graph", report.graph, "--format", "turtle", "--store", store)
+    assert exported.exit_code == 1 and "has no graph" in exported.output, exported.output
     stats = _invoke("stats", "--store", store, "--format", "json")
     assert json.loads(stats.stdout)["triples"] == 0, stats.output

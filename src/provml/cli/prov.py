@@ -58,8 +58,10 @@ def import_prov(
                     continue
                 for note in report.notes:
                     typer.echo(f"note: {note}", err=True)
-                if report.graph is None:
-                    typer.echo(f"{path}: no statements (0 triples); nothing imported, no graph")
+                if report.triples == 0:
+                    typer.echo(
+                        f"{path}: no statements (0 triples); nothing imported, no graph"
+                    )  # none to export
                     continue
                 bundles = f", {len(report.bundles)} bundles" if report.bundles else ""
                 typer.echo(f"{path}: {report.triples} triples into {report.graph}{bundles}")
