@@ -11,20 +11,29 @@ operations, and each operation is idempotent and sent on its own with the file's
   stage took minutes), while sorting them in Python is linear.
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
   durations, metric summaries, raw-data and model lineage shortcuts.
+
+Crashes: each batch a load commits carries, in the same transaction, a mark for every run it
+touched (`unfinished_marks`, `<run> a UnfinishedRun` in `iris.UNFINISHED_GRAPH`); a run's mark is
+removed only after all of the above was written for it. So a load killed anywhere leaves every
+run it committed marked, and the next finishing (any load of the store, even one that finds no
+new event) finishes them: every step is a function of what the store holds, so the result is what
+one uninterrupted load gives.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from string import Template
 
 import pyoxigraph
 
+from provml.errors import StoreError
 from provml.kg.results import SelectResult, Term
 from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
+from provml.loaders.ntriples import to_utf8
 from provml.loaders.sparql_files import operations, read
 from provml.loaders.terms import P
 
@@ -35,30 +44,67 @@ CLEAR = "clear_summaries.ru"
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
 DIGEST_BATCH = 200
 INFORMED_BY = pyoxigraph.NamedNode(iris.plain(P.wasInformedBy))
+# A run's mark: `<run> a <UnfinishedRun>`, in iris.UNFINISHED_GRAPH.
+_MARK = f"{P.type} {iris.UNFINISHED_RUN}"
 
 
 def finish_runs(store: Store, runs: Iterable[str]) -> None:
-    """Merge the ranks' run times and statuses (whole store), then add the links that span
-    events in each of `runs` (run ids).
+    """Merge the ranks' run times and statuses (whole store), then add the links and digests
+    that span events in each of `runs` (run ids) and in each run still marked unfinished.
 
-    Each operation is one transaction (on a remote store, one request). Raises QueryError or
+    Each operation is one transaction (on a remote store, one request); a run's mark goes last,
+    so finishing interrupted anywhere is completed by the next call. Raises QueryError or
     StoreError as `Store.update` does.
     """
     for operation in operations(MERGE):
         store.update(operation)
-    graphs = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(runs)]
+    given = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(set(runs))]
+    finished: set[pyoxigraph.NamedNode] = set()
+    for start in range(0, len(given), DIGEST_BATCH):
+        _finish_graphs(store, given[start : start + DIGEST_BATCH])
+        finished.update(given[start : start + DIGEST_BATCH])
+    # Runs an interrupted load committed: read a page at a time (a server may cut long
+    # results), each finished and unmarked before the next page is read.
+    while marked := _unfinished(store, DIGEST_BATCH):
+        if finished.intersection(marked):
+            raise StoreError(
+                f"{store.location}: the marks of finished runs in {iris.UNFINISHED_GRAPH} "
+                "were not removed; the store refused the update"
+            )
+        _finish_graphs(store, marked)
+        finished.update(marked)
+
+
+def unfinished_marks(runs: Iterable[str]) -> bytes:
+    """N-Quads marking `runs` (run ids) unfinished: committed with the batch that touched them."""
+    return to_utf8("".join(f"{iris.run(run)} {_MARK} {iris.UNFINISHED_GRAPH} .\n" for run in runs))
+
+
+def _unfinished(store: Store, limit: int) -> list[pyoxigraph.NamedNode]:
+    """Up to `limit` run graphs still marked unfinished."""
+    result = store.query(
+        f"SELECT ?run WHERE {{ GRAPH {iris.UNFINISHED_GRAPH} {{ ?run {_MARK} }} }} LIMIT {limit}"
+    )
+    assert isinstance(result, SelectResult)
+    return [row["run"] for row in result.rows if isinstance(row["run"], pyoxigraph.NamedNode)]
+
+
+def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None:
+    """Links, section links and digests of some run graphs, then their marks removed."""
+    if not graphs:
+        return
     for graph in graphs:
         for operation in operations(LINKS):
             store.update(Template(operation).substitute(graph=str(graph)))
         store.add_quads(_section_links(store, graph))
-    for start in range(0, len(graphs), DIGEST_BATCH):
-        batch = graphs[start : start + DIGEST_BATCH]
-        digests = summaries.run_digests(store, batch)
-        for operation in operations(CLEAR):
-            store.update(summaries.fill(operation, batch))
-        store.add_quads(digests)
-        store.add_quads(summaries.raw_lineage(store, batch))
-        store.add_quads(summaries.model_lineage(store, batch))
+    digests = summaries.run_digests(store, graphs)
+    for operation in operations(CLEAR):
+        store.update(summaries.fill(operation, graphs))
+    store.add_quads(digests)
+    store.add_quads(summaries.raw_lineage(store, graphs))
+    store.add_quads(summaries.model_lineage(store, graphs))
+    marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)
+    store.update(f"DELETE DATA {{ GRAPH {iris.UNFINISHED_GRAPH} {{ {marks} }} }}")
 
 
 def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:

@@ -45,6 +45,12 @@ def plain(iri: str) -> str:
 SHARED_GRAPH_NODE = pyoxigraph.NamedNode(plain(SHARED_GRAPH))
 
 
+#: The loader's own bookkeeping: each run a committed batch touched is marked here, in the
+#: batch's transaction, until the finishing updates have run for it (`provml.loaders.finish`).
+UNFINISHED_GRAPH = f"<{BASE}loader/unfinished>"
+#: The class of those marks: `<run> a <UnfinishedRun>` in UNFINISHED_GRAPH.
+UNFINISHED_RUN = f"<{BASE}loader/UnfinishedRun>"
+
 #: Where the runs' IRIs (and their named graphs) start, as a plain IRI.
 RUNS = f"{BASE}run/"
 #: Where the named graphs of imported PROV documents start, as a plain IRI.

@@ -9,7 +9,10 @@ of events: spool files are read in batches of `batch_bytes`, with at most a few 
 
 Durability and replays: a committed batch survives `kill -9`; the checkpoint moves after the
 commit, so a crash between the two replays that batch on the next load, which writes the same
-quads again (deterministic IRIs, no blank nodes): loading twice leaves the same triples.
+quads again (deterministic IRIs, no blank nodes): loading twice leaves the same triples. Each
+batch also marks the runs it touched as unfinished, in its own transaction, and the finishing
+removes a run's mark last: so a load killed at any point is completed by the next load of the
+store (even one that finds no new event), to the store one uninterrupted load gives.
 """
 
 from __future__ import annotations
@@ -18,12 +21,10 @@ __all__ = ["LoadReport", "load_events", "load_lines", "load_spools"]
 
 import contextlib
 import itertools
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
-from provml.loaders.finish import finish_runs
+from provml.loaders.finish import finish_runs, unfinished_marks
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
@@ -196,8 +197,6 @@ def load_spools(
             while in_flight:
                 done = in_flight.popleft()
                 advance(_commit_chunk(store, *done, report, saved, ids, strict, bulk))
-    except BrokenProcessPool as error:
-        raise LoadError(f"a conversion worker process died: {error}") from None
     except MalformedEvent:
         _finish(store, report.runs)
         raise
@@ -254,7 +253,8 @@ def _commit(
         )
     if batch.nquads:
         write = store.bulk_load if bulk else store.load
-        write(batch.nquads, "nquads", source=source)
+        # The runs' marks go in the batch's transaction: a crash after it leaves them to finish.
+        write(batch.nquads + unfinished_marks(batch.runs), "nquads", source=source)
     report.events += batch.events
     report.quads += batch.quads
     report.runs |= batch.runs
@@ -266,20 +266,15 @@ def _commit(
 def _converter(
     parallel: bool, workers: int
 ) -> Iterator[Callable[[Chunk], Future[ConvertedBatch] | ConvertedBatch]]:
-    """A function converting a chunk: here, or in a pool of worker processes.
-
-    Workers are spawned, not forked: the loading process holds the store's threads and locks.
-    """
+    """A function converting a chunk: here, or in worker processes (`provml.loaders.workers`:
+    fresh interpreters, not forks of this process, which holds the store's threads and locks)."""
     if not parallel:
         yield lambda chunk: convert_lines(chunk.data, chunk.first_line, chunk.path)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        try:
-            yield lambda chunk: pool.submit(convert_lines, chunk.data, chunk.first_line, chunk.path)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    from provml.loaders.workers import ConversionPool  # its module is also a worker's __main__
+
+    with ConversionPool(workers) as pool:
+        yield lambda chunk: pool.submit(chunk.data, chunk.first_line, chunk.path)
 
 
 @contextlib.contextmanager
