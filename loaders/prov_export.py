@@ -345,7 +345,19 @@ def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
                 f"{f' (the record {where})' if where else ''}: {_reason(error)}"
             ) from None
     assert text is not None  # given no destination, prov returns the text
-    return text.encode("utf-8") if isinstance(text, str) else text
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if name == "prov-xml":
+        from lxml import etree
+
+        try:  # prov writes ASCII: a non-ASCII element name becomes a character reference
+            etree.fromstring(data)
+        except etree.XMLSyntaxError as error:
+            raise ExportError(
+                f"{graph}: prov wrote PROV-XML that is not well-formed ({error}); an attribute "
+                "name with a character outside ASCII cannot be a PROV-XML element name here: "
+                "export as prov-json or prov-n"
+            ) from None
+    return data
 
 
 def _unwritable_record(document: ProvDocument, name: str) -> str | None:
