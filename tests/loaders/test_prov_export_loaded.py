@@ -136,7 +136,7 @@ def test_awkward_iris_round_trip_through_every_prov_format(tmp_path, iri):
         for name, prov_format in PROV_FORMATS.items():
             output = io.BytesIO()
             if name == "prov-xml" and not iri.isascii():  # as an element name: refused
-                with pytest.raises(ExportError, match="not well-formed.*outside ASCII"):
+                with pytest.raises(ExportError, match=r"not well-formed.*outside ASCII"):
                     export(store, output, name, graph="http://example.org/graph")
                 continue
             export(store, output, name, graph="http://example.org/graph")
