@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 import pyoxigraph
 
@@ -36,6 +36,7 @@ from provml.atomic_file import atomic_write
 from provml.errors import ExportError, StoreError
 from provml.kg import SelectResult, Store
 from provml.kg.formats import output_format
+from provml.kg.results import Term
 from provml.loaders import iris
 from provml.loaders.prov_entailment import with_prov_entailments
 from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
@@ -177,6 +178,9 @@ ELEMENT_CLASSES = frozenset(
 )  # fmt: skip
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
+# A quad position's term type (subject or object): replacing a skolem IRI keeps it.
+_Position = TypeVar("_Position", bound=Term)
+
 
 def _element_nodes(quads: list[pyoxigraph.Quad]) -> set[pyoxigraph.NamedNode]:
     """The skolem IRIs that stand for PROV elements: typed as one, or the object of a PROV
@@ -191,16 +195,20 @@ def _element_nodes(quads: list[pyoxigraph.Quad]) -> set[pyoxigraph.NamedNode]:
         if predicate.startswith(_PROV) and not predicate.startswith(_PROV + "qualified"):
             named.add(node)
     for quad in quads:
-        typed = quad.predicate.value == _RDF_TYPE and quad.object.value in ELEMENT_CLASSES
+        typed = quad.predicate.value == _RDF_TYPE and _is_element_class(quad.object)
         if typed and isinstance(quad.subject, pyoxigraph.NamedNode):
             named.add(quad.subject)
     return named
 
 
+def _is_element_class(term: Term) -> bool:
+    """Whether `term` is a PROV-O class of elements."""
+    return isinstance(term, pyoxigraph.NamedNode) and term.value in ELEMENT_CLASSES
+
+
 def _blank_unless(
-    term: pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple,
-    named: set[pyoxigraph.NamedNode],
-) -> pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple:
+    term: _Position, named: set[pyoxigraph.NamedNode]
+) -> _Position | pyoxigraph.BlankNode:
     """The blank node a skolem IRI stands for, unless PROV must name it; other terms as given."""
     if isinstance(term, pyoxigraph.NamedNode) and term in named:
         return term
@@ -213,7 +221,7 @@ def _refuse_blank_elements(graph: str, quads: list[pyoxigraph.Quad]) -> None:
         if (
             isinstance(quad.subject, pyoxigraph.BlankNode)
             and quad.predicate.value == _RDF_TYPE
-            and quad.object.value in ELEMENT_CLASSES
+            and _is_element_class(quad.object)
         ):
             raise ExportError(
                 f"{graph}: the statement {quad.subject} a {quad.object} makes a blank node a "
@@ -347,11 +355,11 @@ def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
     assert text is not None  # given no destination, prov returns the text
     data = text.encode("utf-8") if isinstance(text, str) else text
     if name == "prov-xml":
-        from lxml import etree
+        from xml.etree import ElementTree
 
         try:  # prov writes ASCII: a non-ASCII element name becomes a character reference
-            etree.fromstring(data)
-        except etree.XMLSyntaxError as error:
+            ElementTree.fromstring(data)  # our own output: no foreign entities to expand
+        except ElementTree.ParseError as error:
             raise ExportError(
                 f"{graph}: prov wrote PROV-XML that is not well-formed ({error}); an attribute "
                 "name with a character outside ASCII cannot be a PROV-XML element name here: "
