@@ -11,20 +11,24 @@ the PROV-O types and relations that provml's own terms imply
 `ProvDocument.deserialize(format="rdf")` and written in the asked serialization.
 
 What PROV cannot hold is reported in `ExportReport.notes` (the `prov` package's warnings):
-triples about nodes that are no PROV entity, activity, agent or relation; prefixes are
-re-derived from the IRIs (PROV's QualifiedNames compare by IRI, so documents stay equal).
+triples about nodes that are no PROV entity, activity, agent or relation. Prefixes are derived
+from the IRIs (`prefixed_trig`: PROV's QualifiedNames compare by IRI, so documents stay equal).
+A skolem IRI that stands for an entity, activity or agent stays an IRI, as PROV names every
+element; only the other blank nodes (unidentified relations, values) come back blank. What a
+format cannot write at all (PROV-XML holds no control characters) is refused with an
+ExportError naming the record.
 """
 
 from __future__ import annotations
 
 __all__ = ["ExportReport", "export"]
 
-import contextlib
 import io
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 import pyoxigraph
 
@@ -32,6 +36,7 @@ from provml.atomic_file import atomic_write
 from provml.errors import ExportError, StoreError
 from provml.kg import SelectResult, Store
 from provml.kg.formats import output_format
+from provml.kg.results import Term
 from provml.loaders import iris
 from provml.loaders.prov_entailment import with_prov_entailments
 from provml.loaders.prov_formats import PROV_FORMATS, RDF_FORMATS
@@ -134,22 +139,102 @@ def prov_document(
             pyoxigraph.Quad(q.subject, q.predicate, q.object, name)
             for q in _graph_quads(store, bundle)
         ]
+    entailed = with_prov_entailments(quads)
+    named = _element_nodes(entailed)
     deskolem = [
-        pyoxigraph.Quad(deskolemized(q.subject), q.predicate, deskolemized(q.object), q.graph_name)
-        for q in quads
+        pyoxigraph.Quad(
+            _blank_unless(q.subject, named),
+            q.predicate,
+            _blank_unless(q.object, named),
+            q.graph_name,
+        )
+        for q in entailed
     ]
-    trig = prefixed_trig(with_prov_entailments(deskolem))
+    _refuse_blank_elements(graph, deskolem)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            trig = prefixed_trig(deskolem)
             document = ProvDocument.deserialize(content=trig, format="rdf", rdf_format="trig")
         except Exception as error:  # the prov package's limits, e.g. two times on one usage
-            raise ExportError(f"{graph}: prov cannot read these triples as PROV: {error}") from None
+            raise ExportError(
+                f"{graph}: prov cannot read these triples as PROV: {_reason(error)}"
+            ) from None
     return document, [
         f"{graph}: {warning.message}"
         for warning in caught
         if not issubclass(warning.category, DeprecationWarning)  # rdflib API notices to prov
     ]
+
+
+#: PROV-O classes whose instances are PROV elements, which PROV names by an identifier.
+_PROV = "http://www.w3.org/ns/prov#"
+ELEMENT_CLASSES = frozenset(
+    _PROV + name
+    for name in (
+        "Entity", "Activity", "Agent", "Plan", "Collection", "EmptyCollection", "Bundle",
+        "Person", "Organization", "SoftwareAgent",
+    )
+)  # fmt: skip
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+# A quad position's term type (subject or object): replacing a skolem IRI keeps it.
+_Position = TypeVar("_Position", bound=Term)
+
+
+def _element_nodes(quads: list[pyoxigraph.Quad]) -> set[pyoxigraph.NamedNode]:
+    """The skolem IRIs that stand for PROV elements: typed as one, or the object of a PROV
+    relation other than a qualified one (whose object is an unidentified relation)."""
+    named = set()
+    for quad in quads:
+        node, predicate = quad.object, quad.predicate.value
+        if not isinstance(node, pyoxigraph.NamedNode) or not iris.SKOLEM_IRI.fullmatch(node.value):
+            continue
+        if predicate == _RDF_TYPE:
+            continue
+        if predicate.startswith(_PROV) and not predicate.startswith(_PROV + "qualified"):
+            named.add(node)
+    for quad in quads:
+        typed = quad.predicate.value == _RDF_TYPE and _is_element_class(quad.object)
+        if typed and isinstance(quad.subject, pyoxigraph.NamedNode):
+            named.add(quad.subject)
+    return named
+
+
+def _is_element_class(term: Term) -> bool:
+    """Whether `term` is a PROV-O class of elements."""
+    return isinstance(term, pyoxigraph.NamedNode) and term.value in ELEMENT_CLASSES
+
+
+def _blank_unless(
+    term: _Position, named: set[pyoxigraph.NamedNode]
+) -> _Position | pyoxigraph.BlankNode:
+    """The blank node a skolem IRI stands for, unless PROV must name it; other terms as given."""
+    if isinstance(term, pyoxigraph.NamedNode) and term in named:
+        return term
+    return deskolemized(term)
+
+
+def _refuse_blank_elements(graph: str, quads: list[pyoxigraph.Quad]) -> None:
+    """ExportError naming the first blank node typed as a PROV element: PROV names them all."""
+    for quad in quads:
+        if (
+            isinstance(quad.subject, pyoxigraph.BlankNode)
+            and quad.predicate.value == _RDF_TYPE
+            and _is_element_class(quad.object)
+        ):
+            raise ExportError(
+                f"{graph}: the statement {quad.subject} a {quad.object} makes a blank node a "
+                "PROV element, and PROV names every entity, activity and agent by an "
+                "identifier; give the node an IRI (or import the document with "
+                "`provml import-prov`, which names its blank nodes)"
+            )
+
+
+def _reason(error: BaseException) -> str:
+    """The error's own message, or its kind where it has none: a refusal always says why."""
+    text = str(error).strip()
+    return text or f"{type(error).__name__} (prov gave no message)"
 
 
 def run_quads(store: Store, graph: str) -> list[pyoxigraph.Quad]:
@@ -201,37 +286,105 @@ def _graph_quads(store: Store, graph: str, keep_graph: bool = False) -> list[pyo
 
 
 def prefixed_trig(quads: list[pyoxigraph.Quad]) -> str:
-    """The quads as TriG with a prefix for every namespace, which prov needs to name things."""
-    import rdflib
-    from rdflib.namespace import NamespaceManager
+    """The quads as TriG with a prefix for every namespace, which prov needs to name things.
 
-    # rdflib derives and numbers the namespaces (ns1, ns2...) as it does for its own output.
-    manager = NamespaceManager(rdflib.Graph(), bind_namespaces="none")
-    for prefix, namespace in PREFIXES.items():
-        manager.bind(prefix, namespace)
+    The triples are written with full IRIs (as N-Triples writes them): a prefixed name's local
+    part may need escapes (`ex:a\\.` for an IRI ending in a dot) that rdflib, which prov reads
+    TriG with, does not read.
+    """
+    terms = {
+        term.value
+        for quad in quads
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name)
+        if isinstance(term, pyoxigraph.NamedNode)
+    }
+    lines = [f"@prefix {prefix}: <{namespace}> ." for prefix, namespace in _prefixes(terms)]
+    graphs: dict[pyoxigraph.NamedNode | pyoxigraph.BlankNode | None, list[pyoxigraph.Triple]] = {}
     for quad in quads:
-        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
-            if isinstance(term, pyoxigraph.NamedNode):
-                with contextlib.suppress(ValueError):  # unsplittable: prov mints a namespace
-                    manager.compute_qname(term.value, generate=True)
-    prefixes = {prefix: str(namespace) for prefix, namespace in manager.namespaces()}
-    trig = pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes)
-    assert trig is not None  # given no output, pyoxigraph returns the bytes
-    return trig.decode()
+        name = None if isinstance(quad.graph_name, pyoxigraph.DefaultGraph) else quad.graph_name
+        graphs.setdefault(name, []).append(quad.triple)
+    for name, triples in graphs.items():
+        body = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        assert body is not None  # given no output, pyoxigraph returns the bytes
+        lines.append(body.decode() if name is None else f"{name} {{\n{body.decode()}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _prefixes(terms: set[str]) -> list[tuple[str, str]]:
+    """(prefix, namespace) for PREFIXES and for the namespace of every IRI in `terms`."""
+    namespaces = {namespace: prefix for prefix, namespace in PREFIXES.items()}
+    for term in sorted(terms):
+        namespace = namespace_of(term, terms)
+        if namespace is not None and namespace not in namespaces:
+            namespaces[namespace] = f"ns{len(namespaces) - len(PREFIXES) + 1}"
+    return [(prefix, namespace) for namespace, prefix in namespaces.items()]
+
+
+def namespace_of(iri: str, terms: Collection[str] = ()) -> str | None:
+    """The namespace `iri` is named in, in a PROV document: its longest start that ends in '/',
+    '#' or ':' and leaves a local part, and that is no IRI of `terms` (None: no such start).
+
+    Cutting only after a separator never cuts a percent-escape (`%2F`) in two, which would make
+    the namespace no IRI at all. A node whose IRI were itself a namespace would be named with an
+    empty local part, which PROV-XML cannot write as an attribute's element name.
+    """
+    end = len(iri) - 1  # the local part keeps at least the last character
+    while True:
+        cut = max(iri.rfind(separator, 0, end) for separator in "/#:")
+        if cut < 0:
+            return None
+        namespace = iri[: cut + 1]
+        if namespace not in terms:
+            return namespace
+        end = cut
 
 
 def _serialized(document: ProvDocument, name: str, graph: str) -> bytes:
-    """The document in PROV serialization `name`; ExportError if prov cannot write it."""
+    """The document in PROV serialization `name`; ExportError naming the record if prov cannot
+    write it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # warnings were reported when reading
         try:
             text = document.serialize(format=PROV_FORMATS[name], indent=2)
         except Exception as error:
+            where = _unwritable_record(document, name)
             raise ExportError(
-                f"{graph}: prov cannot write this document as {name}: {error}"
+                f"{graph}: prov cannot write this document as {name}"
+                f"{f' (the record {where})' if where else ''}: {_reason(error)}"
             ) from None
     assert text is not None  # given no destination, prov returns the text
-    return text.encode("utf-8") if isinstance(text, str) else text
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if name == "prov-xml":
+        from xml.etree import ElementTree
+
+        try:  # prov writes ASCII: a non-ASCII element name becomes a character reference
+            ElementTree.fromstring(data)  # our own output: no foreign entities to expand
+        except ElementTree.ParseError as error:
+            raise ExportError(
+                f"{graph}: prov wrote PROV-XML that is not well-formed ({error}); an attribute "
+                "name with a character outside ASCII cannot be a PROV-XML element name here: "
+                "export as prov-json or prov-n"
+            ) from None
+    return data
+
+
+def _unwritable_record(document: ProvDocument, name: str) -> str | None:
+    """The first record (as PROV-N, shortened) that prov cannot write alone as `name`."""
+    from prov.model import ProvDocument
+
+    for bundle in (document, *document.bundles):
+        for record in bundle.get_records():
+            alone = ProvDocument()
+            alone.add_record(record)
+            try:
+                alone.serialize(format=PROV_FORMATS[name])
+            except Exception:
+                text = " ".join(record.get_provn().split())
+                text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+                shown = text if len(text) <= 300 else f"{text[:300]}..."
+                identifier = record.identifier
+                return f"<{identifier.uri}> {shown}" if identifier is not None else shown
+    return None
 
 
 def _write(output: Path | IO[bytes], data: bytes) -> None:

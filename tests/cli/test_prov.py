@@ -123,3 +123,59 @@ def test_a_document_without_statements_reports_no_graph_and_export_agrees(store,
     assert exported.exit_code == 1 and "has no graph" in exported.output, exported.output
     stats = _invoke("stats", "--store", store, "--format", "json")
     assert json.loads(stats.stdout)["triples"] == 0, stats.output
+
+
+def test_a_refused_prov_export_says_why_and_names_the_record(store, tmp_path):
+    """PROV-XML (XML 1.0) cannot hold a control character: the refusal names the record."""
+    document = tmp_path / "control.json"
+    document.write_text(
+        json.dumps(
+            {
+                "prefix": {"ex": "http://example.org/"},
+                "entity": {"ex:e": {"ex:note": "bell\u0007"}},
+            }
+        )
+    )
+    imported = _invoke("import-prov", document, "--store", store)
+    assert imported.exit_code == 0, imported.output
+    graph = imported.output.split(" into ")[1].split(",")[0].strip()
+    result = _invoke("export", "--graph", graph, "--format", "prov-xml", "--store", store)
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert "the record <http://example.org/e>" in line
+    reason = line.rpartition("): ")[2]
+    assert reason.strip(), line
+    ok = _invoke("export", "--graph", graph, "--format", "prov-json", "--store", store)
+    assert ok.exit_code == 0, ok.output
+
+
+def test_every_export_refusal_in_the_code_carries_a_message():
+    """Each `raise ExportError(...)` in provml passes a message that is no empty string."""
+    import ast
+    import os
+
+    import provml
+
+    root = Path(provml.__file__).resolve().parent
+    paths = [  # the layer folders are symlinks into the package
+        Path(folder) / name
+        for folder, _, names in os.walk(root, followlinks=True)
+        for name in names
+        if name.endswith(".py")
+    ]
+    raises = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and getattr(node.exc.func, "id", None) == "ExportError"
+            ):
+                raises.append((path, node.exc))
+    assert len(raises) >= 6
+    for path, call in raises:
+        assert call.args, f"{path}:{call.lineno}: ExportError raised without a reason"
+        message = call.args[0]
+        assert not (isinstance(message, ast.Constant) and not str(message.value).strip()), (
+            f"{path}:{call.lineno}: ExportError raised with an empty reason"
+        )

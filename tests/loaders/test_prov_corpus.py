@@ -1,5 +1,6 @@
 """Every PROV document the `prov` package ships: imported into a real Oxigraph store and exported
-back to PROV-JSON, equal to the original (ProvDocument equality, as prov's round-trip tests use).
+back to PROV-JSON, equal to the original (ProvDocument equality, as prov's round-trip tests use),
+and to PROV-N and PROV-XML, which hold the same records.
 
 Known limits are strict xfails, judged from the document alone (see tests/helpers/prov_corpus.py),
 so a case that starts passing fails the suite until its mark is removed.
@@ -113,6 +114,16 @@ def test_example_round_trips_through_the_store(stores, built, case):
         back = ProvDocument.deserialize(source=io.BytesIO(output.getvalue()), format="json")
     original = case.original()
     assert normalized(back) == normalized(original)
+    # PROV-N and PROV-XML hold the same document.
+    for name, prov_format in (("prov-n", "provn"), ("prov-xml", "xml")):
+        output = io.BytesIO()
+        export(store, output, name, graph=report.graph)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            again = ProvDocument.deserialize(
+                source=io.BytesIO(output.getvalue()), format=prov_format
+            )
+        assert normalized(again) == normalized(back), name
     if back != original:
         raise CanonicalLiteralLost(case.name)
 
