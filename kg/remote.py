@@ -12,8 +12,10 @@ Guarantees differ from the embedded store, and the docstrings say where:
   is not atomic as a whole: a failure midway leaves the earlier requests applied. Replaying the
   same load is harmless for provml's data (deterministic IRIs, no blank nodes).
 - Durability is the server's; `flush()` has nothing to do.
-- Endpoints may hold system graphs of their own (Virtuoso does); `graphs()` and `count()` report
-  them too.
+- Endpoints may hold system graphs of their own (Virtuoso does); `graphs()`, `count()` and
+  `dump()` leave out the graphs `is_system_graph` names, and report every other graph.
+- Every row of a SELECT comes back, past a server's result cap, and doubles come back exactly
+  (see `SparqlStore.query`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,25 @@ class _Reply:
     body: bytes
     cap: int | None
     virtuoso: bool
+
+
+#: Graphs a server writes for itself on a fresh database (Virtuoso: its RDF views, the OWL and
+#: LDP vocabularies, the DAV folder and the endpoint's service description, named after the
+#: host in its [URIQA] DefaultHost, and rule sets named urn:...).
+_SYSTEM_GRAPH = re.compile(
+    r"^(?:http://www\.openlinksw\.com/"
+    r"|http://www\.w3\.org/2002/07/owl#$"
+    r"|http://www\.w3\.org/ns/ldp#$"
+    r"|https?://[^/]+/DAV/"
+    r"|https?://[^/]+/sparql/?$"
+    r"|urn:activitystreams-owl:|urn:rules\.|urn:virtuoso:)"
+)
+
+
+def is_system_graph(graph: str) -> bool:
+    """Whether a named graph is one a SPARQL server keeps for itself, not the user's data:
+    `graphs()`, `count()` and `dump()` of a remote store leave these out."""
+    return _SYSTEM_GRAPH.match(graph) is not None
 
 
 def _has_doubles(answer: SelectResult) -> bool:
@@ -481,18 +502,30 @@ class SparqlStore(Store):
         first = answer.rows[0][answer.variables[0]] if answer.rows else None
         return int(first.value) if isinstance(first, pyoxigraph.Literal) else 0
 
-    def graphs(self) -> list[str]:
-        """The IRIs of the named graphs holding triples, sorted (server system graphs included)."""
-        answer = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        assert isinstance(answer, SelectResult)
-        return sorted(
-            row["g"].value for row in answer if isinstance(row["g"], pyoxigraph.NamedNode)
+    def _graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph, the server's own graphs left out (`is_system_graph`)."""
+        answer = self.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
         )
+        assert isinstance(answer, SelectResult)
+        return {
+            row["g"].value: int(row["n"].value)
+            for row in answer
+            if isinstance(row["g"], pyoxigraph.NamedNode)
+            and isinstance(row["n"], pyoxigraph.Literal)
+            and not is_system_graph(row["g"].value)
+        }
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs holding triples, sorted; the server's own graphs
+        (`is_system_graph`) are left out."""
+        return sorted(self._graph_sizes())
 
     def count(self, graph: str | None = None) -> int:
-        """Triples in the named graph `graph`, or in all named graphs of the endpoint."""
+        """Triples in the named graph `graph`, or in all named graphs of the endpoint but the
+        server's own (`is_system_graph`)."""
         if graph is None:
-            return self._single_number("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+            return sum(self._graph_sizes().values())
         node = sparql_term(named_node(graph, "graph"), "graph")
         return self._single_number(
             f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}"

@@ -76,17 +76,35 @@ def load(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
 ) -> None:
     """Load capture spools into the knowledge graph (and the ontology, once per store)."""
     from provml.loaders.load import load_spools
     from provml.loaders.ontology import load_ontology
 
     if follow:
-        _follow(paths, store, checkpoint, quarantine, interval, wait, user, password)
+        _follow(
+            paths,
+            store,
+            checkpoint,
+            quarantine,
+            interval,
+            wait,
+            options.remote(user, password, update_url, graph_store_url, auth),
+        )
         return
     try:
         with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            wait=wait,
+            must_exist=False,
         ) as opened:
             checkpoint = checkpoint or default_sidecar(opened.location, "checkpoint.json")
             quarantine = quarantine or default_sidecar(opened.location, "quarantine.jsonl")
@@ -126,8 +144,7 @@ def _follow(
     quarantine: Path | None,
     interval: float,
     wait: float,
-    user: str | None,
-    password: str | None,
+    remote: dict[str, str | None],
 ) -> None:
     """`provml load --follow`: load the paths whenever they grow, until SIGINT or SIGTERM."""
     import signal
@@ -153,9 +170,7 @@ def _follow(
         sys.stdout.flush()
 
     try:
-        with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
-        ) as opened:
+        with options.open_cli_store(store, **remote, wait=wait, must_exist=False) as opened:
             load_ontology(opened)
             typer.echo(f"following {', '.join(map(str, paths))} into {opened.location}")
             sys.stdout.flush()

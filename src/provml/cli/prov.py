@@ -40,6 +40,9 @@ def import_prov(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
 ) -> None:
     """Import W3C PROV documents (PROV-JSON, PROV-XML, PROV-N, PROV-O RDF), one transaction each."""
     from provml.loaders.prov_import import import_prov as import_one
@@ -47,7 +50,14 @@ def import_prov(
     failed = False
     try:
         with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            wait=wait,
+            must_exist=False,
         ) as opened:
             for path in files:
                 try:
@@ -76,6 +86,9 @@ def export(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
 ) -> None:
     """Export a run, a named graph, or the whole store (dataset formats) as RDF or W3C PROV."""
     from provml.loaders.iris import run_graph
@@ -85,7 +98,15 @@ def export(
         raise typer.BadParameter("pass --run or --graph, not both", param_hint="--run")
     selected = run_graph(run) if run is not None else graph
     try:
-        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+        with options.open_cli_store(
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            wait=wait,
+        ) as opened:
             target = output if output is not None else sys.stdout.buffer
             report = export_graph(opened, target, output_format, graph=selected)
     except ProvmlError as error:
