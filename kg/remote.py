@@ -14,6 +14,8 @@ Guarantees differ from the embedded store, and the docstrings say where:
 - Durability is the server's; `flush()` has nothing to do.
 - Endpoints may hold system graphs of their own (Virtuoso does); `graphs()`, `count()` and
   `dump()` leave out the graphs `is_system_graph` names, and report every other graph.
+  Queries see them: Virtuoso's pragmas that would hide them (`input:*-graph-exclude`) change
+  what `GRAPH <iri>` and the default graph match, so they are not used.
 - Every row of a SELECT comes back, past a server's result cap, and doubles come back exactly
   (see `SparqlStore.query`).
 """
@@ -26,7 +28,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, urlsplit
@@ -207,13 +209,20 @@ class SparqlStore(Store):
         auth: str = "basic",
         timeout: float = 60.0,
         chunk_bytes: int = 1_000_000,
+        max_rows: int | None = None,
     ) -> None:
-        """Remember the endpoints; nothing is sent until the first call. StoreError if invalid."""
+        """Remember the endpoints; nothing is sent until the first call. StoreError if invalid.
+
+        `max_rows` is the server's result cap when it cuts results without saying so (no
+        `X-SPARQL-MaxRows` header): an answer of that many rows is taken as cut.
+        """
         for url in (location, update_url, graph_store_url):
             if url is not None and urlsplit(url).scheme not in ("http", "https"):
                 raise StoreError(f"{url!r} is not an http(s) URL of a SPARQL endpoint")
         if auth not in ("basic", "digest"):
             raise StoreError(f"unknown HTTP authentication {auth!r}; use basic or digest")
+        if max_rows is not None and max_rows < 1:
+            raise StoreError(f"max_rows={max_rows}: a server's result cap is at least 1 row")
         self.location = location
         self.update_url = update_url or location
         self.graph_store_url = graph_store_url
@@ -222,6 +231,7 @@ class SparqlStore(Store):
         self._auth = auth
         self._timeout = timeout
         self._chunk_bytes = chunk_bytes
+        self._max_rows = max_rows
         self._closed = False
 
     # -- requests --------------------------------------------------------------------------
@@ -416,7 +426,8 @@ class SparqlStore(Store):
 
         Every row comes back: a SELECT the server cuts at its result cap (announced in the
         `X-SPARQL-MaxRows` header, as Virtuoso does) is fetched again page by page, each page
-        one request (not one snapshot: a write between pages can show in the result). A
+        one request (not one snapshot: a write between pages can show in the result); so is
+        an answer of `max_rows` rows, for a server that cuts without saying so. A
         CONSTRUCT or DESCRIBE the server cuts raises AnswerTooLarge naming the cap. Numbers come
         back exactly: Virtuoso writes doubles with 6 significant digits in every results
         format, so a SELECT answer holding doubles from Virtuoso is fetched again with their
@@ -428,19 +439,30 @@ class SparqlStore(Store):
         checked = checked_bindings(bindings)
         form, text, reply = self._read(sparql, checked)
         if form in ("CONSTRUCT", "DESCRIBE"):
-            if reply.cap is not None:
+            triples = self._parse_graph(reply.body)
+            cut = self._cut(reply, len(triples)).cap
+            if cut is not None:
+                said = "X-SPARQL-MaxRows" if reply.cap is not None else "max_rows"
                 raise AnswerTooLarge(
-                    f"{self.location} cut the {form} answer at its limit of {reply.cap} rows "
-                    "(X-SPARQL-MaxRows); raise the limit (Virtuoso: ResultSetMaxRows in the "
-                    "[SPARQL] section of virtuoso.ini) or narrow the query"
+                    f"{self.location} cut the {form} answer at its limit of {cut} rows "
+                    f"({said}); raise the limit (Virtuoso: ResultSetMaxRows in the [SPARQL] "
+                    "section of virtuoso.ini) or narrow the query"
                 )
-            return GraphResult(self._parse_graph(reply.body))
+            return GraphResult(triples)
         answer = self._results(form, reply.body)
         if isinstance(answer, SelectResult):
+            reply = self._cut(reply, len(answer.rows))
             if reply.cap is not None or (reply.virtuoso and _has_doubles(answer)):
                 answer = self._select_in_full(text, answer.variables, reply)
             _restore_bound(answer, checked)
         return answer
+
+    def _cut(self, reply: _Reply, rows: int) -> _Reply:
+        """The reply with its cap: the server's header, else `max_rows` when the answer has that
+        many rows (a server that cuts without saying so sends a page that comes back full)."""
+        if reply.cap is None and self._max_rows is not None and rows >= self._max_rows:
+            return replace(reply, cap=self._max_rows)
+        return reply
 
     def _results(self, form: str, body: bytes) -> SelectResult | bool:
         """A SELECT or ASK answer from a SPARQL JSON results body."""
@@ -476,6 +498,7 @@ class SparqlStore(Store):
             reply = self._send_query(page, "SELECT")
             answer = self._results("SELECT", reply.body)
             assert isinstance(answer, SelectResult)
+            reply = self._cut(reply, len(answer.rows))
             rows.extend(_exact(row, variables) for row in answer.rows)
             if first.cap is None or len(answer.rows) < first.cap:
                 return SelectResult(variables, rows)
