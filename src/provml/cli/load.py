@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -79,6 +80,7 @@ def load(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Load capture spools into the knowledge graph (and the ontology, once per store)."""
     from provml.loaders.load import load_spools
@@ -92,7 +94,7 @@ def load(
             quarantine,
             interval,
             wait,
-            options.remote(user, password, update_url, graph_store_url, auth),
+            options.remote(user, password, update_url, graph_store_url, auth, max_rows),
         )
         return
     try:
@@ -103,6 +105,7 @@ def load(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
             must_exist=False,
         ) as opened:
@@ -144,7 +147,7 @@ def _follow(
     quarantine: Path | None,
     interval: float,
     wait: float,
-    remote: dict[str, str | None],
+    remote: dict[str, Any],
 ) -> None:
     """`provml load --follow`: load the paths whenever they grow, until SIGINT or SIGTERM."""
     import signal

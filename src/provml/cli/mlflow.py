@@ -29,6 +29,7 @@ def import_mlflow(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Import MLflow runs: each becomes workflow run `mlflow-<run id>` with its training task."""
     from provml.loaders import mlflow_import
@@ -43,6 +44,7 @@ def import_mlflow(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
             must_exist=False,
         ) as opened:

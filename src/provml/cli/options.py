@@ -50,6 +50,15 @@ AUTH = typer.Option(
     metavar="basic|digest",
     help="HTTP authentication for --user/--password (Virtuoso's /sparql-auth: digest).",
 )
+MAX_ROWS = typer.Option(
+    None,
+    "--max-rows",
+    envvar="PROVML_STORE_MAX_ROWS",
+    metavar="N",
+    min=1,
+    help="Result cap of a remote server that cuts results without saying so: an answer of N "
+    "rows is fetched again page by page (Virtuoso announces its cap; no need there).",
+)
 
 
 def remote(
@@ -58,7 +67,8 @@ def remote(
     update_url: str | None,
     graph_store_url: str | None,
     auth: str,
-) -> dict[str, str | None]:
+    max_rows: int | None,
+) -> dict[str, Any]:
     """The remote-store options of a command, as `open_cli_store` takes them."""
     return {
         "user": user,
@@ -66,6 +76,7 @@ def remote(
         "update_url": update_url,
         "graph_store_url": graph_store_url,
         "auth": auth,
+        "max_rows": max_rows,
     }
 
 
@@ -96,6 +107,7 @@ def open_cli_store(
     update_url: str | None = None,
     graph_store_url: str | None = None,
     auth: str | None = "basic",
+    max_rows: int | None = None,
     wait: float = 0.0,
     must_exist: bool = True,
 ) -> Store:
@@ -117,6 +129,7 @@ def open_cli_store(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth or "basic",
+            max_rows=max_rows,
         )
     return open_store(location, **chosen)
 

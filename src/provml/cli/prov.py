@@ -43,6 +43,7 @@ def import_prov(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Import W3C PROV documents (PROV-JSON, PROV-XML, PROV-N, PROV-O RDF), one transaction each."""
     from provml.loaders.prov_import import import_prov as import_one
@@ -56,6 +57,7 @@ def import_prov(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
             must_exist=False,
         ) as opened:
@@ -89,6 +91,7 @@ def export(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Export a run, a named graph, or the whole store (dataset formats) as RDF or W3C PROV."""
     from provml.loaders.iris import run_graph
@@ -105,6 +108,7 @@ def export(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
         ) as opened:
             target = output if output is not None else sys.stdout.buffer

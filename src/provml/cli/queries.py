@@ -105,6 +105,7 @@ def query(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
     queries_dir: list[Path] | None = QUERIES_DIR,
     plain: bool = PLAIN,
 ) -> None:
@@ -123,6 +124,7 @@ def query(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
         ) as opened:
             rows = run_query(opened, canned, **params)
@@ -144,6 +146,7 @@ def sparql(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Run an ad-hoc read-only SPARQL query (updates refused; SERVICE refused unless allowed)."""
     from provml.queries import check_read_only, run_sparql
@@ -159,6 +162,7 @@ def sparql(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
         ) as opened:
             rows = run_sparql(opened, text, source=source, allow_service=allow_service)

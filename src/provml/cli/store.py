@@ -23,6 +23,7 @@ def stats(
     update_url: str | None = options.UPDATE_URL,
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Show the triples, named graphs and workflow runs in the knowledge graph."""
     from provml.kg import backend_for
@@ -38,6 +39,7 @@ def stats(
             update_url=update_url,
             graph_store_url=graph_store_url,
             auth=auth,
+            max_rows=max_rows,
             wait=wait,
         ) as opened:
             where, backend = opened.location, backend_for(opened.location)
