@@ -16,8 +16,8 @@ Guarantees differ from the embedded store, and the docstrings say where:
   `dump()` leave out the graphs `is_system_graph` names, and report every other graph.
   Queries see them: Virtuoso's pragmas that would hide them (`input:*-graph-exclude`) change
   what `GRAPH <iri>` and the default graph match, so they are not used.
-- Every row of a SELECT comes back, past a server's result cap, and doubles come back exactly
-  (see `SparqlStore.query`).
+- Every row of a SELECT comes back, past a server's result cap (announced in a header, or
+  given as `max_rows`), and doubles come back exactly (see `SparqlStore.query`).
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 import pytest
@@ -258,9 +259,9 @@ LABELS_AS_NAMED = (
 )
 
 
-def _pairs(triples: object) -> set[tuple[object, object]]:
+def _pairs(triples: Iterable[Any]) -> set[tuple[Any, Any]]:
     """The (subject, object) pairs of a CONSTRUCT's triples or quads."""
-    return {(t.subject, t.object) for t in triples}  # type: ignore[attr-defined]
+    return {(t.subject, t.object) for t in triples}
 
 
 def test_construct_returns_quads_in_the_default_graph(backend):
