@@ -12,8 +12,12 @@ Guarantees differ from the embedded store, and the docstrings say where:
   is not atomic as a whole: a failure midway leaves the earlier requests applied. Replaying the
   same load is harmless for provml's data (deterministic IRIs, no blank nodes).
 - Durability is the server's; `flush()` has nothing to do.
-- Endpoints may hold system graphs of their own (Virtuoso does); `graphs()` and `count()` report
-  them too.
+- Endpoints may hold system graphs of their own (Virtuoso does); `graphs()`, `count()` and
+  `dump()` leave out the graphs `is_system_graph` names, and report every other graph.
+  Queries see them: Virtuoso's pragmas that would hide them (`input:*-graph-exclude`) change
+  what `GRAPH <iri>` and the default graph match, so they are not used.
+- Every row of a SELECT comes back, past a server's result cap (announced in a header, or
+  given as `max_rows`), and doubles come back exactly (see `SparqlStore.query`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, urlsplit
@@ -37,16 +42,31 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from provml.atomic_file import atomic_write
-from provml.errors import LoadError, QueryError, StoreError, UnsafeParameter
+from provml.errors import AnswerTooLarge, LoadError, QueryError, StoreError, UnsafeParameter
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
 from provml.kg.results import GraphResult, QueryResult, SelectResult, Term
-from provml.kg.sparql_text import bind, has_codepoint_escape, query_form, sparql_term
+from provml.kg.sparql_text import (
+    bind,
+    has_codepoint_escape,
+    has_top_level_order,
+    query_form,
+    sparql_term,
+    split_select,
+)
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
 _READ_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+#: The header in which Virtuoso announces that it cut a result at its cap (ResultSetMaxRows).
+_MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
+_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+#: The prefix of the columns that carry doubles' full lexical forms from Virtuoso.
+_LEXICAL = "provml_lexical_"
 _BLANK_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _MARKUP = re.compile(r"<[^>]*>")
+#: Triples per INSERT DATA request: Virtuoso's SPARQL parser runs out of stack ("SP030 memory
+#: exhausted") near 5,000 triples in one request, whatever their size.
+CHUNK_TRIPLES = 1_000
 
 
 def _term(value: Mapping[str, str]) -> Term:
@@ -80,6 +100,75 @@ def _select_or_ask(form: str, document: Mapping[str, Any]) -> SelectResult | boo
             for value in row.values()
         )
     return SelectResult(variables, rows)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A query's response: its body, the row cap it was cut at (None if whole), and whether
+    Virtuoso sent it."""
+
+    body: bytes
+    cap: int | None
+    virtuoso: bool
+
+
+#: Graphs a server writes for itself on a fresh database (Virtuoso: its RDF views, the OWL and
+#: LDP vocabularies, the DAV folder and the endpoint's service description, named after the
+#: host in its [URIQA] DefaultHost, and rule sets named urn:...).
+_SYSTEM_GRAPH = re.compile(
+    r"^(?:http://www\.openlinksw\.com/"
+    r"|http://www\.w3\.org/2002/07/owl#$"
+    r"|http://www\.w3\.org/ns/ldp#$"
+    r"|https?://[^/]+/DAV/"
+    r"|https?://[^/]+/sparql/?$"
+    r"|urn:activitystreams-owl:|urn:rules\.|urn:virtuoso:)"
+)
+
+
+def is_system_graph(graph: str) -> bool:
+    """Whether a named graph is one a SPARQL server keeps for itself, not the user's data:
+    `graphs()`, `count()` and `dump()` of a remote store leave these out."""
+    return _SYSTEM_GRAPH.match(graph) is not None
+
+
+def _has_doubles(answer: SelectResult) -> bool:
+    """Whether any value of the answer is an xsd:double."""
+    return any(
+        isinstance(term, pyoxigraph.Literal) and term.datatype.value == _DOUBLE
+        for row in answer.rows
+        for term in row.values()
+    )
+
+
+def _exact(row: Mapping[str, Term | None], variables: list[str]) -> dict[str, Term | None]:
+    """A row of the nested query: its variables, each double rebuilt from its full lexical
+    form where the row carries one (shortest form that reads back as the same double)."""
+    exact: dict[str, Term | None] = {}
+    for name in variables:
+        term = row.get(name)
+        lexical = row.get(f"{_LEXICAL}{name}")
+        if (
+            isinstance(term, pyoxigraph.Literal)
+            and isinstance(lexical, pyoxigraph.Literal)
+            and term.datatype.value == _DOUBLE
+            and lexical.value
+        ):
+            with contextlib.suppress(ValueError):
+                term = pyoxigraph.Literal(
+                    repr(float(lexical.value)), datatype=pyoxigraph.NamedNode(_DOUBLE)
+                )
+        exact[name] = term
+    return exact
+
+
+def _restore_bound(answer: SelectResult, bindings: Mapping[str, BindingTerm]) -> None:
+    """Put the bound terms back in their columns: a server may give them back in another form
+    (Virtuoso has no booleans: it answers true as 1)."""
+    for name, term in bindings.items():
+        if name in answer.variables and isinstance(term, pyoxigraph.Literal | pyoxigraph.NamedNode):
+            for row in answer.rows:
+                if row.get(name) is not None:
+                    row[name] = term
 
 
 def _ntriples_by_graph(
@@ -120,13 +209,20 @@ class SparqlStore(Store):
         auth: str = "basic",
         timeout: float = 60.0,
         chunk_bytes: int = 1_000_000,
+        max_rows: int | None = None,
     ) -> None:
-        """Remember the endpoints; nothing is sent until the first call. StoreError if invalid."""
+        """Remember the endpoints; nothing is sent until the first call. StoreError if invalid.
+
+        `max_rows` is the server's result cap when it cuts results without saying so (no
+        `X-SPARQL-MaxRows` header): an answer of that many rows is taken as cut.
+        """
         for url in (location, update_url, graph_store_url):
             if url is not None and urlsplit(url).scheme not in ("http", "https"):
                 raise StoreError(f"{url!r} is not an http(s) URL of a SPARQL endpoint")
         if auth not in ("basic", "digest"):
             raise StoreError(f"unknown HTTP authentication {auth!r}; use basic or digest")
+        if max_rows is not None and max_rows < 1:
+            raise StoreError(f"max_rows={max_rows}: a server's result cap is at least 1 row")
         self.location = location
         self.update_url = update_url or location
         self.graph_store_url = graph_store_url
@@ -135,6 +231,7 @@ class SparqlStore(Store):
         self._auth = auth
         self._timeout = timeout
         self._chunk_bytes = chunk_bytes
+        self._max_rows = max_rows
         self._closed = False
 
     # -- requests --------------------------------------------------------------------------
@@ -178,22 +275,33 @@ class SparqlStore(Store):
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise StoreError(f"{doing} at {url} failed: {error}") from None
 
-    def _read(self, sparql: str, bindings: Mapping[str, BindingTerm]) -> tuple[str, bytes]:
-        """Send a read-only query; its form (SELECT, ASK...) and the raw response body."""
-        wrapper = self._wrapper(sparql)
+    def _read(self, sparql: str, bindings: Mapping[str, BindingTerm]) -> tuple[str, str, _Reply]:
+        """Send a read-only query: its form (SELECT, ASK...), the text sent, and the reply."""
         form = query_form(sparql)
         if form not in _READ_FORMS:
             raise QueryError(f"{form} is an update: run it with update(), not query()")
         if bindings:
-            wrapper.setQuery(bind(sparql, form, bindings))
+            sparql = bind(sparql, form, bindings)
+        return form, sparql, self._send_query(sparql, form)
+
+    def _send_query(self, sparql: str, form: str) -> _Reply:
+        """POST one query as it is; the reply's body and the headers that matter here."""
+        wrapper = self._wrapper(sparql)
         wrapper.queryType = form  # setQuery's own reading may be wrong (see query_form)
         wrapper.setReturnFormat(JSON if form in ("SELECT", "ASK") else TURTLE)
         with self._requests(self.location, "query"):
             response = wrapper.query().response
             try:
-                return form, response.read()
+                body = response.read()
             finally:
                 response.close()
+        headers = response.headers
+        cap = headers.get(_MAX_ROWS_HEADER)
+        return _Reply(
+            body,
+            int(cap) if cap is not None and cap.strip().isdigit() else None,
+            headers.get("Server", "").lower().startswith("virtuoso"),
+        )
 
     def _send_update(self, sparql: str) -> None:
         """Send one SPARQL update request."""
@@ -314,19 +422,91 @@ class SparqlStore(Store):
 
     def query(self, sparql: str, bindings: Mapping[str, BindingTerm] | None = None) -> QueryResult:
         """Run a query; bindings become a VALUES block of validated N-Triples terms
-        (`provml.kg.sparql_text.bind`).
+        (`provml.kg.sparql_text.bind`), and bound variables come back as the terms bound.
 
+        Every row comes back: a SELECT the server cuts at its result cap (announced in the
+        `X-SPARQL-MaxRows` header, as Virtuoso does) is fetched again page by page, each page
+        one request (not one snapshot: a write between pages can show in the result); so is
+        an answer of `max_rows` rows, for a server that cuts without saying so. A
+        CONSTRUCT or DESCRIBE the server cuts raises AnswerTooLarge naming the cap. Numbers come
+        back exactly: Virtuoso writes doubles with 6 significant digits in every results
+        format, so a SELECT answer holding doubles from Virtuoso is fetched again with their
+        full lexical forms (`bif:sprintf`).
         Reads only. Raises UnsafeParameter for a bad binding (including blank nodes and terms
         holding `\\u` escapes), QueryError when the endpoint refuses the query, StoreError (with
         the URL) for any other failure.
         """
-        form, body = self._read(sparql, checked_bindings(bindings))
+        checked = checked_bindings(bindings)
+        form, text, reply = self._read(sparql, checked)
         if form in ("CONSTRUCT", "DESCRIBE"):
-            return GraphResult(self._parse_graph(body))
+            triples = self._parse_graph(reply.body)
+            cut = self._cut(reply, len(triples)).cap
+            if cut is not None:
+                said = "X-SPARQL-MaxRows" if reply.cap is not None else "max_rows"
+                raise AnswerTooLarge(
+                    f"{self.location} cut the {form} answer at its limit of {cut} rows "
+                    f"({said}); raise the limit (Virtuoso: ResultSetMaxRows in the [SPARQL] "
+                    "section of virtuoso.ini) or narrow the query"
+                )
+            return GraphResult(triples)
+        answer = self._results(form, reply.body)
+        if isinstance(answer, SelectResult):
+            reply = self._cut(reply, len(answer.rows))
+            if reply.cap is not None or (reply.virtuoso and _has_doubles(answer)):
+                answer = self._select_in_full(text, answer.variables, reply)
+            _restore_bound(answer, checked)
+        return answer
+
+    def _cut(self, reply: _Reply, rows: int) -> _Reply:
+        """The reply with its cap: the server's header, else `max_rows` when the answer has that
+        many rows (a server that cuts without saying so sends a page that comes back full)."""
+        if reply.cap is None and self._max_rows is not None and rows >= self._max_rows:
+            return replace(reply, cap=self._max_rows)
+        return reply
+
+    def _results(self, form: str, body: bytes) -> SelectResult | bool:
+        """A SELECT or ASK answer from a SPARQL JSON results body."""
         try:
             return _select_or_ask(form, json.loads(body))
         except (ValueError, KeyError, TypeError) as error:
             raise StoreError(f"{self.location} sent an unreadable result: {error}") from None
+
+    def _select_in_full(self, sparql: str, variables: list[str], first: _Reply) -> SelectResult:
+        """Every row of a SELECT, with exact doubles on Virtuoso: the query nested in one
+        that adds each double's full lexical form and, past a cap, takes it page by page.
+
+        Pages follow the query's own ORDER BY; a query without one is ordered by all its
+        variables, so that every request sees the rows in the same order. Virtuoso keeps a
+        subquery's order and refuses an outer ORDER BY with an OFFSET past its cap, hence the
+        nesting.
+        """
+        prologue, select = split_select(sparql)
+        if first.cap is not None and not has_top_level_order(select):
+            order = " ".join(f"?{name}" for name in variables)
+            select = f"SELECT * WHERE {{ {{\n{select}\n}} }} ORDER BY {order}"
+        columns = " ".join(f"?{name}" for name in variables)
+        if first.virtuoso:
+            columns += "".join(
+                f' (IF(DATATYPE(?{name}) = <{_DOUBLE}>, bif:sprintf("%.17g", ?{name}), "") '
+                f"AS ?{_LEXICAL}{name})"
+                for name in variables
+            )
+        nested = f"{prologue}SELECT {columns} WHERE {{ {{\n{select}\n}} }}"
+        rows: list[dict[str, Term | None]] = []
+        while True:
+            page = nested if first.cap is None else f"{nested} OFFSET {len(rows)} LIMIT {first.cap}"
+            reply = self._send_query(page, "SELECT")
+            answer = self._results("SELECT", reply.body)
+            assert isinstance(answer, SelectResult)
+            reply = self._cut(reply, len(answer.rows))
+            rows.extend(_exact(row, variables) for row in answer.rows)
+            if first.cap is None or len(answer.rows) < first.cap:
+                return SelectResult(variables, rows)
+            if reply.cap is not None and reply.cap < first.cap:
+                raise AnswerTooLarge(
+                    f"{self.location} cut a page of {first.cap} rows at {reply.cap}: the "
+                    "query cannot be fetched in full"
+                )
 
     def _parse_graph(self, body: bytes) -> list[pyoxigraph.Quad]:
         """Quads in the default graph from a Turtle response."""
@@ -345,18 +525,30 @@ class SparqlStore(Store):
         first = answer.rows[0][answer.variables[0]] if answer.rows else None
         return int(first.value) if isinstance(first, pyoxigraph.Literal) else 0
 
-    def graphs(self) -> list[str]:
-        """The IRIs of the named graphs holding triples, sorted (server system graphs included)."""
-        answer = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        assert isinstance(answer, SelectResult)
-        return sorted(
-            row["g"].value for row in answer if isinstance(row["g"], pyoxigraph.NamedNode)
+    def _graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph, the server's own graphs left out (`is_system_graph`)."""
+        answer = self.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
         )
+        assert isinstance(answer, SelectResult)
+        return {
+            row["g"].value: int(row["n"].value)
+            for row in answer
+            if isinstance(row["g"], pyoxigraph.NamedNode)
+            and isinstance(row["n"], pyoxigraph.Literal)
+            and not is_system_graph(row["g"].value)
+        }
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs holding triples, sorted; the server's own graphs
+        (`is_system_graph`) are left out."""
+        return sorted(self._graph_sizes())
 
     def count(self, graph: str | None = None) -> int:
-        """Triples in the named graph `graph`, or in all named graphs of the endpoint."""
+        """Triples in the named graph `graph`, or in all named graphs of the endpoint but the
+        server's own (`is_system_graph`)."""
         if graph is None:
-            return self._single_number("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+            return sum(self._graph_sizes().values())
         node = sparql_term(named_node(graph, "graph"), "graph")
         return self._single_number(
             f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}"
@@ -370,12 +562,13 @@ class SparqlStore(Store):
             triples = self._parse_graph(self._graph_store("GET", graph))
         else:
             source = self.location
-            answer = self.query(
+            # Read past the cap's refusal: the count below names what is missing.
+            reply = self._send_query(
                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {sparql_term(node, 'graph')} "
-                "{ ?s ?p ?o } }"
+                "{ ?s ?p ?o } }",
+                "CONSTRUCT",
             )
-            assert isinstance(answer, GraphResult)
-            triples = list(answer)
+            triples = self._parse_graph(reply.body)
         expected = self.count(graph)
         if len(triples) != expected:
             # Servers cap result sizes (Virtuoso: [SPARQL] ResultSetMaxRows, for the Graph Store
@@ -419,13 +612,14 @@ class SparqlStore(Store):
         self._closed = True
 
 
-def _chunks(lines: list[str], limit: int) -> Iterator[list[str]]:
-    """Consecutive runs of lines, each at most `limit` UTF-8 bytes (or one line if longer)."""
+def _chunks(lines: list[str], limit: int, most: int = CHUNK_TRIPLES) -> Iterator[list[str]]:
+    """Consecutive runs of at most `most` lines, each run at most `limit` UTF-8 bytes (or one
+    line if longer)."""
     chunk: list[str] = []
     size = 0
     for line in lines:
         length = len(line.encode("utf-8"))
-        if chunk and size + length > limit:
+        if chunk and (size + length > limit or len(chunk) >= most):
             yield chunk
             chunk, size = [], 0
         chunk.append(line)

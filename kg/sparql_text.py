@@ -167,3 +167,42 @@ def query_form(sparql: str) -> str:
     code = _IRI.sub(" ", _COMMENT_LINE.sub("", sparql))
     found = _FORM.search(code)
     return found.group(1).upper() if found else "SELECT"
+
+
+def masked(sparql: str) -> str:
+    """The text with its comments, strings and IRIs blanked out, offsets unchanged: what is
+    left is code, to search for keywords and braces."""
+    out = list(sparql)
+    index, length = 0, len(sparql)
+    while index < length:
+        char = sparql[index]
+        end = index + 1
+        if char == "#":
+            newline = sparql.find("\n", index)
+            end = length if newline < 0 else newline
+        elif char in "\"'":
+            end = _string_end(sparql, index)
+        elif char == "<" and (iri := _IRIREF.match(sparql, index)):
+            end = iri.end()
+        else:
+            index += 1
+            continue
+        out[index:end] = " " * (end - index)
+        index = end
+    return "".join(out)
+
+
+def split_select(sparql: str) -> tuple[str, str]:
+    """A SELECT query's prologue (BASE, PREFIX) and the rest from its SELECT keyword on, to
+    nest the query in another; QueryError if it has no SELECT."""
+    found = re.search(r"\bSELECT\b", masked(sparql), re.IGNORECASE)
+    if found is None:
+        raise QueryError("the query has no SELECT to nest in a larger query")
+    return sparql[: found.start()], sparql[found.start() :]
+
+
+def has_top_level_order(sparql: str) -> bool:
+    """Whether a query orders its solutions after its WHERE group (ORDER BY after the last `}`)."""
+    code = masked(sparql)
+    tail = code[code.rfind("}") + 1 :]
+    return re.search(r"\bORDER\s+BY\b", tail, re.IGNORECASE) is not None

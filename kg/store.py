@@ -165,7 +165,7 @@ class Store(abc.ABC):
         """Triples in one named graph; without `graph`, all quads of the store.
 
         "All quads" is every graph, the default one included, on the embedded store, and every
-        named graph (the server's own graphs too) on a remote endpoint.
+        named graph but the server's own (`provml.kg.remote.is_system_graph`) on a remote endpoint.
         """
 
     @abc.abstractmethod

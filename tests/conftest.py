@@ -8,7 +8,7 @@ import pytest
 
 from tests.helpers.wheel import build_wheel
 
-pytest_plugins = ["tests.helpers.virtuoso"]
+pytest_plugins = ["tests.helpers.virtuoso", "tests.helpers.oxigraph_server"]
 
 
 @pytest.fixture(scope="session")

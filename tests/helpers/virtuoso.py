@@ -1,7 +1,9 @@
 """A real Virtuoso for the remote-store tests, started once per session on loopback ports.
 
-`virtuoso-t` (Debian's virtuoso-opensource, installed by .ci/run) runs in the foreground with a
-database in a temporary directory; updates and the Graph Store Protocol go through the
+`virtuoso-t` (Debian's virtuoso-opensource, installed by .ci/run) runs in the foreground with
+Debian's own `virtuoso.ini`, of which only the paths and ports are changed (`stock_ini`): the
+tests see what a user of the package sees, the anonymous /sparql endpoint that cannot write and
+the cap of 10,000 result rows included. Updates and the Graph Store Protocol go through the
 authenticated endpoints with the fresh database's dba/dba account over digest authentication.
 Without virtuoso-t the tests that need it are skipped locally, and fail under CI=true.
 """
@@ -18,13 +20,17 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 import pytest
 
 from provml.kg import Store, open_store
 
-INI_TEMPLATE = Path(__file__).parents[1] / "data" / "virtuoso.ini"
+#: The configuration Debian's virtuoso-opensource package installs.
+STOCK_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+#: Where the stock configuration keeps the database, replaced by the test's directory.
+STOCK_DATABASE_DIRECTORY = "/var/lib/virtuoso-opensource-7/db"
+#: The stock configuration's result cap ([SPARQL] ResultSetMaxRows).
+STOCK_RESULT_ROWS = 10_000
 STARTUP_SECONDS = 120
 
 
@@ -82,8 +88,33 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def stock_ini(
+    stock: str, directory: Path, http_port: int, isql_port: int, result_rows: int | None = None
+) -> str:
+    """Debian's virtuoso.ini with only its paths and ports changed (and, if given, the cap of
+    result rows): the database and the HTTP root in `directory`, both servers on loopback."""
+    section = ""
+    lines = []
+    for line in stock.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if line.startswith("["):
+            section = line.strip()
+        elif key == "ServerPort" and section == "[Parameters]":
+            line = f"ServerPort = 127.0.0.1:{isql_port}"
+        elif key == "ServerPort" and section == "[HTTPServer]":
+            line = f"ServerPort = 127.0.0.1:{http_port}"
+        elif key == "ServerRoot" and section == "[HTTPServer]":
+            line = f"ServerRoot = {directory}"
+        elif key == "DefaultHost" and section == "[URIQA]":
+            line = f"DefaultHost = localhost:{http_port}"
+        elif key == "ResultSetMaxRows" and result_rows is not None:
+            line = f"ResultSetMaxRows = {result_rows}"
+        lines.append(line.replace(STOCK_DATABASE_DIRECTORY, str(directory)))
+    return "\n".join(lines) + "\n"
+
+
 def _start(
-    executable: str, directory: Path, result_rows: int
+    executable: str, directory: Path, result_rows: int | None
 ) -> tuple[subprocess.Popen[bytes], Virtuoso]:
     """Start virtuoso-t in `directory` on two free loopback ports and wait until it answers.
 
@@ -94,11 +125,7 @@ def _start(
     while isql_port == http_port:
         isql_port = _free_loopback_port()
     ini = directory / "virtuoso.ini"
-    ini.write_text(
-        Template(INI_TEMPLATE.read_text()).substitute(
-            directory=directory, http_port=http_port, isql_port=isql_port, result_rows=result_rows
-        )
-    )
+    ini.write_text(stock_ini(STOCK_INI.read_text(), directory, http_port, isql_port, result_rows))
     server = Virtuoso(http_port=http_port, log=directory / "virtuoso.log")
     with (directory / "console.log").open("wb") as console:
         process = subprocess.Popen(
@@ -128,11 +155,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _serve(
-    tmp_path_factory: pytest.TempPathFactory, result_rows: int = 1_000_000
+    tmp_path_factory: pytest.TempPathFactory, result_rows: int | None = None
 ) -> Iterator[Virtuoso]:
-    """Run a Virtuoso until the generator is closed; fail (CI) or skip without virtuoso-t."""
+    """Run a Virtuoso until the generator is closed; fail (CI) or skip without virtuoso-t or
+    its stock configuration."""
     executable = shutil.which("virtuoso-t")
-    if executable is None:
+    if executable is None or not STOCK_INI.is_file():
         _unavailable("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
         return
     failures = []
@@ -153,13 +181,15 @@ def _serve(
 
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
-    """A Virtuoso on free loopback ports for the whole session, stopped at the end."""
+    """A Virtuoso with the stock configuration on free loopback ports for the whole session,
+    stopped at the end."""
     yield from _serve(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def virtuoso_with_small_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
-    """A second Virtuoso whose endpoint returns at most 5 result rows, as many servers cap them."""
+    """A second Virtuoso whose endpoint returns at most 5 result rows (its one change beyond
+    paths and ports), to test a cap without loading 10,000 rows."""
     yield from _serve(tmp_path_factory, result_rows=5)
 
 

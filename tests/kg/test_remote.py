@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import gc
+import json
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph
 import pytest
+from typer.testing import CliRunner
 
 from provml import QueryError, StoreError, UnsafeParameter
+from provml.cli.app import app
+from provml.errors import AnswerTooLarge
 from provml.kg import SelectResult, backend_for, named_node, open_store
 from provml.kg.registry import store_class
 from provml.kg.remote import SparqlStore
+from tests.helpers.silent_cap import serve_with_silent_cap
 
 DATA = Path(__file__).parents[1] / "data" / "kg"
 GRAPH = "https://w3id.org/provml/id/run/remote/graph"
@@ -187,3 +193,59 @@ def test_evaluate_on_a_remote_store_refuses_a_dataset_before_any_request():
     store = SparqlStore("http://127.0.0.1:1/sparql")
     with pytest.raises(QueryError, match="default-graph-uri"):
         store.evaluate("ASK { ?s ?p ?o }", default_graphs=["https://e/g"])
+
+
+SILENT_CAP = 5
+ITEMS = 12
+LABEL = pyoxigraph.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+
+
+@pytest.fixture
+def silently_capped() -> Iterator[str]:
+    """The query URL of a server holding ITEMS labels that cuts answers at SILENT_CAP rows."""
+    data = pyoxigraph.Store()
+    graph = pyoxigraph.NamedNode(GRAPH)
+    for index in range(ITEMS):
+        item = pyoxigraph.NamedNode(f"https://w3id.org/provml/id/item/{index}")
+        data.add(pyoxigraph.Quad(item, LABEL, pyoxigraph.Literal(f"item {index}"), graph))
+    yield from serve_with_silent_cap(data, SILENT_CAP)
+
+
+def test_a_server_that_cuts_silently_is_paged_to_completion_given_its_cap(silently_capped):
+    query = f"SELECT ?item ?label WHERE {{ ?item {LABEL} ?label }}"
+    with open_store(silently_capped) as unaware:
+        assert len(unaware.query(query)) == SILENT_CAP  # what max_rows is for
+    with open_store(silently_capped, max_rows=SILENT_CAP) as store:
+        answer = store.query(query)
+        assert sorted(row["label"].value for row in answer) == sorted(
+            f"item {index}" for index in range(ITEMS)
+        )
+        ordered = store.query(f"{query} ORDER BY DESC(?label)")
+        assert [row["label"].value for row in ordered] == sorted(
+            (f"item {index}" for index in range(ITEMS)), reverse=True
+        )
+        exactly = store.query(f"{query} LIMIT {SILENT_CAP}")
+        assert len(exactly) == SILENT_CAP
+
+
+def test_a_construct_a_server_cuts_silently_is_refused_given_its_cap(silently_capped):
+    with (
+        open_store(silently_capped, max_rows=SILENT_CAP) as store,
+        pytest.raises(AnswerTooLarge, match=rf"limit of {SILENT_CAP} rows \(max_rows\)"),
+    ):
+        store.query(f"CONSTRUCT {{ ?s {LABEL} ?o }} WHERE {{ ?s {LABEL} ?o }}")
+
+
+def test_max_rows_comes_from_the_cli_option_or_its_variable(silently_capped, tmp_path):
+    query = tmp_path / "labels.rq"
+    query.write_text(f"SELECT ?label WHERE {{ ?item {LABEL} ?label }}")
+    command = ["sparql", str(query), "--store", silently_capped, "--format", "json"]
+    for extra, env in (([f"--max-rows={SILENT_CAP}"], {}), ([], {"PROVML_STORE_MAX_ROWS": "5"})):
+        result = CliRunner().invoke(app, command + extra, env=env)
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.output)) == ITEMS
+
+
+def test_max_rows_below_one_is_refused():
+    with pytest.raises(StoreError, match="max_rows=0"):
+        SparqlStore("http://127.0.0.1:1/sparql", max_rows=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -76,17 +77,37 @@ def load(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Load capture spools into the knowledge graph (and the ontology, once per store)."""
     from provml.loaders.load import load_spools
     from provml.loaders.ontology import load_ontology
 
     if follow:
-        _follow(paths, store, checkpoint, quarantine, interval, wait, user, password)
+        _follow(
+            paths,
+            store,
+            checkpoint,
+            quarantine,
+            interval,
+            wait,
+            options.remote(user, password, update_url, graph_store_url, auth, max_rows),
+        )
         return
     try:
         with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+            must_exist=False,
         ) as opened:
             checkpoint = checkpoint or default_sidecar(opened.location, "checkpoint.json")
             quarantine = quarantine or default_sidecar(opened.location, "quarantine.jsonl")
@@ -126,8 +147,7 @@ def _follow(
     quarantine: Path | None,
     interval: float,
     wait: float,
-    user: str | None,
-    password: str | None,
+    remote: dict[str, Any],
 ) -> None:
     """`provml load --follow`: load the paths whenever they grow, until SIGINT or SIGTERM."""
     import signal
@@ -153,9 +173,7 @@ def _follow(
         sys.stdout.flush()
 
     try:
-        with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
-        ) as opened:
+        with options.open_cli_store(store, **remote, wait=wait, must_exist=False) as opened:
             load_ontology(opened)
             typer.echo(f"following {', '.join(map(str, paths))} into {opened.location}")
             sys.stdout.flush()

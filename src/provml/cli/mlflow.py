@@ -26,6 +26,10 @@ def import_mlflow(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Import MLflow runs: each becomes workflow run `mlflow-<run id>` with its training task."""
     from provml.loaders import mlflow_import
@@ -34,7 +38,15 @@ def import_mlflow(
         mlflow_import.require_mlflow()
         uri = mlflow_import.tracking_uri_for(location)
         with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+            must_exist=False,
         ) as opened:
             report = mlflow_import.import_mlflow(opened, uri, experiments=experiment, runs=run)
             where = opened.location

@@ -40,6 +40,10 @@ def import_prov(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Import W3C PROV documents (PROV-JSON, PROV-XML, PROV-N, PROV-O RDF), one transaction each."""
     from provml.loaders.prov_import import import_prov as import_one
@@ -47,7 +51,15 @@ def import_prov(
     failed = False
     try:
         with options.open_cli_store(
-            store, user=user, password=password, wait=wait, must_exist=False
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+            must_exist=False,
         ) as opened:
             for path in files:
                 try:
@@ -81,6 +93,10 @@ def export(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Export a run, a named graph, or the whole store (dataset formats) as RDF or W3C PROV."""
     from provml.loaders.iris import run_graph
@@ -90,7 +106,16 @@ def export(
         raise typer.BadParameter("pass --run or --graph, not both", param_hint="--run")
     selected = run_graph(run) if run is not None else graph
     try:
-        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+        with options.open_cli_store(
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+        ) as opened:
             target = output if output is not None else sys.stdout.buffer
             report = export_graph(opened, target, output_format, graph=selected)
     except ProvmlError as error:

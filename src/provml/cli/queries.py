@@ -102,6 +102,10 @@ def query(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
     queries_dir: list[Path] | None = QUERIES_DIR,
     plain: bool = PLAIN,
 ) -> None:
@@ -113,7 +117,16 @@ def query(
         canned = get_query(name, [*(queries_dir or ()), *([PLAIN_QUERIES] if plain else [])])
         params = _parse_params(param or [])
         bindings_for(canned, dict(params))  # refuse bad values before opening the store
-        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+        with options.open_cli_store(
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+        ) as opened:
             rows = run_query(opened, canned, **params)
     except ProvmlError as error:
         raise options.fail(error) from None
@@ -130,6 +143,10 @@ def sparql(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Run an ad-hoc read-only SPARQL query (updates refused; SERVICE refused unless allowed)."""
     from provml.queries import check_read_only, run_sparql
@@ -138,7 +155,16 @@ def sparql(
     try:
         source, text = _read_query(file)
         check_read_only(text, source, allow_service=allow_service)
-        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+        with options.open_cli_store(
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+        ) as opened:
             rows = run_sparql(opened, text, source=source, allow_service=allow_service)
     except ProvmlError as error:
         raise options.fail(error) from None

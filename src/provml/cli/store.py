@@ -20,6 +20,10 @@ def stats(
     wait: float = options.WAIT,
     user: str | None = options.USER,
     password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Show the triples, named graphs and workflow runs in the knowledge graph."""
     from provml.kg import backend_for
@@ -28,7 +32,16 @@ def stats(
     if output_format.lower() not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
     try:
-        with options.open_cli_store(store, user=user, password=password, wait=wait) as opened:
+        with options.open_cli_store(
+            store,
+            user=user,
+            password=password,
+            update_url=update_url,
+            graph_store_url=graph_store_url,
+            auth=auth,
+            max_rows=max_rows,
+            wait=wait,
+        ) as opened:
             where, backend = opened.location, backend_for(opened.location)
             graphs = {graph: opened.count(graph) for graph in opened.graphs()}
             triples = opened.count()
