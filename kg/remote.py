@@ -52,6 +52,7 @@ from provml.kg.sparql_text import (
     query_form,
     sparql_term,
     split_select,
+    with_projected,
 )
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
@@ -480,17 +481,25 @@ class SparqlStore(Store):
         subquery's order and refuses an outer ORDER BY with an OFFSET past its cap, hence the
         nesting.
         """
+        lexical = "".join(
+            f' (IF(DATATYPE(?{name}) = <{_DOUBLE}>, bif:sprintf("%.17g", ?{name}), "") '
+            f"AS ?{_LEXICAL}{name})"
+            for name in variables
+        )
+        # In place where it can go: Virtuoso may estimate a nested copy of a GRAPH ?g query
+        # far above its cost limit (MaxQueryCostEstimationTime) though the query itself passed.
+        in_place = with_projected(sparql, lexical) if first.cap is None else None
+        if in_place is not None:
+            answer = self._results("SELECT", self._send_query(in_place, "SELECT").body)
+            assert isinstance(answer, SelectResult)
+            return SelectResult(variables, [_exact(row, variables) for row in answer.rows])
         prologue, select = split_select(sparql)
         if first.cap is not None and not has_top_level_order(select):
             order = " ".join(f"?{name}" for name in variables)
             select = f"SELECT * WHERE {{ {{\n{select}\n}} }} ORDER BY {order}"
         columns = " ".join(f"?{name}" for name in variables)
         if first.virtuoso:
-            columns += "".join(
-                f' (IF(DATATYPE(?{name}) = <{_DOUBLE}>, bif:sprintf("%.17g", ?{name}), "") '
-                f"AS ?{_LEXICAL}{name})"
-                for name in variables
-            )
+            columns += lexical
         nested = f"{prologue}SELECT {columns} WHERE {{ {{\n{select}\n}} }}"
         rows: list[dict[str, Term | None]] = []
         while True:

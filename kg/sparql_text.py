@@ -206,3 +206,25 @@ def has_top_level_order(sparql: str) -> bool:
     code = masked(sparql)
     tail = code[code.rfind("}") + 1 :]
     return re.search(r"\bORDER\s+BY\b", tail, re.IGNORECASE) is not None
+
+
+def with_projected(sparql: str, expressions: str) -> str | None:
+    """The SELECT with `expressions` (`(... AS ?v)` items) projected after its own variables, or
+    None where they cannot go in place: `SELECT *`, expressions in its projection, FROM, GROUP BY.
+
+    >>> with_projected("SELECT ?a WHERE { ?a ?b ?c }", "(STR(?a) AS ?s)")
+    'SELECT ?a (STR(?a) AS ?s) WHERE { ?a ?b ?c }'
+    >>> with_projected("SELECT (COUNT(*) AS ?n) { ?a ?b ?c }", "(1 AS ?one)") is None
+    True
+    """
+    code = masked(sparql)
+    select = re.search(r"\bSELECT\b", code, re.IGNORECASE)
+    opening = code.find("{", select.end()) if select else -1
+    if select is None or opening < 0 or re.search(r"\bGROUP\s+BY\b", code, re.IGNORECASE):
+        return None
+    head = code[select.end() : opening]
+    if re.search(r"[*(]|\bFROM\b", head, re.IGNORECASE):
+        return None
+    where = re.search(r"\bWHERE\s*$", head, re.IGNORECASE)
+    at = select.end() + (where.start() if where else len(head.rstrip()))
+    return f"{sparql[:at].rstrip()} {expressions} {sparql[at:].lstrip()}"
