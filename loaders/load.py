@@ -42,6 +42,8 @@ from provml.loaders.finish import finish_runs, unfinished_marks
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
 DEFAULT_BATCH_BYTES = 2 * 1024 * 1024
+#: Batches gathered per commit by `load_spools(bulk=True)`.
+BULK_GROUP = 8
 #: Event dicts per batch in `load_events`.
 EVENTS_PER_BATCH = 10_000
 
@@ -153,15 +155,18 @@ def load_spools(
     """Load spool files (files, run directories or spool roots) into `store`.
 
     Every complete line is validated and converted; files are cut into batches converted by
-    `workers` processes (default: one per core; 1 converts here) and committed in order, one
-    transaction each, after which the checkpoint (if given) moves past the batch, written
+    `workers` processes (default: one per core; 1 converts here) and committed in order, batches
+    of small files gathered into about `batch_bytes` of lines per commit, one transaction each
+    (with `bulk_load` where the store declares it atomic: this function is the store's only
+    writer while it runs), after which the checkpoint (if given) moves past them, written
     atomically. A file loaded before resumes where its checkpoint says. A torn final line is not
     loaded and not quarantined (reported in `torn`); the checkpoint stays before it.
     A bad line is reported in `bad` (a BadLine: file, line, reason) and appended to `quarantine` (if
     given) while every valid event is loaded; with `strict` the load raises MalformedEvent naming
-    the file and line instead, nothing of that batch written. `bulk` commits with the store's
-    `bulk_load` (faster, not atomic: a crash may leave part of a batch, which the next load,
-    resuming from the unchanged checkpoint, completes). `progress` shows a rich progress bar.
+    the file and line instead, nothing of that batch written. `bulk` gathers BULK_GROUP times as
+    much per commit and always commits with the store's `bulk_load` (on a store where that is
+    not atomic, a crash may leave part of a commit, which the next load, resuming from the
+    unchanged checkpoint, completes). `progress` shows a rich progress bar.
     Raises LoadError for an unreadable path, checkpoint or quarantine, StoreError if the store
     cannot be written; what was committed before stays.
     """
@@ -184,7 +189,17 @@ def load_spools(
             EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
         ):
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
-            group = _Group(store, report, saved, ids, strict, bulk, batch_bytes)
+            # load_spools is the store's only writer: it commits with bulk_load where that is
+            # atomic too; --bulk gathers more per commit (fewer, larger files in the store).
+            group = _Group(
+                store,
+                report,
+                saved,
+                ids,
+                strict,
+                bulk or store.atomic_bulk_load,
+                batch_bytes * (BULK_GROUP if bulk else 1),
+            )
             for piece in pieces:
                 if isinstance(piece, BadLine):
                     report.torn.append(piece)
