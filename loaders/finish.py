@@ -97,10 +97,11 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
         for operation in operations(LINKS):
             store.update(Template(operation).substitute(graph=str(graph)))
         store.add_quads(_section_links(store, graph))
-    digests = summaries.run_digests(store, graphs)
+    durations = summaries.run_digests(store, graphs)
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
-    store.add_quads(digests)
+    store.add_quads(durations)
+    store.update(summaries.replace_summaries(store, graphs))
     store.add_quads(summaries.raw_lineage(store, graphs))
     store.add_quads(summaries.model_lineage(store, graphs))
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)

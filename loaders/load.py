@@ -32,12 +32,14 @@ from typing import Any
 from provml.capture.reader import BadLine, spool_files
 from provml.errors import LoadError, MalformedEvent, SpoolError
 from provml.kg.store import Store
+from provml.loaders import digests
 from provml.loaders import quarantine as quarantine_file
 from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
 from provml.loaders.finish import finish_runs, unfinished_marks
+from provml.loaders.ntriples import to_utf8
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
@@ -305,8 +307,16 @@ def _commit(
     runs = set().union(*(batch.runs for batch in batches))
     if any(batch.nquads for batch in batches):
         write = store.bulk_load if bulk else store.load
-        # The runs' marks go in the batch's transaction: a crash after it leaves them to finish.
-        data = b"".join([*(batch.nquads for batch in batches), unfinished_marks(runs)])
+        # The runs' marks and their metric digests go in the batch's transaction: a crash after
+        # it leaves them to finish.
+        pending = digests.pending_quads(digests.merge(batch.digests for batch in batches))
+        data = b"".join(
+            [
+                *(batch.nquads for batch in batches),
+                unfinished_marks(runs),
+                to_utf8("".join(pending)),
+            ]
+        )
         write(data, "nquads", source=source)
     for batch in batches:
         report.events += batch.events
