@@ -45,7 +45,7 @@ from provml.loaders.ntriples import to_utf8
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
 DEFAULT_BATCH_BYTES = 2 * 1024 * 1024
 #: Batches gathered per commit by `load_spools(bulk=True)`.
-BULK_GROUP = 8
+BULK_GROUP = 4
 #: Event dicts per batch in `load_events`.
 EVENTS_PER_BATCH = 10_000
 
@@ -191,6 +191,7 @@ def load_spools(
             EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
         ):
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
+            ahead = 0
             # load_spools is the store's only writer: it commits with bulk_load where that is
             # atomic too; --bulk gathers more per commit (fewer, larger files in the store).
             group = _Group(
@@ -208,9 +209,13 @@ def load_spools(
                     advance(piece.size)
                     continue
                 in_flight.append((submit(piece), piece))
-                # Bounded: at most a few batches converted ahead of the commits.
-                while len(in_flight) > 2 * workers:
-                    advance(group.add(*in_flight.popleft()))
+                ahead += len(piece.data)
+                # Bounded: about two batches converted ahead (counted in bytes: a spool of small
+                # files needs many chunks in flight to keep the workers busy).
+                while len(in_flight) > workers and ahead > 2 * batch_bytes:
+                    done = in_flight.popleft()
+                    ahead -= len(done[1].data)
+                    advance(group.add(*done))
             while in_flight:
                 advance(group.add(*in_flight.popleft()))
             advance(group.commit())
