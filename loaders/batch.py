@@ -124,7 +124,8 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
     batch.events += 1
     batch.runs.add(event["run"])
     if event["kind"] == "metrics":
-        run, epoch, step, split = (event.get(key) for key in ("run", "epoch", "step", "split"))
+        run: str = event["run"]
+        epoch, step, split = (event.get(key) for key in ("epoch", "step", "split"))
         for name, value in event["values"].items():
             batch.digests.add((run, name, split), (epoch, step, float(value)))
     return None

@@ -80,7 +80,9 @@ def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> s
     """
     result = store.query(fill(f"SELECT DISTINCT ?graph WHERE {{ {_SUMMARIZED} }}", graphs))
     assert isinstance(result, SelectResult)
-    summarized = [row["graph"] for row in result.rows]
+    summarized = [
+        row["graph"] for row in result.rows if isinstance(row["graph"], pyoxigraph.NamedNode)
+    ]
     fresh = [graph for graph in graphs if graph not in set(summarized)]
     quads = [*_metric_summaries(store, summarized), *_pending_summaries(store, fresh)]
     # One request (one transaction), comment lines left out as `sparql_files.operations` does.
