@@ -10,7 +10,8 @@ operations, and each operation is idempotent and sent on its own with the file's
   as one update, Oxigraph joins sections on a computed index pair by pair (a 10k-iteration
   stage took minutes), while sorting them in Python is linear.
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
-  durations, metric summaries, raw-data and model lineage shortcuts.
+  durations, metric summaries (from the pending digests its batches wrote, `digests.py`, in one
+  update with their removal), raw-data and model lineage shortcuts.
 
 Crashes: each batch a load commits carries, in the same transaction, a mark for every run it
 touched (`unfinished_marks`, `<run> a UnfinishedRun` in `iris.UNFINISHED_GRAPH`); a run's mark is

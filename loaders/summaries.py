@@ -8,8 +8,10 @@ last epoch) (`run_digests`); it adds to the shared graph `provml:derivedFromRawD
 entity in the run's lineage to the raw data it descends from (`raw_lineage`), and
 `provml:trainedOnDataDerivedFrom` from each trained model to its training data and all that data
 descends from (`model_lineage`). Computed in Python
-from four small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
-digests come out the same on every store.
+from small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
+digests come out the same on every store. The metric summaries come from the digests the
+batches left (`digests.py`, `replace_summaries`), not from the measures, unless the run already
+had summaries.
 """
 
 from __future__ import annotations
