@@ -115,13 +115,14 @@ def double_of(key: str) -> float:
 
 
 def final_key(measure: Measure) -> str:
-    """Text that sorts as `order` does: epoch, step, then the value's `double_key`."""
-    epoch, step, value = measure
+    """Text that sorts as `order` does: epoch, step (missing ones as -1), then the value's
+    `double_key`."""
+    epoch, step, value = order(measure)
     return int_key(epoch) + int_key(step) + double_key(value)
 
 
 def final_of(key: str) -> Measure:
-    """The (epoch, step, value) a `final_key` stands for."""
+    """The (epoch, step, value) of `order` a `final_key` stands for."""
     epoch, rest = int_of(key)
     step, rest = int_of(rest)
     return epoch, step, double_of(rest)
