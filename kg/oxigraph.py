@@ -71,6 +71,9 @@ def _open_error(path: Path, error: BaseException) -> StoreError:
 class OxigraphStore(Store):
     """An Oxigraph store in a directory, created if missing; held for writing until `close()`."""
 
+    # pyoxigraph 0.5 ingests a bulk load's sorted files in one RocksDB step, after parsing.
+    atomic_bulk_load = True
+
     @classmethod
     def local_directory(cls, location: str | os.PathLike[str]) -> Path:
         """The directory a location names (a path or a file: URL); reads no file."""
@@ -171,11 +174,11 @@ class OxigraphStore(Store):
         base_iri: str | None = None,
         source: str | None = None,
     ) -> None:
-        """Load a large input with pyoxigraph `bulk_load`: fastest, streaming, NOT atomic.
+        """Load an input with pyoxigraph `bulk_load`: fastest, streaming, all or nothing.
 
-        A syntax error or crash midway can leave part of the input written; no other write may
-        run meanwhile. Use it for an initial import you can redo; `flush()` afterwards.
-        Raises as `load` does.
+        The input is parsed into sorted files that are added to the database in one step at the
+        end (pyoxigraph 0.5), so bad syntax or a crash midway writes nothing; durable on return.
+        No other write may run meanwhile. Raises as `load` does.
         """
         self._load(self._db.bulk_load, data, format, graph, base_iri, source)
 

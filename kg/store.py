@@ -11,8 +11,10 @@ Notes for loaders (embedded Oxigraph; figures live in `bench/load.py`, not here)
 - `add_quads(quads)` (pyoxigraph `extend`) and `load(nquads_bytes, "nquads")` are both atomic
   and hold the batch in memory. Formatting N-Quads text (escaping literals as N-Triples
   requires) and calling `load` per large batch is cheaper than building Quad objects.
-- `bulk_load(nquads_bytes, "nquads")` is faster but NOT atomic and must not run beside other
-  writes to the same store: use it for an initial import you can redo, then `flush()`.
+- `bulk_load(nquads_bytes, "nquads")` is faster (it writes sorted files and adds them to the
+  database at once) and must not run beside other writes to the same store. With pyoxigraph 0.5
+  it is also atomic: the files of one call are added in one step, or none of them
+  (`atomic_bulk_load`), so a loader that is the store's only writer commits with it.
 - Oxigraph 0.5 stores integer subtypes (xsd:long, xsd:int...) as xsd:integer: compare numbers by
   value in queries, not by datatype. Virtuoso keeps xsd:long from Turtle/N-Triples loads.
 """
@@ -54,6 +56,10 @@ class Store(abc.ABC):
 
     #: Opening takes `user=` and `password=`, the credentials of a server.
     takes_credentials: ClassVar[bool] = False
+
+    #: `bulk_load` is all or nothing, like `load` (a crash or bad input midway writes nothing),
+    #: so a writer that runs alone can commit each batch with it.
+    atomic_bulk_load: ClassVar[bool] = False
 
     @classmethod
     def local_directory(cls, location: str | os.PathLike[str]) -> Path | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from provml.capture.reader import TEXT_CHARS, TOO_DEEP, BadLine, line_text, parse_line
 from provml.loaders.convert import convert
+from provml.loaders.digests import MetricDigests
 from provml.loaders.event_ids import EventId
 from provml.loaders.ntriples import to_utf8
 from provml.loaders.schema import InvalidEvent, validate
@@ -38,6 +39,8 @@ class ConvertedBatch:
     bad: list[BadLine] = field(default_factory=list)
     #: Each converted event: run, event id, digest of its content, line (or position).
     ids: list[EventId] = field(default_factory=list)
+    #: Lowest, highest and final value per run, metric and split of the batch's measures.
+    digests: MetricDigests = field(default_factory=MetricDigests)
 
 
 def convert_lines(
@@ -120,6 +123,11 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
     quads.extend(converted)
     batch.events += 1
     batch.runs.add(event["run"])
+    if event["kind"] == "metrics":
+        run: str = event["run"]
+        epoch, step, split = (event.get(key) for key in ("epoch", "step", "split"))
+        for name, value in event["values"].items():
+            batch.digests.add((run, name, split), (epoch, step, float(value)))
     return None
 
 

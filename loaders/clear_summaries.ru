@@ -1,5 +1,5 @@
 # Removes what `summaries.py` rewrites for some runs before it writes it again: durations (a
-# merged run's end moves) and metric summaries (a running run's measures grow).
+# merged run's end moves). Metric summaries are replaced by `replace_summaries.ru`.
 # ${graphs} are the runs' graph IRIs, validated before they are put in.
 PREFIX provml: <https://w3id.org/provml/ontology#>
 
@@ -7,10 +7,4 @@ DELETE { GRAPH ?graph { ?activity provml:durationSeconds ?seconds } }
 WHERE {
   VALUES ?graph { ${graphs} }
   GRAPH ?graph { ?activity provml:durationSeconds ?seconds }
-}
-;
-DELETE { GRAPH ?graph { ?summary ?property ?value } }
-WHERE {
-  VALUES ?graph { ${graphs} }
-  GRAPH ?graph { ?summary a provml:MetricSummary ; ?property ?value }
 }

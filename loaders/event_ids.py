@@ -74,6 +74,9 @@ class EventIds:
         place = str(source)
         try:
             number = self._source(place)
+            # Each batch's ids in a savepoint (released by `record`): batches gathered into one
+            # commit stage theirs in one transaction, and the last one's can be taken back alone.
+            self._db.execute("SAVEPOINT batch")
             first: dict[tuple[str, str], tuple[bytes, str, int]] = {}
             refused = _refuse(ids, place, first)
             before = self._db.total_changes
@@ -81,7 +84,7 @@ class EventIds:
             if self._db.total_changes - before == len(first):
                 return refused  # no id taken before this batch: the common case, one statement
             # Some ids were taken by earlier batches or loads: look them up, with their content.
-            self._db.rollback()
+            self._db.execute("ROLLBACK TO batch")
             self._db.execute("DELETE FROM temp.probe")
             self._db.executemany(
                 "INSERT OR IGNORE INTO temp.probe VALUES (?, ?)", ((r, i) for r, i, _, _ in ids)
@@ -105,6 +108,14 @@ class EventIds:
         """
         try:
             self._db.commit()
+        except sqlite3.Error as error:
+            raise self._error("write", error) from None
+
+    def forget(self) -> None:
+        """Take back the ids the last `refuse` staged (its batch will not be committed)."""
+        try:
+            self._db.execute("ROLLBACK TO batch")
+            self._db.execute("RELEASE batch")
         except sqlite3.Error as error:
             raise self._error("write", error) from None
 
@@ -140,8 +151,10 @@ class EventIds:
         """The number standing for the file (or stream name) `path` in the index."""
         number = self._sources.get(path)
         if number is None:
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN")
+            # In the open transaction, outside any batch's savepoint: kept by `record`.
             self._db.execute("INSERT OR IGNORE INTO sources (path) VALUES (?)", (path,))
-            self._db.commit()  # on its own: a rolled back batch keeps it
             row = self._db.execute("SELECT n FROM sources WHERE path = ?", (path,)).fetchone()
             number = self._sources[path] = int(row[0])
         return number

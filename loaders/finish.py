@@ -10,7 +10,8 @@ operations, and each operation is idempotent and sent on its own with the file's
   as one update, Oxigraph joins sections on a computed index pair by pair (a 10k-iteration
   stage took minutes), while sorting them in Python is linear.
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
-  durations, metric summaries, raw-data and model lineage shortcuts.
+  durations, metric summaries (from the pending digests its batches wrote, `digests.py`, in one
+  update with their removal), raw-data and model lineage shortcuts.
 
 Crashes: each batch a load commits carries, in the same transaction, a mark for every run it
 touched (`unfinished_marks`, `<run> a UnfinishedRun` in `iris.UNFINISHED_GRAPH`); a run's mark is
@@ -97,10 +98,11 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
         for operation in operations(LINKS):
             store.update(Template(operation).substitute(graph=str(graph)))
         store.add_quads(_section_links(store, graph))
-    digests = summaries.run_digests(store, graphs)
+    durations = summaries.run_digests(store, graphs)
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
-    store.add_quads(digests)
+    store.add_quads(durations)
+    store.update(summaries.replace_summaries(store, graphs))
     store.add_quads(summaries.raw_lineage(store, graphs))
     store.add_quads(summaries.model_lineage(store, graphs))
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)

@@ -32,16 +32,20 @@ from typing import Any
 from provml.capture.reader import BadLine, spool_files
 from provml.errors import LoadError, MalformedEvent, SpoolError
 from provml.kg.store import Store
+from provml.loaders import digests
 from provml.loaders import quarantine as quarantine_file
 from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
 from provml.loaders.finish import finish_runs, unfinished_marks
+from provml.loaders.ntriples import to_utf8
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
 DEFAULT_BATCH_BYTES = 2 * 1024 * 1024
+#: Batches gathered per commit by `load_spools(bulk=True)`.
+BULK_GROUP = 4
 #: Event dicts per batch in `load_events`.
 EVENTS_PER_BATCH = 10_000
 
@@ -88,7 +92,7 @@ def load_events(
                 if refused := ids.refuse(batch.ids, source):
                     batch = convert_events(batch_events, position, source, refused)
                 position += len(batch_events)
-                _commit(store, batch, source, report, strict=strict, bulk=False)
+                _commit(store, [batch], source, report, strict=strict, bulk=False)
                 ids.record()
     except MalformedEvent:
         _finish(store, report.runs)
@@ -127,7 +131,7 @@ def load_lines(
                 batch = convert_lines(piece, line, source)
                 if refused := ids.refuse(batch.ids, source):
                     batch = convert_lines(piece, line, source, refused)
-                _commit(store, batch, source, report, strict=strict, bulk=False)
+                _commit(store, [batch], source, report, strict=strict, bulk=False)
                 ids.record()
                 line += piece.count(b"\n")
                 start = cut
@@ -153,15 +157,18 @@ def load_spools(
     """Load spool files (files, run directories or spool roots) into `store`.
 
     Every complete line is validated and converted; files are cut into batches converted by
-    `workers` processes (default: one per core; 1 converts here) and committed in order, one
-    transaction each, after which the checkpoint (if given) moves past the batch, written
+    `workers` processes (default: one per core; 1 converts here) and committed in order, batches
+    of small files gathered into about `batch_bytes` of lines per commit, one transaction each
+    (with `bulk_load` where the store declares it atomic: this function is the store's only
+    writer while it runs), after which the checkpoint (if given) moves past them, written
     atomically. A file loaded before resumes where its checkpoint says. A torn final line is not
     loaded and not quarantined (reported in `torn`); the checkpoint stays before it.
     A bad line is reported in `bad` (a BadLine: file, line, reason) and appended to `quarantine` (if
     given) while every valid event is loaded; with `strict` the load raises MalformedEvent naming
-    the file and line instead, nothing of that batch written. `bulk` commits with the store's
-    `bulk_load` (faster, not atomic: a crash may leave part of a batch, which the next load,
-    resuming from the unchanged checkpoint, completes). `progress` shows a rich progress bar.
+    the file and line instead, nothing of that batch written. `bulk` gathers BULK_GROUP times as
+    much per commit and always commits with the store's `bulk_load` (on a store where that is
+    not atomic, a crash may leave part of a commit, which the next load, resuming from the
+    unchanged checkpoint, completes). `progress` shows a rich progress bar.
     Raises LoadError for an unreadable path, checkpoint or quarantine, StoreError if the store
     cannot be written; what was committed before stays.
     """
@@ -184,19 +191,34 @@ def load_spools(
             EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
         ):
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
+            ahead = 0
+            # load_spools is the store's only writer: it commits with bulk_load where that is
+            # atomic too; --bulk gathers more per commit (fewer, larger files in the store).
+            group = _Group(
+                store,
+                report,
+                saved,
+                ids,
+                strict,
+                bulk or store.atomic_bulk_load,
+                batch_bytes * (BULK_GROUP if bulk else 1),
+            )
             for piece in pieces:
                 if isinstance(piece, BadLine):
                     report.torn.append(piece)
                     advance(piece.size)
                     continue
                 in_flight.append((submit(piece), piece))
-                # Bounded: at most a few batches converted ahead of the commits.
-                while len(in_flight) > 2 * workers:
+                ahead += len(piece.data)
+                # Bounded: about two batches converted ahead (counted in bytes: a spool of small
+                # files needs many chunks in flight to keep the workers busy).
+                while len(in_flight) > workers and ahead > 2 * batch_bytes:
                     done = in_flight.popleft()
-                    advance(_commit_chunk(store, *done, report, saved, ids, strict, bulk))
+                    ahead -= len(done[1].data)
+                    advance(group.add(*done))
             while in_flight:
-                done = in_flight.popleft()
-                advance(_commit_chunk(store, *done, report, saved, ids, strict, bulk))
+                advance(group.add(*in_flight.popleft()))
+            advance(group.commit())
     except MalformedEvent:
         _finish(store, report.runs)
         raise
@@ -210,56 +232,103 @@ def _finish(store: Store, runs: set[str]) -> None:
     store.flush()
 
 
-def _commit_chunk(
-    store: Store,
-    converted: Future[ConvertedBatch] | ConvertedBatch,
-    chunk: Chunk,
-    report: LoadReport,
-    saved: Checkpoint,
-    ids: EventIds,
-    strict: bool,
-    bulk: bool,
-) -> int:
-    """Commit one file batch (events reusing a taken id refused), quarantine its bad lines, then
-    move the checkpoint; its size."""
-    batch = converted.result() if isinstance(converted, Future) else converted
-    source = str(chunk.path)
-    if refused := ids.refuse(batch.ids, chunk.path):
-        batch = convert_lines(chunk.data, chunk.first_line, chunk.path, refused)
-    _commit(store, batch, source, report, strict=strict, bulk=bulk)
-    ids.record()
-    if report.quarantine is not None:
-        quarantine_file.append(report.quarantine, batch.bad)
-    saved.advance(chunk.path, chunk.end)
-    saved.save()
-    return len(chunk.data)
+class _Group:
+    """Converted chunks gathered until they hold `batch_bytes` of spool lines, then committed in
+    one write: a spool of many small files (one per rank and restart) commits as few
+    transactions, checkpoint saves and id index writes as one of few large files."""
+
+    def __init__(
+        self,
+        store: Store,
+        report: LoadReport,
+        saved: Checkpoint,
+        ids: EventIds,
+        strict: bool,
+        bulk: bool,
+        batch_bytes: int,
+    ) -> None:
+        self.store, self.report, self.saved, self.ids = store, report, saved, ids
+        self.strict, self.bulk, self.batch_bytes = strict, bulk, batch_bytes
+        self.batches: list[tuple[ConvertedBatch, Chunk]] = []
+        self.size = 0
+
+    def add(self, converted: Future[ConvertedBatch] | ConvertedBatch, chunk: Chunk) -> int:
+        """Take one converted chunk (events reusing a taken id refused); commit the group once
+        it is full. The spool bytes committed."""
+        batch = converted.result() if isinstance(converted, Future) else converted
+        if refused := self.ids.refuse(batch.ids, chunk.path):
+            batch = convert_lines(chunk.data, chunk.first_line, chunk.path, refused)
+        if self.strict and batch.bad:
+            self.ids.forget()
+            self.commit()  # what came before the bad line is written, as batch by batch
+            _commit(self.store, [batch], str(chunk.path), self.report, strict=True, bulk=False)
+        self.batches.append((batch, chunk))
+        self.size += len(chunk.data)
+        return self.commit() if self.size >= self.batch_bytes else 0
+
+    def commit(self) -> int:
+        """Commit the gathered chunks in one write, quarantine their bad lines, record their ids,
+        then move the checkpoint past them; the spool bytes committed."""
+        if not self.batches:
+            return 0
+        batches = [batch for batch, _ in self.batches]
+        _commit(
+            self.store,
+            batches,
+            str(self.batches[0][1].path),
+            self.report,
+            strict=False,
+            bulk=self.bulk,
+        )
+        self.ids.record()
+        if self.report.quarantine is not None:
+            quarantine_file.append(
+                self.report.quarantine, [bad for batch in batches for bad in batch.bad]
+            )
+        for _, chunk in self.batches:
+            self.saved.advance(chunk.path, chunk.end)
+        self.saved.save()
+        done, self.batches, self.size = self.size, [], 0
+        return done
 
 
 def _commit(
     store: Store,
-    batch: ConvertedBatch,
+    batches: list[ConvertedBatch],
     source: str,
     report: LoadReport,
     *,
     strict: bool,
     bulk: bool,
 ) -> None:
-    """Write one converted batch in one transaction (or bulk), after the strict check."""
-    if strict and batch.bad:
-        first = batch.bad[0]
-        more = f" (and {len(batch.bad) - 1} more in this batch)" if len(batch.bad) > 1 else ""
-        raise MalformedEvent(
-            f"{first}{more}", path=first.path, line=first.line, reason=first.reason
-        )
-    if batch.nquads:
+    """Write converted batches in one transaction (or bulk), after the strict check."""
+    for batch in batches:
+        if strict and batch.bad:
+            first = batch.bad[0]
+            more = f" (and {len(batch.bad) - 1} more in this batch)" if len(batch.bad) > 1 else ""
+            raise MalformedEvent(
+                f"{first}{more}", path=first.path, line=first.line, reason=first.reason
+            )
+    runs = set().union(*(batch.runs for batch in batches))
+    if any(batch.nquads for batch in batches):
         write = store.bulk_load if bulk else store.load
-        # The runs' marks go in the batch's transaction: a crash after it leaves them to finish.
-        write(batch.nquads + unfinished_marks(batch.runs), "nquads", source=source)
-    report.events += batch.events
-    report.quads += batch.quads
-    report.runs |= batch.runs
-    report.bad.extend(batch.bad)
-    report.batches += 1
+        # The runs' marks and their metric digests go in the batch's transaction: a crash after
+        # it leaves them to finish.
+        pending = digests.pending_quads(digests.merge(batch.digests for batch in batches))
+        data = b"".join(
+            [
+                *(batch.nquads for batch in batches),
+                unfinished_marks(runs),
+                to_utf8("".join(pending)),
+            ]
+        )
+        write(data, "nquads", source=source)
+    for batch in batches:
+        report.events += batch.events
+        report.quads += batch.quads
+        report.bad.extend(batch.bad)
+    report.runs |= runs
+    report.batches += len(batches)
 
 
 @contextlib.contextmanager

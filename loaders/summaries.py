@@ -8,8 +8,10 @@ last epoch) (`run_digests`); it adds to the shared graph `provml:derivedFromRawD
 entity in the run's lineage to the raw data it descends from (`raw_lineage`), and
 `provml:trainedOnDataDerivedFrom` from each trained model to its training data and all that data
 descends from (`model_lineage`). Computed in Python
-from four small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
-digests come out the same on every store.
+from small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
+digests come out the same on every store. The metric summaries come from the digests the
+batches left (`digests.py`, `replace_summaries`), not from the measures, unless the run already
+had summaries.
 """
 
 from __future__ import annotations
@@ -25,13 +27,19 @@ from rdflib.namespace import RDF, XSD
 
 from provml.kg.results import SelectResult
 from provml.kg.store import Store
-from provml.loaders import iris
+from provml.loaders import digests, iris
 from provml.loaders import ntriples as nt
 from provml.loaders.sparql_files import read
 from provml.ontology.namespace import PROVML
 
 DURATIONS = "run_durations.rq"
 MEASURES = "run_measures.rq"
+PENDING = "pending_digests.rq"
+REPLACE = "replace_summaries.ru"
+# Run graphs (${graphs}) that hold metric summaries already.
+_SUMMARIZED = (
+    "VALUES ?graph { ${graphs} } GRAPH ?graph { ?summary a <" + str(PROVML.MetricSummary) + "> }"
+)
 RAW_LINEAGE = "raw_lineage.rq"
 MODEL_LINEAGE = "model_lineage.rq"
 SHARED = iris.SHARED_GRAPH_NODE
@@ -58,9 +66,36 @@ TRAINED_ON = _term("trainedOnDataDerivedFrom")
 
 
 def run_digests(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
-    """The durations and metric summaries of the runs whose graphs are `graphs`, to write in
-    them after `clear_summaries.ru` removed the old ones. Raises QueryError as the store does."""
-    return [*_durations(store, graphs), *_metric_summaries(store, graphs)]
+    """The activity durations of the runs whose graphs are `graphs`, to write in them after
+    `clear_summaries.ru` removed the old ones. Raises QueryError as the store does."""
+    return list(_durations(store, graphs))
+
+
+def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
+    """One update that writes the metric summaries of the runs whose graphs are `graphs` and
+    removes their pending digest state (`replace_summaries.ru`).
+
+    A run without summaries yet gets them from the digests its batches left (`digests.py`),
+    one row per summary; a run that has some (a later load adds measures to it) has them
+    computed again from its measures, since its older measures left no pending state. Raises
+    QueryError as the store does.
+    """
+    result = store.query(fill(f"SELECT DISTINCT ?graph WHERE {{ {_SUMMARIZED} }}", graphs))
+    assert isinstance(result, SelectResult)
+    summarized = [
+        row["graph"] for row in result.rows if isinstance(row["graph"], pyoxigraph.NamedNode)
+    ]
+    fresh = [graph for graph in graphs if graph not in set(summarized)]
+    quads = [*_metric_summaries(store, summarized), *_pending_summaries(store, fresh)]
+    # One request (one transaction), comment lines left out as `sparql_files.operations` does.
+    text = "\n".join(line for line in read(REPLACE).splitlines() if not line.startswith("#"))
+    return Template(text).substitute(
+        summarized=" ".join(str(graph) for graph in summarized),
+        graphs=" ".join(str(graph) for graph in graphs),
+        summaries=" ".join(
+            f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in quads
+        ),
+    )
 
 
 def raw_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
@@ -107,10 +142,51 @@ def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator
         yield pyoxigraph.Quad(row["activity"], DURATION, _double(seconds), row["graph"])
 
 
+def _pending_summaries(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+) -> Iterator[pyoxigraph.Quad]:
+    """One MetricSummary per run, metric name and split, from the runs' pending digests."""
+    if not graphs:
+        return
+    keys: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(dict)
+    for row in _rows(store, PENDING, graphs):
+        split = row["split"].value if row["split"] is not None else None
+        kind = row["kind"].value.rsplit("/", 1)[-1]
+        least_kind = kind == "lowestKey"
+        key = row["least" if least_kind else "greatest"].value
+        keys[(row["graph"], row["summary"], row["name"].value, split)][kind] = key
+    for (graph, summary, name, split), found in keys.items():
+        lowest = digests.double_of(found["lowestKey"])
+        highest = digests.double_of(found["highestKey"])
+        final = digests.final_of(found["finalKey"])[2]
+        yield from _summary(graph, summary, name, split, (lowest, highest, final))
+        if "lastEpochKey" in found:
+            last_epoch = digests.int_of(found["lastEpochKey"])[0]
+            literal = pyoxigraph.Literal(str(last_epoch), datatype=_INTEGER)
+            yield pyoxigraph.Quad(summary, LAST_EPOCH, literal, graph)
+
+
+def _summary(
+    graph: Any, summary: Any, name: str, split: str | None, values: tuple[float, float, float]
+) -> Iterator[pyoxigraph.Quad]:
+    """A MetricSummary's quads but its last epoch: (lowest, highest, final) values."""
+    lowest, highest, final = values
+    yield pyoxigraph.Quad(summary, _TYPE, SUMMARY, graph)
+    yield pyoxigraph.Quad(summary, SUMMARIZES, graph, graph)
+    yield pyoxigraph.Quad(summary, NAME, pyoxigraph.Literal(name), graph)
+    if split is not None:
+        yield pyoxigraph.Quad(summary, SPLIT, pyoxigraph.Literal(split), graph)
+    yield pyoxigraph.Quad(summary, LOWEST, _double(lowest), graph)
+    yield pyoxigraph.Quad(summary, HIGHEST, _double(highest), graph)
+    yield pyoxigraph.Quad(summary, FINAL, _double(final), graph)
+
+
 def _metric_summaries(
     store: Store, graphs: Sequence[pyoxigraph.NamedNode]
 ) -> Iterator[pyoxigraph.Quad]:
-    """One MetricSummary per run, metric name and split of the runs' measures."""
+    """One MetricSummary per run, metric name and split of the runs' measures (read back)."""
+    if not graphs:
+        return
     groups: dict[tuple[Any, str, str | None], list[tuple[Any, ...]]] = defaultdict(list)
     for row in _rows(store, MEASURES, graphs):
         split = row["split"].value if row["split"] is not None else None
@@ -122,25 +198,12 @@ def _metric_summaries(
         summary = pyoxigraph.NamedNode(iris.metric_summary(graph.value, name, split))
         values = [measure[-1] for measure in measures]
         # The last measure by epoch, then step; of several there, the highest value.
-        final = max(measures, key=_order)[-1]
-        yield pyoxigraph.Quad(summary, _TYPE, SUMMARY, graph)
-        yield pyoxigraph.Quad(summary, SUMMARIZES, graph, graph)
-        yield pyoxigraph.Quad(summary, NAME, pyoxigraph.Literal(name), graph)
-        if split is not None:
-            yield pyoxigraph.Quad(summary, SPLIT, pyoxigraph.Literal(split), graph)
-        yield pyoxigraph.Quad(summary, LOWEST, _double(min(values)), graph)
-        yield pyoxigraph.Quad(summary, HIGHEST, _double(max(values)), graph)
-        yield pyoxigraph.Quad(summary, FINAL, _double(final), graph)
+        final = max(measures, key=digests.order)[-1]
+        yield from _summary(graph, summary, name, split, (min(values), max(values), final))
         epochs = [measure[0] for measure in measures if measure[0] is not None]
         if epochs:
             last_epoch = pyoxigraph.Literal(str(max(epochs)), datatype=_INTEGER)
             yield pyoxigraph.Quad(summary, LAST_EPOCH, last_epoch, graph)
-
-
-def _order(measure: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Sort key of a measure: epoch, then step (missing ones first), then value."""
-    epoch, step, value = measure
-    return (-1 if epoch is None else epoch, -1 if step is None else step, value)
 
 
 def _moment(term: pyoxigraph.Literal) -> datetime.datetime:

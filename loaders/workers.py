@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
@@ -116,6 +117,11 @@ class _Worker:
         self._ended = False
         self._reader = threading.Thread(target=self._read, name="provml-conversion", daemon=True)
         self._reader.start()
+        # Frames go out from a thread of their own: `submit` never waits for a busy worker, so
+        # the loader keeps committing while the workers convert.
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send, name="provml-conversion", daemon=True)
+        self._sender.start()
 
     def submit(self, data: bytes, first_line: int, source: Path | str) -> Future[ConvertedBatch]:
         """Send one chunk; its Future completes when the converted batch comes back."""
@@ -125,21 +131,29 @@ class _Worker:
                 future.set_exception(self._died())
                 return future
             self._pending.append(future)
-        # A dead worker's pipe refuses the frame: its reader fails the pending futures.
-        with contextlib.suppress(ValueError, OSError):
-            _write_frame(self._input, pickle.dumps((data, first_line, source), protocol=5))
+        self._outbox.put(pickle.dumps((data, first_line, source), protocol=5))
         return future
 
     def close(self) -> None:
-        """Close the worker's input: it exits once it has answered what it holds."""
+        """Close the worker's input once the frames sent are written: it exits once it has
+        answered what it holds."""
+        self._outbox.put(None)
+        self._sender.join()
+
+    def _send(self) -> None:
+        """Write the submitted frames to the worker, then close its input."""
+        while (frame := self._outbox.get()) is not None:
+            # A dead worker's pipe refuses the frame: its reader fails the pending futures.
+            with contextlib.suppress(ValueError, OSError):
+                _write_frame(self._input, frame)
         with contextlib.suppress(OSError):  # a dead worker: its reader fails its futures
             self._input.close()
 
     def kill(self) -> None:
         """Kill the worker now."""
-        self.close()
         if self.process.poll() is None:
             self.process.kill()
+        self.close()
 
     def join(self) -> None:
         """Wait for the worker and its reader thread to end."""

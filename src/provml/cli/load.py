@@ -59,8 +59,9 @@ INTERVAL = typer.Option(
 BULK = typer.Option(
     False,
     "--bulk",
-    help="Commit with bulk_load: faster, not atomic per batch (a crash is repaired by loading "
-    "again).",
+    help="Gather more per commit and commit with bulk_load: faster for a large first import, "
+    "more memory; atomic per commit only where the store's bulk_load is (the embedded store's "
+    "is); a crash is repaired by loading again.",
 )
 
 

@@ -1,0 +1,149 @@
+"""Metric digests gathered from the events as they convert, so finishing need not read every
+measure back.
+
+Each converted batch keeps, per run, metric name and split, the lowest and highest value and the
+final measure (the last by epoch, then step, then value): `MetricDigests`. The loader writes them
+with the batch, in the same transaction, as pending state in `iris.UNFINISHED_GRAPH`
+(`pending_quads`), each of the three as a text key that sorts as the values do (`low_key`,
+`final_key`), so that the lowest key of all the pending ones is the key of the lowest value, and
+so on. Writing a batch again (a replay after a crash) adds nothing new: the state is a set, and
+merging by minimum and maximum is idempotent. Finishing reads one aggregated row per summary
+(`provml.loaders.summaries`), writes the summaries and removes the pending state in one update.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from provml.loaders import iris
+from provml.loaders import ntriples as nt
+
+#: (run id, metric name, split or None)
+Metric = tuple[str, str, str | None]
+#: A measure's order: (epoch, step, value), epoch and step None when missing.
+Measure = tuple[int | None, int | None, float]
+
+_STATE = f"<{iris.BASE}loader/"
+DIGEST_OF = _STATE + "digestOf>"
+METRIC = _STATE + "metric>"
+SPLIT = _STATE + "split>"
+LOWEST = _STATE + "lowestKey>"
+HIGHEST = _STATE + "highestKey>"
+FINAL = _STATE + "finalKey>"
+LAST_EPOCH = _STATE + "lastEpochKey>"
+_SIGN = 1 << 63
+_MASK = (1 << 64) - 1
+_FLIP = str.maketrans("0123456789", "9876543210")
+
+
+class MetricDigests(dict[Metric, list[Any]]):
+    """Per metric of a batch: [lowest value, highest value, final measure, last epoch or None]."""
+
+    def add(self, metric: Metric, measure: Measure) -> None:
+        """Merge one measure."""
+        state = self.get(metric)
+        epoch, value = measure[0], measure[2]
+        if state is None:
+            self[metric] = [value, value, measure, epoch]
+            return
+        if value < state[0]:
+            state[0] = value
+        if value > state[1]:
+            state[1] = value
+        if order(measure) > order(state[2]):
+            state[2] = measure
+        if epoch is not None and (state[3] is None or epoch > state[3]):
+            state[3] = epoch
+
+
+def order(measure: Measure) -> tuple[int, int, float]:
+    """Sort key of a measure: epoch, then step (missing ones first), then value."""
+    epoch, step, value = measure
+    return (-1 if epoch is None else epoch, -1 if step is None else step, value)
+
+
+def pending_quads(digests: MetricDigests) -> Iterator[str]:
+    """The N-Quads lines of a batch's digests, as pending state in `iris.UNFINISHED_GRAPH`."""
+    tail = f" {iris.UNFINISHED_GRAPH} .\n"
+    for (run, name, split), (lowest, highest, final, last_epoch) in digests.items():
+        graph = iris.run(run)
+        summary = f"<{iris.metric_summary(iris.plain(graph), name, split)}> "
+        yield f"{summary}{DIGEST_OF} {graph}{tail}"
+        yield f"{summary}{METRIC} {nt.string(name)}{tail}"
+        if split is not None:
+            yield f"{summary}{SPLIT} {nt.string(split)}{tail}"
+        yield f"{summary}{LOWEST} {nt.string(double_key(lowest))}{tail}"
+        yield f"{summary}{HIGHEST} {nt.string(double_key(highest))}{tail}"
+        yield f"{summary}{FINAL} {nt.string(final_key(final))}{tail}"
+        if last_epoch is not None:
+            yield f"{summary}{LAST_EPOCH} {nt.string(int_key(last_epoch))}{tail}"
+
+
+def merge(batches: Iterable[MetricDigests]) -> MetricDigests:
+    """The digests of several batches as one."""
+    merged = MetricDigests()
+    for digests in batches:
+        for metric, (lowest, highest, final, last_epoch) in digests.items():
+            state = merged.get(metric)
+            if state is None:
+                merged[metric] = [lowest, highest, final, last_epoch]
+                continue
+            if lowest < state[0]:
+                state[0] = lowest
+            if highest > state[1]:
+                state[1] = highest
+            if order(final) > order(state[2]):
+                state[2] = final
+            if last_epoch is not None and (state[3] is None or last_epoch > state[3]):
+                state[3] = last_epoch
+    return merged
+
+
+def double_key(value: float) -> str:
+    """Text that sorts as the doubles do (16 hex digits of the IEEE bits, order-flipped)."""
+    bits = struct.unpack(">Q", struct.pack(">d", value))[0]
+    return f"{(bits ^ _MASK) if bits & _SIGN else (bits | _SIGN):016x}"
+
+
+def double_of(key: str) -> float:
+    """The double a `double_key` stands for."""
+    bits = int(key[-16:], 16)
+    bits = (bits & ~_SIGN) if bits & _SIGN else (bits ^ _MASK)
+    return float(struct.unpack(">d", struct.pack(">Q", bits))[0])
+
+
+def final_key(measure: Measure) -> str:
+    """Text that sorts as `order` does: epoch, step (missing ones as -1), then the value's
+    `double_key`."""
+    epoch, step, value = order(measure)
+    return int_key(epoch) + int_key(step) + double_key(value)
+
+
+def final_of(key: str) -> Measure:
+    """The (epoch, step, value) of `order` a `final_key` stands for."""
+    epoch, rest = int_of(key)
+    step, rest = int_of(rest)
+    return epoch, step, double_of(rest)
+
+
+def int_key(number: int | None) -> str:
+    """Prefix-free text that sorts as the integers do, None first."""
+    if number is None:
+        return "0"
+    digits = str(abs(number))
+    if number >= 0:
+        return f"2{len(digits):06d}{digits}"
+    return f"1{999999 - len(digits):06d}{digits.translate(_FLIP)}"
+
+
+def int_of(key: str) -> tuple[int | None, str]:
+    """The integer an `_int_key` at the start of `key` stands for, and the rest of `key`."""
+    if key[0] == "0":
+        return None, key[1:]
+    length = int(key[1:7])
+    if key[0] == "1":
+        length = 999999 - length
+        return -int(key[7 : 7 + length].translate(_FLIP)), key[7 + length :]
+    return int(key[7 : 7 + length]), key[7 + length :]
