@@ -39,12 +39,7 @@ def import_mlflow(
         uri = mlflow_import.tracking_uri_for(location)
         with options.open_cli_store(
             store,
-            user=user,
-            password=password,
-            update_url=update_url,
-            graph_store_url=graph_store_url,
-            auth=auth,
-            max_rows=max_rows,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
             must_exist=False,
         ) as opened:

@@ -52,12 +52,7 @@ def import_prov(
     try:
         with options.open_cli_store(
             store,
-            user=user,
-            password=password,
-            update_url=update_url,
-            graph_store_url=graph_store_url,
-            auth=auth,
-            max_rows=max_rows,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
             must_exist=False,
         ) as opened:
@@ -108,12 +103,7 @@ def export(
     try:
         with options.open_cli_store(
             store,
-            user=user,
-            password=password,
-            update_url=update_url,
-            graph_store_url=graph_store_url,
-            auth=auth,
-            max_rows=max_rows,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
         ) as opened:
             target = output if output is not None else sys.stdout.buffer

@@ -119,12 +119,7 @@ def query(
         bindings_for(canned, dict(params))  # refuse bad values before opening the store
         with options.open_cli_store(
             store,
-            user=user,
-            password=password,
-            update_url=update_url,
-            graph_store_url=graph_store_url,
-            auth=auth,
-            max_rows=max_rows,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
         ) as opened:
             rows = run_query(opened, canned, **params)
@@ -157,12 +152,7 @@ def sparql(
         check_read_only(text, source, allow_service=allow_service)
         with options.open_cli_store(
             store,
-            user=user,
-            password=password,
-            update_url=update_url,
-            graph_store_url=graph_store_url,
-            auth=auth,
-            max_rows=max_rows,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
         ) as opened:
             rows = run_sparql(opened, text, source=source, allow_service=allow_service)

@@ -34,12 +34,7 @@ def stats(
     try:
         with options.open_cli_store(
             store,
-            user=user,
-            password=password,
-            update_url=update_url,
-            graph_store_url=graph_store_url,
-            auth=auth,
-            max_rows=max_rows,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
         ) as opened:
             where, backend = opened.location, backend_for(opened.location)
