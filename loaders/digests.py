@@ -43,19 +43,24 @@ class MetricDigests(dict[Metric, list[Any]]):
 
     def add(self, metric: Metric, measure: Measure) -> None:
         """Merge one measure."""
+        self.merge_state(metric, measure[2], measure[2], measure, measure[0])
+
+    def merge_state(
+        self, metric: Metric, lowest: float, highest: float, final: Measure, last_epoch: int | None
+    ) -> None:
+        """Merge one metric's state (from a measure or another batch's digests)."""
         state = self.get(metric)
-        epoch, value = measure[0], measure[2]
         if state is None:
-            self[metric] = [value, value, measure, epoch]
+            self[metric] = [lowest, highest, final, last_epoch]
             return
-        if value < state[0]:
-            state[0] = value
-        if value > state[1]:
-            state[1] = value
-        if order(measure) > order(state[2]):
-            state[2] = measure
-        if epoch is not None and (state[3] is None or epoch > state[3]):
-            state[3] = epoch
+        if lowest < state[0]:
+            state[0] = lowest
+        if highest > state[1]:
+            state[1] = highest
+        if order(final) > order(state[2]):
+            state[2] = final
+        if last_epoch is not None and (state[3] is None or last_epoch > state[3]):
+            state[3] = last_epoch
 
 
 def order(measure: Measure) -> tuple[int, int, float]:
@@ -85,19 +90,8 @@ def merge(batches: Iterable[MetricDigests]) -> MetricDigests:
     """The digests of several batches as one."""
     merged = MetricDigests()
     for digests in batches:
-        for metric, (lowest, highest, final, last_epoch) in digests.items():
-            state = merged.get(metric)
-            if state is None:
-                merged[metric] = [lowest, highest, final, last_epoch]
-                continue
-            if lowest < state[0]:
-                state[0] = lowest
-            if highest > state[1]:
-                state[1] = highest
-            if order(final) > order(state[2]):
-                state[2] = final
-            if last_epoch is not None and (state[3] is None or last_epoch > state[3]):
-                state[3] = last_epoch
+        for metric, state in digests.items():
+            merged.merge_state(metric, *state)
     return merged
 
 
