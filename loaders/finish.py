@@ -4,11 +4,15 @@ The updates are data files beside this module; in each, a line holding only `;` 
 operations, and each operation is idempotent and sent on its own with the file's prefixes.
 - `merge_run_times.ru` reads the whole store, so a load that crashed after committing and
   before finishing is repaired by the next one.
-- `link_runs.ru` runs once per run the load touched, with `${graph}` replaced by the run's
-  graph IRI (validated): Virtuoso fails INSERT templates whose graph is a variable.
+- `link_runs.ru` runs once per group of DIGEST_BATCH runs the load touched, with `${graphs}`
+  replaced by their graph IRIs (validated); the `prov:wasInformedBy` links between tasks go into
+  each consumer's run graph from `informed_by.rq` (Virtuoso fails INSERT templates whose graph
+  is a variable, so an update could only name one run at a time).
 - consecutive epochs and iterations of each such run are linked from `run_sections.rq` here:
   as one update, Oxigraph joins sections on a computed index pair by pair (a 10k-iteration
   stage took minutes), while sorting them in Python is linear.
+Every query of a group is one request for the whole group (a query's cost is mostly fixed);
+large results (lineage) are streamed and written in chunks of WRITE_CHUNK quads.
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
   durations, metric summaries (from the pending digests its batches wrote, `digests.py`, in one
   update with their removal), raw-data and model lineage shortcuts.
@@ -23,9 +27,9 @@ one uninterrupted load gives.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from string import Template
 
 import pyoxigraph
 
@@ -35,15 +39,18 @@ from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.ntriples import to_utf8
-from provml.loaders.sparql_files import operations, read
+from provml.loaders.sparql_files import operations
 from provml.loaders.terms import P
 
 MERGE = "merge_run_times.ru"
 LINKS = "link_runs.ru"
 SECTIONS = "run_sections.rq"
+INFORMED = "informed_by.rq"
 CLEAR = "clear_summaries.ru"
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
 DIGEST_BATCH = 200
+# Quads per write of a streamed result: bounds the memory a group's lineage takes.
+WRITE_CHUNK = 20_000
 INFORMED_BY = pyoxigraph.NamedNode(iris.plain(P.wasInformedBy))
 # A run's mark: `<run> a <UnfinishedRun>`, in iris.UNFINISHED_GRAPH.
 _MARK = f"{P.type} {iris.UNFINISHED_RUN}"
@@ -94,36 +101,49 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
     """Links, section links and digests of some run graphs, then their marks removed."""
     if not graphs:
         return
-    for graph in graphs:
-        for operation in operations(LINKS):
-            store.update(Template(operation).substitute(graph=str(graph)))
-        store.add_quads(_section_links(store, graph))
+    for operation in operations(LINKS):
+        store.update(summaries.fill(operation, graphs))
+    _add_in_chunks(store, _informed_by(store, graphs))
+    store.add_quads(_section_links(store, graphs))
     durations = summaries.run_digests(store, graphs)
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
     store.add_quads(durations)
     store.update(summaries.replace_summaries(store, graphs))
-    store.add_quads(summaries.raw_lineage(store, graphs))
-    store.add_quads(summaries.model_lineage(store, graphs))
+    _add_in_chunks(store, summaries.raw_lineage(store, graphs))
+    _add_in_chunks(store, summaries.model_lineage(store, graphs))
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)
     store.update(f"DELETE DATA {{ GRAPH {iris.UNFINISHED_GRAPH} {{ {marks} }} }}")
 
 
-def _section_links(store: Store, graph: pyoxigraph.NamedNode) -> Iterator[pyoxigraph.Quad]:
+def _add_in_chunks(store: Store, quads: Iterable[pyoxigraph.Quad]) -> None:
+    """Add quads a chunk of WRITE_CHUNK at a time (each chunk one transaction)."""
+    iterator = iter(quads)
+    while chunk := list(itertools.islice(iterator, WRITE_CHUNK)):
+        store.add_quads(chunk)
+
+
+def _informed_by(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
+    """`consumer prov:wasInformedBy producer` in the consumer's run graph (`informed_by.rq`)."""
+    for row in summaries.stream_rows(store, INFORMED, graphs):
+        yield pyoxigraph.Quad(row["consumer"], INFORMED_BY, row["producer"], row["graph"])
+
+
+def _section_links(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+) -> Iterator[pyoxigraph.Quad]:
     """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it."""
-    query = Template(read(SECTIONS)).substitute(graph=str(graph))
-    by_stage: dict[Term, dict[int, list[pyoxigraph.NamedNode | pyoxigraph.BlankNode]]] = (
-        defaultdict(lambda: defaultdict(list))
+    Section = pyoxigraph.NamedNode | pyoxigraph.BlankNode
+    by_stage: dict[tuple[pyoxigraph.NamedNode, Term], dict[int, list[Section]]] = defaultdict(
+        lambda: defaultdict(list)
     )
-    result = store.query(query)
-    assert isinstance(result, SelectResult)
-    for row in result.rows:
-        section, stage, position = row["section"], row["stage"], row["index"]
+    for row in summaries.stream_rows(store, SECTIONS, graphs):
+        graph, section, stage, position = row["graph"], row["section"], row["stage"], row["index"]
         # all bound by the pattern: ?section a subject, ?index a literal
         assert isinstance(section, pyoxigraph.NamedNode | pyoxigraph.BlankNode)
-        assert stage is not None and isinstance(position, pyoxigraph.Literal)
-        by_stage[stage][int(position.value)].append(section)
-    for sections in by_stage.values():
+        assert isinstance(position, pyoxigraph.Literal)
+        by_stage[graph, stage][int(position.value)].append(section)
+    for (graph, _), sections in by_stage.items():
         for index, nexts in sections.items():
             for previous in sections.get(index - 1, ()):
                 for section in nexts:

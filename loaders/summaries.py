@@ -25,6 +25,7 @@ from typing import Any
 import pyoxigraph
 from rdflib.namespace import RDF, XSD
 
+from provml.errors import QueryError, StoreError
 from provml.kg.results import SelectResult
 from provml.kg.store import Store
 from provml.loaders import digests, iris
@@ -98,13 +99,17 @@ def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> s
     )
 
 
-def raw_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
-    """`entity provml:derivedFromRawData raw` for the runs' lineage, in the shared graph."""
+def raw_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
+    """`entity provml:derivedFromRawData raw` for the runs' lineage, in the shared graph; streamed
+    (`stream_rows`): write them before the store is read for anything else."""
     return _shortcuts(store, RAW_LINEAGE, graphs, ("entity", RAW, "raw"))
 
 
-def model_lineage(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
-    """`model provml:trainedOnDataDerivedFrom entity` for the runs' models, in the shared graph."""
+def model_lineage(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+) -> Iterator[pyoxigraph.Quad]:
+    """`model provml:trainedOnDataDerivedFrom entity` for the runs' models, in the shared graph;
+    streamed as `raw_lineage` is."""
     return _shortcuts(store, MODEL_LINEAGE, graphs, ("model", TRAINED_ON, "ancestor"))
 
 
@@ -113,14 +118,12 @@ def _shortcuts(
     name: str,
     graphs: Sequence[pyoxigraph.NamedNode],
     link: tuple[str, pyoxigraph.NamedNode, str],
-) -> list[pyoxigraph.Quad]:
+) -> Iterator[pyoxigraph.Quad]:
     """One shared-graph quad per row of a lineage query: (subject column, predicate, object
     column)."""
     subject, predicate, obj = link
-    return [
-        pyoxigraph.Quad(row[subject], predicate, row[obj], SHARED)
-        for row in _rows(store, name, graphs)
-    ]
+    for row in stream_rows(store, name, graphs):
+        yield pyoxigraph.Quad(row[subject], predicate, row[obj], SHARED)
 
 
 def fill(template: str, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
@@ -135,9 +138,26 @@ def _rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode]) -> li
     return result.rows
 
 
+def stream_rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[Any]:
+    """The rows of one of the loader's SELECT queries for some run graphs, one at a time (the
+    embedded store computes them as they are read; a remote one reads them in full first).
+
+    Each row maps a variable name to its term. Raises QueryError or StoreError as `Store.query`
+    does, also while the rows are read.
+    """
+    answer = store.evaluate(fill(read(name), graphs))
+    assert isinstance(answer, pyoxigraph.QuerySolutions)  # the loader's queries are SELECTs
+    try:
+        yield from answer
+    except OSError as error:
+        raise StoreError(f"reading the store {store.location} failed: {error}") from None
+    except (RuntimeError, ValueError) as error:
+        raise QueryError(f"the query {name} cannot be evaluated: {error}") from None
+
+
 def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
     """`activity provml:durationSeconds seconds` for each activity that started and ended."""
-    for row in _rows(store, DURATIONS, graphs):
+    for row in stream_rows(store, DURATIONS, graphs):
         seconds = (_moment(row["ended"]) - _moment(row["started"])).total_seconds()
         yield pyoxigraph.Quad(row["activity"], DURATION, _double(seconds), row["graph"])
 
