@@ -114,6 +114,8 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
     _add_in_chunks(store, summaries.model_lineage(store, graphs))
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)
     store.update(f"DELETE DATA {{ GRAPH {iris.UNFINISHED_GRAPH} {{ {marks} }} }}")
+    # The embedded engine's write buffers otherwise grow group after group until the load ends.
+    store.flush()
 
 
 def _add_in_chunks(store: Store, quads: Iterable[pyoxigraph.Quad]) -> None:
