@@ -20,6 +20,7 @@ from __future__ import annotations
 __all__ = ["LoadReport", "load_events", "load_lines", "load_spools"]
 
 import contextlib
+import functools
 import itertools
 import os
 from collections import deque
@@ -88,12 +89,9 @@ def load_events(
     try:
         with EventIds(None) as ids:
             while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
-                batch = convert_events(batch_events, position, source)
-                if refused := ids.refuse(batch.ids, source):
-                    batch = convert_events(batch_events, position, source, refused)
+                convert = functools.partial(convert_events, batch_events, position, source)
+                _commit_checked(store, convert, ids, source, report, strict)
                 position += len(batch_events)
-                _commit(store, [batch], source, report, strict=strict, bulk=False)
-                ids.record()
     except MalformedEvent:
         _finish(store, report.runs)
         raise
@@ -128,11 +126,8 @@ def load_lines(
                 if cut <= start:  # one line longer than a batch
                     cut = data.index(b"\n", start) + 1
                 piece = data[start:cut]
-                batch = convert_lines(piece, line, source)
-                if refused := ids.refuse(batch.ids, source):
-                    batch = convert_lines(piece, line, source, refused)
-                _commit(store, [batch], source, report, strict=strict, bulk=False)
-                ids.record()
+                convert = functools.partial(convert_lines, piece, line, source)
+                _commit_checked(store, convert, ids, source, report, strict)
                 line += piece.count(b"\n")
                 start = cut
     except MalformedEvent:
@@ -140,6 +135,23 @@ def load_lines(
         raise
     _finish(store, report.runs)
     return report
+
+
+def _commit_checked(
+    store: Store,
+    convert: Callable[..., ConvertedBatch],
+    ids: EventIds,
+    source: str,
+    report: LoadReport,
+    strict: bool,
+) -> None:
+    """Convert a batch, again with the duplicate event ids `ids` refuses turned into bad lines,
+    commit it and record its ids (after the commit, so a crash between replays the batch)."""
+    batch = convert()
+    if refused := ids.refuse(batch.ids, source):
+        batch = convert(refused)
+    _commit(store, [batch], source, report, strict=strict, bulk=False)
+    ids.record()
 
 
 def load_spools(
