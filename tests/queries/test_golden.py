@@ -31,6 +31,8 @@ from tests.helpers import query_data as data
 ID = "https://w3id.org/provml/id/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 WORKFLOW = f"{ID}workflow/fault%20segmentation"
+#: Every run's label: the workflow name its run_start event recorded.
+WORKFLOW_NAME = data.WORKFLOW
 QUERY_FILES = sorted(
     (path for path in resources.files("provml.queries").iterdir() if path.name.endswith(".rq")),
     key=lambda path: path.name,
@@ -139,6 +141,8 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
         return " ".join(start["argv"])
     if kind == "process":
         return f"{ID}run/{value['run']}/process/{quote(start['host'], safe='')}/{start['pid']}"
+    if kind == "run_label":
+        return start["name"]
     raise AssertionError(f"unknown golden placeholder {value!r}")
 
 
@@ -306,16 +310,16 @@ def test_curation_steps_durations(lifecycle):
 def test_task_times_slowest_first_with_the_failed_task(lifecycle):
     store, _, _ = lifecycle
     rows = ask(store, "task_times", run=iri("run/seis-b"))
-    durations = [row[6] for row in rows]
+    durations = [row[7] for row in rows]
     assert durations == sorted(durations, reverse=True)
     for row in rows:
-        assert row[6] == (row[5] - row[4]).total_seconds()
-    failed = [row for row in rows if row[3] == "failed"]
-    assert [(row[1], row[9]) for row in failed] == [("evaluate", "RuntimeError: GPU out of memory")]
+        assert row[7] == (row[6] - row[5]).total_seconds()
+    failed = [row for row in rows if row[4] == "failed"]
+    assert [(row[2], row[10]) for row in failed] == [("evaluate", "RuntimeError: GPU out of memory")]
     # The running run's training has no end: no status, no duration, last.
     running = ask(store, "task_times", run=iri("run/seis-c"))
-    assert running[-1][1:4] == ("train unet", OPS + "Training", None)
-    assert running[-1][5:7] == (None, None)
+    assert running[-1][1:5] == (WORKFLOW_NAME, "train unet", OPS + "Training", None)
+    assert running[-1][6:8] == (None, None)
 
 
 PHASES = {
@@ -330,7 +334,7 @@ PHASES = {
 
 def expected_phase_times(events: list[dict[str, Any]], run: str) -> list[tuple[Any, ...]]:
     """phase_times' rows for a run, from the events: its ended top-level tasks by phase."""
-    host = run_start(events, run)["host"]
+    host, label = run_start(events, run)["host"], run_start(events, run)["name"]
     top = {e["task"] for e in events if e["run"] == run and e["kind"] == "task_start"}
     top -= {e["task"] for e in events if e["run"] == run and e.get("parent") is not None}
     ends = [e for e in events if e["run"] == run and e["kind"] == "run_end"]
@@ -352,9 +356,9 @@ def expected_phase_times(events: list[dict[str, Any]], run: str) -> list[tuple[A
     for phase, durations in by_phase.items():
         seconds = round(sum(durations) * 1_000_000) / 1_000_000
         share = None if run_seconds is None else round(seconds / run_seconds, 6)
-        row = (f"run/{run}", phase, OPS + classes[phase], host, len(durations), seconds, share)
-        rows.append((*row, run_seconds))
-    return sorted(rows, key=lambda row: (-row[5], row[1]))
+        row = (f"run/{run}", label, phase, OPS + classes[phase], host, len(durations), seconds)
+        rows.append((*row, share, run_seconds))
+    return sorted(rows, key=lambda row: (-row[6], row[2]))
 
 
 def test_time_per_phase_and_node_of_a_run(lifecycle):
@@ -364,16 +368,16 @@ def test_time_per_phase_and_node_of_a_run(lifecycle):
         assert rows == expected_phase_times(events, run)
     rows = ask(store, "phase_times", run=iri("run/seis-a"))
     # Top-level tasks only: the three epochs inside the training are not counted again.
-    assert [row[1:5] for row in rows if row[1] == "learning"] == [
+    assert [row[2:6] for row in rows if row[2] == "learning"] == [
         ("learning", OPS + "LearningStage", run_start(events, "seis-a")["host"], 1)
     ]
-    assert {row[1] for row in rows} == {"curation", "preparation", "learning", "inference"}
-    assert 0 < sum(row[6] for row in rows) < 1
+    assert {row[2] for row in rows} == {"curation", "preparation", "learning", "inference"}
+    assert 0 < sum(row[7] for row in rows) < 1
     # The run still going: its training has no end yet (left out), the run no duration.
     assert ask(store, "phase_times", run=iri("run/seis-c")) == expected_phase_times(
         events, "seis-c"
     )
-    assert [row[1] for row in ask(store, "phase_times", run=iri("run/seis-c"))] == ["preparation"]
+    assert [row[2] for row in ask(store, "phase_times", run=iri("run/seis-c"))] == ["preparation"]
 
 
 def test_phase_times_knows_the_phase_of_every_task_class():
@@ -412,9 +416,10 @@ def test_hyperparameters_name_a_task_of_their_own_run(lifecycle):
     store, _, _ = lifecycle
     rows = ask(store, "run_hyperparameters", workflow=NamedNode(WORKFLOW))
     # Task IRIs come from the capture; each row names a task of its own run.
-    for _, run, _, task, *_ in rows:
+    for _, run, run_label, _, task, *_ in rows:
         assert task.startswith(f"{run}/task/"), (run, task)
-    trainings = {(run, task) for _, run, _, task, label, *_ in rows if label == "train unet"}
+        assert run_label == WORKFLOW_NAME
+    trainings = {(run, task) for _, run, _, _, task, label, *_ in rows if label == "train unet"}
     assert len(trainings) == 3
 
 
