@@ -315,7 +315,9 @@ def test_task_times_slowest_first_with_the_failed_task(lifecycle):
     for row in rows:
         assert row[7] == (row[6] - row[5]).total_seconds()
     failed = [row for row in rows if row[4] == "failed"]
-    assert [(row[2], row[10]) for row in failed] == [("evaluate", "RuntimeError: GPU out of memory")]
+    assert [(row[2], row[10]) for row in failed] == [
+        ("evaluate", "RuntimeError: GPU out of memory")
+    ]
     # The running run's training has no end: no status, no duration, last.
     running = ask(store, "task_times", run=iri("run/seis-c"))
     assert running[-1][1:5] == (WORKFLOW_NAME, "train unet", OPS + "Training", None)
