@@ -96,6 +96,7 @@ RECIPES: dict[str, Callable[[Picks], Any]] = {
     "finished_workflow": lambda picks: iri("workflow", picks.finished[0].workflow),
     "failed_task_workflow": lambda picks: iri("workflow", picks.failing[0].workflow),
     "open_workflow": lambda picks: iri("workflow", picks.still_open[0].workflow),
+    "open_run": lambda picks: iri("run", picks.still_open[0].run),
     "finished_model": lambda picks: iri("entity", picks.finished[0].model or ""),
     "finished_prediction": lambda picks: iri("entity", picks.finished[0].prediction or ""),
     "finished_training_set": lambda picks: iri("entity", picks.finished[0].training_set),
