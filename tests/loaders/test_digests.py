@@ -4,6 +4,7 @@ values do, and summaries equal to those computed from the measures read back."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 
@@ -86,3 +87,50 @@ def _triple(subject: object, predicate: object, obj: object) -> tuple[object, ob
     if isinstance(obj, pyoxigraph.Literal) and obj.datatype.value.endswith("#double"):
         return subject, predicate, float(obj.value)
     return subject, predicate, obj
+
+
+def test_step_only_and_single_value_metrics_have_a_final_value_and_no_last_epoch(tmp_path):
+    # A step-only metric (MLflow's) ends at its last step, a single value is its own final;
+    # over several batches and a replay of the first.
+    start = (
+        b'{"v":1,"kind":"run_start","id":"s","run":"r","t":1700000000,"name":"n",'
+        b'"user":"u","host":"h","pid":1}\n'
+    )
+    losses = [0.9, 0.4, 0.6, 0.5]
+    lines = [start]
+    for step, loss in enumerate(losses):
+        lines.append(_metric_line(f"m{step}", {"loss": loss}, "validation", step=step))
+    lines.append(_metric_line("t", {"acc": 0.8}, "test"))
+    with open_store(tmp_path / "store") as store:
+        load_lines(store, b"".join(lines + lines[1:3]), batch_bytes=200)
+        graph = iris.plain(iris.run("r"))
+        result = store.query(
+            "PREFIX p: <https://w3id.org/provml/ontology#> SELECT ?name ?low ?high ?final ?epoch "
+            f"WHERE {{ GRAPH <{graph}> {{ ?s p:summarizedMetric ?name ; p:lowestValue ?low ; "
+            "p:highestValue ?high ; p:finalValue ?final . OPTIONAL { ?s p:lastEpoch ?epoch } } }"
+        )
+        found = {
+            row["name"].value: tuple(
+                None if row[key] is None else float(row[key].value)
+                for key in ("low", "high", "final", "epoch")
+            )
+            for row in result.rows
+        }
+    assert found == {
+        "loss": (min(losses), max(losses), losses[-1], None),
+        "acc": (0.8, 0.8, 0.8, None),
+    }
+
+
+def _metric_line(
+    event_id: str, values: dict[str, float], split: str, step: int | None = None
+) -> bytes:
+    """A metrics event line of run r, with a step or none."""
+    fields = [
+        f'"v":1,"kind":"metrics","id":"{event_id}","run":"r","t":1700000001',
+        f'"values":{json.dumps(values)}',
+        f'"split":"{split}"',
+    ]
+    if step is not None:
+        fields.append(f'"step":{step}')
+    return ("{" + ",".join(fields) + "}\n").encode()
