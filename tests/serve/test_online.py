@@ -34,7 +34,8 @@ def epochs_seen(server) -> set[int]:
         "/queries/metric_trajectory", params={"run": RUN, "metric": "loss"}
     )
     assert code == 200, body
-    return {row[3] for row in json.loads(body)["rows"]}
+    answer = json.loads(body)
+    return {row[answer["columns"].index("epoch")] for row in answer["rows"]}
 
 
 def test_a_query_sees_a_running_workflows_newest_epoch_within_5_s(tmp_path):

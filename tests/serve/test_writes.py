@@ -186,9 +186,10 @@ def test_canned_queries_are_listed_and_run(read_only):
         "/queries/metric_trajectory", params={"run": RUN, "metric": "loss"}
     )
     answer = json.loads(body)
-    assert code == 200 and answer["columns"] == ["run", "metric", "split", "epoch", "step", "value"]
+    columns = ["run", "run_label", "metric", "split", "epoch", "step", "value"]
+    assert code == 200 and answer["columns"] == columns
     assert [row[0] for row in answer["rows"]] == [{"@id": RUN}] * 4
-    assert sorted((row[2], row[3], row[5]) for row in answer["rows"]) == [
+    assert sorted((row[3], row[4], row[6]) for row in answer["rows"]) == [
         ("training", 0, 1.0),
         ("training", 1, 0.5),
         ("validation", 0, 1.5),
