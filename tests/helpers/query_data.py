@@ -21,10 +21,9 @@ spool events (`spool_events`).
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from datetime import UTC, datetime
 
 from provml import Workflow, annotate, read_spool
 

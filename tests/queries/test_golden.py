@@ -131,10 +131,9 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
     if kind in ("task_start", "task_end"):
         return stamp(tasks_of(events, value["run"])[value["task"]][kind.removeprefix("task_")])
     if kind == "annotation":
+        wanted = (value["key"], value["value"])
         event = next(
-            e
-            for e in events
-            if e["kind"] == "annotation" and (e["key"], e["value"]) == (value["key"], value["value"])
+            e for e in events if e["kind"] == "annotation" and (e["key"], e["value"]) == wanted
         )
         return stamp(event["at"]) if value.get("field") == "at" else f"annotation/{event['id']}"
     start = run_start(events, value["run"])
