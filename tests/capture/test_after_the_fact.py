@@ -170,3 +170,13 @@ def test_an_unwritable_spool_raises_naming_the_file(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(provml.SpoolError, match="cannot write the annotation"):
         provml.annotate({"entity": "e"}, "k", 1, spool_dir=blocker)
+
+
+def test_an_end_before_now_without_a_start_is_refused_before_the_run_opens(tmp_path):
+    # Refused at once: at the end, __exit__ could not close the run.
+    past = T0 + timedelta(hours=1)
+    with pytest.raises(CaptureError, match="give started_at too"):
+        Workflow("old", spool_dir=tmp_path, ended_at=past)
+    with Workflow("old", spool_dir=tmp_path, capture_git=False) as wf:
+        with pytest.raises(CaptureError, match="give started_at too"):
+            wf.task("convert", ended_at=past)

@@ -136,9 +136,11 @@ class Task:
         self._start_seconds = check_time(started_at, "started_at")
         end_seconds = check_time(ended_at, "ended_at")
         start = self._start_seconds
-        if start is not None and end_seconds is not None and end_seconds < start:
+        if end_seconds is not None and end_seconds < (time.time() if start is None else start):
+            # Checked now, not at the end: __exit__ must always be able to end the task.
             raise CaptureError(
-                f"task {name!r}: ended_at {ended_at} is before started_at {started_at}"
+                f"task {name!r}: ended_at {ended_at} is before started_at "
+                f"{'(now: give started_at too)' if start is None else started_at}"
             )
         self.id: str | None = None
         self.status: str | None = None

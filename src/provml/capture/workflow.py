@@ -144,9 +144,11 @@ class Workflow:
         self._started_at = check_time(started_at, "started_at")
         self._ended_at = check_time(ended_at, "ended_at")
         start, end = self._started_at, self._ended_at
-        if start is not None and end is not None and end < start:
+        if end is not None and end < (time.time() if start is None else start):
+            # Checked now, not at the end: __exit__ must always be able to close the run.
             raise CaptureError(
-                f"workflow {name!r}: ended_at {ended_at} is before started_at {started_at}"
+                f"workflow {name!r}: ended_at {ended_at} is before started_at "
+                f"{'(now: give started_at too)' if start is None else started_at}"
             )
         self.name = name
         chosen = run_id or os.environ.get(RUN_ID_ENV) or new_run_id()
