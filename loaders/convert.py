@@ -324,7 +324,7 @@ def _section_index(name: str, stage: str, attributes: Mapping[str, Any]) -> int 
 def _annotation(event: Mapping[str, Any]) -> Quads:
     """An annotation after the fact: in the annotations graph, its author in the shared one.
 
-    Which annotation supersedes which is settled after loading (`supersede_annotations.ru`),
+    Which annotation supersedes which is settled after loading (`annotation_chain.py`),
     as it depends on the other annotations of the same target and key.
     """
     node = iris.annotation(event["id"])
