@@ -177,6 +177,6 @@ def test_an_end_before_now_without_a_start_is_refused_before_the_run_opens(tmp_p
     past = T0 + timedelta(hours=1)
     with pytest.raises(CaptureError, match="give started_at too"):
         Workflow("old", spool_dir=tmp_path, ended_at=past)
-    with Workflow("old", spool_dir=tmp_path, capture_git=False) as wf:
-        with pytest.raises(CaptureError, match="give started_at too"):
-            wf.task("convert", ended_at=past)
+    wf = Workflow("old", spool_dir=tmp_path, capture_git=False)
+    with wf, pytest.raises(CaptureError, match="give started_at too"):
+        wf.task("convert", ended_at=past)
