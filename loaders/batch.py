@@ -122,7 +122,8 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
         return TOO_DEEP
     quads.extend(converted)
     batch.events += 1
-    batch.runs.add(event["run"])
+    if event["kind"] != "annotation":  # an annotation's `run` names its stream, not a run
+        batch.runs.add(event["run"])
     if event["kind"] == "metrics":
         run: str = event["run"]
         epoch, step, split = (event.get(key) for key in ("epoch", "step", "split"))

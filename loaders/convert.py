@@ -59,6 +59,7 @@ _PHASES = {
     "inference": C.Inference,
     "other": C.TaskExecution,
 }
+_HYPERPARAMETER_KINDS = {"model": C.ModelHyperparameter, "algorithm": C.AlgorithmHyperparameter}
 _ENTITY_TYPES = {
     "raw_data": C.RawData,
     "domain_data": C.DomainData,
@@ -92,6 +93,8 @@ def convert(event: Mapping[str, Any]) -> Quads:
     """
     if event["kind"] == "metrics":
         return _metrics(event)
+    if event["kind"] == "annotation":
+        return _annotation(event)
     quads: Quads = []
     graph = iris.run(event["run"])
     inside_run = graph[:-1] + "/"
@@ -141,7 +144,8 @@ def _run_start(event: Mapping[str, Any], add: Add) -> None:
     name = event["name"]
     add(run, P.type, C.WorkflowExecution)
     add(run, P.label, nt.string(name))
-    add(run, P.startedAtTime, nt.timestamp(event["t"]))
+    # An explicit start (a historical run) is the run's start; `t` is when it was captured.
+    add(run, P.startedAtTime, nt.timestamp(event.get("started_at", event["t"])))
     workflow = iris.named("workflow", name)
     add(workflow, P.type, C.Workflow)
     add(workflow, P.label, nt.string(name))
@@ -251,7 +255,7 @@ def _run_end(event: Mapping[str, Any], add: Add) -> None:
 
 
 def _ended(activity: str, event: Mapping[str, Any], add: Add) -> None:
-    add(activity, P.endedAtTime, nt.timestamp(event["t"]))
+    add(activity, P.endedAtTime, nt.timestamp(event.get("ended_at", event["t"])))
     add(activity, P.status, nt.string(event["status"]))
     if event.get("error") is not None:
         add(activity, P.errorMessage, nt.string(event["error"]))
@@ -264,7 +268,7 @@ def _task_start(event: Mapping[str, Any], add: Add) -> None:
     name = event["name"]
     add(task, P.type, task_class(event["phase"], stage, event.get("operation")))
     add(task, P.label, nt.string(name))
-    add(task, P.startedAtTime, nt.timestamp(event["t"]))
+    add(task, P.startedAtTime, nt.timestamp(event.get("started_at", event["t"])))
     parent = event.get("parent")
     add(task, P.partOfExecution, iris.run(run_id) if parent is None else iris.task(run_id, parent))
     attributes = event.get("attributes") or {}
@@ -276,12 +280,34 @@ def _task_start(event: Mapping[str, Any], add: Add) -> None:
     else:
         transformation = iris.named("transformation", name)
         add(transformation, P.type, C.DataTransformation)
+        if event["phase"] == "learning":
+            # The learning stage as planned, which this execution carries out (PROV-ML's pair).
+            add(transformation, P.type, C.PlannedLearningStage)
         add(transformation, P.label, nt.string(name))
         add(task, P.executesPlan, transformation)
     if "host" in event and "pid" in event:
         process = _process(run_id, event["host"], event["pid"], event.get("rank"), add)
         add(task, P.wasAssociatedWith, process)
+    _task_details(task, event, add)
     _attributes(task, attributes, add)
+
+
+def _task_details(task: str, event: Mapping[str, Any], add: Add) -> None:
+    """A task's step number, command line and tool, where capture recorded them."""
+    if event.get("step") is not None:
+        add(task, P.stepNumber, nt.integer(event["step"]))
+    if event.get("command") is not None:
+        add(task, P.commandLine, nt.string(event["command"]))
+    tool = event.get("tool")
+    if tool is not None:
+        version = event.get("tool_version")
+        if version is None:
+            software = iris.named("software", tool)
+            add(software, P.type, C.Software)
+            add(software, P.softwareName, nt.string(tool))
+            add(task, P.wasAssociatedWith, software)
+        else:
+            _software(task, tool, version, add)
 
 
 def _section_index(name: str, stage: str, attributes: Mapping[str, Any]) -> int | None:
@@ -293,6 +319,43 @@ def _section_index(name: str, stage: str, attributes: Mapping[str, Any]) -> int 
             return value
     digits = len(name) - len(name.rstrip("0123456789"))
     return int(name[-digits:]) if digits else None
+
+
+def _annotation(event: Mapping[str, Any]) -> Quads:
+    """An annotation after the fact: in the annotations graph, its author in the shared one.
+
+    Which annotation supersedes which is settled after loading (`annotation_chain.py`),
+    as it depends on the other annotations of the same target and key.
+    """
+    node = iris.annotation(event["id"])
+    target = event["target"]
+    if "iri" in target:
+        about = f"<{target['iri']}>"
+    elif "entity" in target:
+        about = iris.entity(target["entity"])
+    elif "task" in target:
+        about = iris.task(target["run"], target["task"])
+    else:
+        about = iris.run(target["run"])
+    author = iris.named("person", event["by"])
+    graph = iris.ANNOTATIONS_GRAPH
+    lines = [
+        (node, P.type, C.Annotation),
+        (node, P.annotates, about),
+        (node, P.annotationKey, nt.string(event["key"])),
+        (node, P.value, nt.scalar(event["value"])),
+        (node, P.wasAttributedTo, author),
+        (node, P.generatedAtTime, nt.timestamp(event["at"])),
+    ]
+    if event.get("unit") is not None:
+        lines.append((node, P.unit, nt.string(event["unit"])))
+    if event.get("comment") is not None:
+        lines.append((node, P.comment, nt.string(event["comment"])))
+    quads = [f"{s} {p} {o} {graph} .\n" for s, p, o in lines]
+    shared = iris.SHARED_GRAPH
+    quads.append(f"{author} {P.type} {C.Person} {shared} .\n")
+    quads.append(f"{author} {P.label} {nt.string(event['by'])} {shared} .\n")
+    return quads
 
 
 def _task_end(event: Mapping[str, Any], add: Add) -> None:
@@ -365,6 +428,7 @@ def _params(event: Mapping[str, Any], add: Add) -> None:
     run_id = event["run"]
     task = event.get("task")
     owner = iris.run(run_id) if task is None else iris.task(run_id, task)
+    kind = event.get("hyperparameter_kind")
     for key, value in event["values"].items():
         setting = iris.param(owner, key)
         hyperparameter = iris.named("hyperparameter", key)
@@ -374,6 +438,9 @@ def _params(event: Mapping[str, Any], add: Add) -> None:
         add(setting, P.value, nt.string("null") if value is None else nt.scalar(value))
         add(setting, P.specifiesHyperparameter, hyperparameter)
         add(hyperparameter, P.type, C.Hyperparameter)
+        if kind is not None:
+            # Also the plain class: queries match it without subclass reasoning.
+            add(hyperparameter, P.type, _HYPERPARAMETER_KINDS[kind])
         add(hyperparameter, P.parameterName, nt.string(key))
         add(owner, P.used, setting)
 

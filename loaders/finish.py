@@ -2,8 +2,9 @@
 
 The updates are data files beside this module; in each, a line holding only `;` separates
 operations, and each operation is idempotent and sent on its own with the file's prefixes.
-- `merge_run_times.ru` reads the whole store, so a load that crashed after committing and
-  before finishing is repaired by the next one.
+- `merge_run_times.ru` and `annotation_chain.py` (which annotation after the fact supersedes
+  which) read the whole store, so a load that crashed after committing and before
+  finishing is repaired by the next one.
 - `link_runs.ru` runs once per group of DIGEST_BATCH runs the load touched, with `${graphs}`
   replaced by their graph IRIs (validated); the `prov:wasInformedBy` links between tasks go into
   each consumer's run graph from `informed_by.rq` (Virtuoso fails INSERT templates whose graph
@@ -38,6 +39,7 @@ from provml.kg.results import SelectResult, Term
 from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
+from provml.loaders.annotation_chain import chain_annotations
 from provml.loaders.ntriples import to_utf8
 from provml.loaders.sparql_files import operations
 from provml.loaders.terms import P
@@ -57,8 +59,9 @@ _MARK = f"{P.type} {iris.UNFINISHED_RUN}"
 
 
 def finish_runs(store: Store, runs: Iterable[str]) -> None:
-    """Merge the ranks' run times and statuses (whole store), then add the links and digests
-    that span events in each of `runs` (run ids) and in each run still marked unfinished.
+    """Merge the ranks' run times and statuses and chain the annotations (whole store), then add
+    the links and digests that span events in each of `runs` (run ids) and in each run still
+    marked unfinished.
 
     Each operation is one transaction (on a remote store, one request); a run's mark goes last,
     so finishing interrupted anywhere is completed by the next call. Raises QueryError or
@@ -66,6 +69,7 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
     """
     for operation in operations(MERGE):
         store.update(operation)
+    chain_annotations(store)
     given = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(set(runs))]
     finished: set[pyoxigraph.NamedNode] = set()
     for start in range(0, len(given), DIGEST_BATCH):

@@ -45,6 +45,10 @@ def plain(iri: str) -> str:
 SHARED_GRAPH_NODE = pyoxigraph.NamedNode(plain(SHARED_GRAPH))
 
 
+#: Annotations made after the fact (`provml.annotate`): statements by people, kept apart from
+#: what capture recorded, so a run's graph stays what its job wrote.
+ANNOTATIONS_GRAPH = f"<{BASE}annotations>"
+
 #: The loader's own bookkeeping: each run a committed batch touched is marked here, in the
 #: batch's transaction, until the finishing updates have run for it (`provml.loaders.finish`).
 UNFINISHED_GRAPH = f"<{BASE}loader/unfinished>"
@@ -96,6 +100,11 @@ def metric_summary(run_graph: str, metric: str, split: str | None) -> str:
 def entity(entity_id: str) -> str:
     """A data set, model or artifact (ids are global across runs)."""
     return f"<{BASE}entity/{segment(entity_id)}>"
+
+
+def annotation(event_id: str) -> str:
+    """An annotation made after the fact, by the id of its event (unique across processes)."""
+    return f"<{BASE}annotation/{event_id}>"
 
 
 def attribute(owner: str, dotted_name: str) -> str:

@@ -72,6 +72,11 @@ class C:
     Checkpoint = _term(PROVML.Checkpoint)
     Predictions = _term(PROVML.Predictions)
     Artifact = _term(PROVML.Artifact)
+    # Capture additions (issue 13): annotations, planned learning stages, hyperparameter kinds.
+    Annotation = _term(PROVML.Annotation)
+    PlannedLearningStage = _term(PROVML.PlannedLearningStage)
+    ModelHyperparameter = _term(PROVML.ModelHyperparameter)
+    AlgorithmHyperparameter = _term(PROVML.AlgorithmHyperparameter)
 
 
 class P:
@@ -144,6 +149,13 @@ class P:
     declaredType = _term(PROVML.declaredType)
     hasDataSchema = _term(PROVML.hasDataSchema)
     storedIn = _term(PROVML.storedIn)
+    # Capture additions (issue 13): annotations, step numbers.
+    comment = _term(RDFS.comment)
+    wasAttributedTo = _term(PROV.wasAttributedTo)
+    annotates = _term(PROVML.annotates)
+    annotationKey = _term(PROVML.annotationKey)
+    supersedes = _term(PROVML.supersedes)
+    stepNumber = _term(PROVML.stepNumber)
 
 
 class D:

@@ -14,6 +14,8 @@ class PROVML(DefinedNamespace):
     _NS = Namespace("https://w3id.org/provml/ontology#")
 
     Algorithm: URIRef  # algorithm
+    AlgorithmHyperparameter: URIRef  # learning algorithm hyperparameter
+    Annotation: URIRef  # annotation
     Artifact: URIRef  # artifact
     AttributeDeclaration: URIRef  # attribute declaration
     BaseLearningStage: URIRef  # base learning stage
@@ -32,6 +34,8 @@ class PROVML(DefinedNamespace):
     Epoch: URIRef  # epoch
     Evaluation: URIRef  # evaluation
     EvaluationMeasure: URIRef  # evaluation measure
+    Feature: URIRef  # feature
+    FeatureSet: URIRef  # feature set
     Filtering: URIRef  # filtering
     GPU: URIRef  # GPU
     HPCJob: URIRef  # HPC job
@@ -49,9 +53,11 @@ class PROVML(DefinedNamespace):
     MetricSummary: URIRef  # metric summary
     Model: URIRef  # model
     ModelArchitecture: URIRef  # model architecture
+    ModelHyperparameter: URIRef  # model hyperparameter
     Normalisation: URIRef  # normalisation
     PatchExtraction: URIRef  # patch extraction
     Persona: URIRef  # persona
+    PlannedLearningStage: URIRef  # planned learning stage
     Predictions: URIRef  # predictions
     Process: URIRef  # process
     RawData: URIRef  # raw data
@@ -69,6 +75,8 @@ class PROVML(DefinedNamespace):
     WorkflowExecution: URIRef  # workflow execution
     addressesTask: URIRef  # addresses task
     allocatedNode: URIRef  # allocated node
+    annotates: URIRef  # annotates
+    annotationKey: URIRef  # annotation key
     attributeName: URIRef  # attribute name
     commandLine: URIRef  # command line
     declaredType: URIRef  # declared type
@@ -93,6 +101,7 @@ class PROVML(DefinedNamespace):
     hasDataSchema: URIRef  # has data schema
     hasDataTransformation: URIRef  # has data transformation
     hasDomainAttribute: URIRef  # has domain attribute
+    hasFeatureSet: URIRef  # has feature set
     hasHyperparameter: URIRef  # has hyperparameter
     highestValue: URIRef  # highest value
     hostName: URIRef  # host name
@@ -120,10 +129,12 @@ class PROVML(DefinedNamespace):
     split: URIRef  # data split
     status: URIRef  # status
     step: URIRef  # step
+    stepNumber: URIRef  # step number
     storedIn: URIRef  # stored in
     summarizedMetric: URIRef  # summarized metric
     summarizedSplit: URIRef  # summarized split
     summarizesExecution: URIRef  # summarizes execution
+    supersedes: URIRef  # supersedes
     trainedOnDataDerivedFrom: URIRef  # trained on data derived from
     unit: URIRef  # unit
     usesGPU: URIRef  # uses GPU

@@ -1,7 +1,8 @@
 """provml: provenance for the lifecycle of scientific machine learning.
 
 Importing this package loads only the standard library, so capture can run inside training jobs.
-Exported here: the capture API (`Workflow`, `Task`, `Entity`, `read_spool`...) and every error.
+Exported here: the capture API (`Workflow`, `Task`, `Entity`, `annotate`, `read_spool`...) and
+every error.
 The other layers are imported by name and bring their own dependencies (the `kg` extra):
 `provml.kg` (stores), `provml.loaders` (`load_spools`, importers, exporters), `provml.queries`
 (`run_query`), `provml.ontology`, `provml.serve`.
@@ -18,6 +19,7 @@ from provml.capture import (
     SpoolContents,
     Task,
     Workflow,
+    annotate,
     read_spool,
 )
 from provml.errors import (
@@ -68,5 +70,6 @@ __all__ = [
     "UnsafeParameter",
     "Workflow",
     "__version__",
+    "annotate",
     "read_spool",
 ]

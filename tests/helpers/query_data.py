@@ -11,6 +11,8 @@ One workflow, "fault segmentation", three runs:
   batch 32, three epochs), the model ``unet-b``, and an evaluation task that fails.
 - ``seis-c``: still running (its spool is copied while it is open, so it has no ``run_end``):
   training (lr 0.0005, batch 16) with two epochs so far.
+- annotations after the fact (no run): the raw block "F3 north" rated ``good``, then corrected
+  to ``fair`` (written first, dated later), and its dead trace count; run ``seis-b`` reviewed.
 
 Every id and value a golden test expects is a constant here; times and host come from the
 spool events (`spool_events`).
@@ -19,10 +21,11 @@ spool events (`spool_events`).
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provml import Workflow, read_spool
+from provml import Workflow, annotate, read_spool
 
 WORKFLOW = "fault segmentation"
 NORTH_INLINE = (100, 400)
@@ -44,6 +47,17 @@ RUN_EPOCHS = {
     "seis-b": [(0.8, 0.95, 0.48), (0.7, 0.9, 0.58), (0.65, 0.92, 0.57)],
     "seis-c": [(1.1, 1.2, 0.31), (0.95, 1.05, 0.44)],
 }
+# Annotations after the fact: (target, key, value, by, when, unit, comment), in write order.
+ANNOTATIONS = [
+    ({"entity": "f3-north"}, "quality", "fair", "bob", datetime(2024, 6, 3, 9, 30, tzinfo=UTC),
+     None, "dead traces in the south-east corner"),
+    ({"entity": "f3-north"}, "quality", "good", "alice", datetime(2024, 6, 1, 10, 0, tzinfo=UTC),
+     None, None),
+    ({"entity": "f3-north"}, "dead_traces", 340, "bob", datetime(2024, 6, 3, 9, 31, tzinfo=UTC),
+     "traces", None),
+    ({"run": "seis-b"}, "reviewed", "yes", "alice", datetime(2024, 6, 4, 8, 0, tzinfo=UTC),
+     None, None),
+]  # fmt: skip
 CLEAN_PARAMS = {"clip_percentile": 99.5, "despike": True}
 FILTER_PARAMS = {"band_hz": "5-60", "order": 4}
 
@@ -180,12 +194,15 @@ def write_lifecycle(root: Path) -> list[Path]:
         # What a loader sees while the job runs: the spool so far, no task or run end.
         shutil.copytree(wf.run_dir, running / "seis-c")
         training.end()
+    for target, key, value, by, at, unit, comment in ANNOTATIONS:
+        annotate(target, key, value, by=by, at=at, unit=unit, comment=comment, spool_dir=spool)
     return spool_dirs(root)
 
 
 def spool_dirs(root: Path) -> list[Path]:
     """The spool directories `write_lifecycle(root)` wrote, as a loader should read them."""
-    return [root / "spool" / "seis-a", root / "spool" / "seis-b", root / "running" / "seis-c"]
+    runs = [root / "spool" / "seis-a", root / "spool" / "seis-b", root / "running" / "seis-c"]
+    return [*runs, root / "spool" / "annotations"]
 
 
 def spool_events(spools: list[Path]) -> list[dict[str, Any]]:

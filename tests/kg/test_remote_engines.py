@@ -26,7 +26,10 @@ from tests.queries.test_golden import golden, terms
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 ID = "https://w3id.org/provml/id/"
-RUN_GRAPHS = [f"{ID}run/{run}" for run in ("seis-a", "seis-b", "seis-c")] + [f"{ID}shared"]
+RUN_GRAPHS = [f"{ID}run/{run}" for run in ("seis-a", "seis-b", "seis-c")] + [
+    f"{ID}shared",
+    f"{ID}annotations",
+]
 BIG_GRAPH = f"{ID}run/remote-engines-big"
 BIG_ROWS = STOCK_RESULT_ROWS * 2 + 1_275
 # Columns that hold the query's own time (NOW()): compared by kind, and by value within this.

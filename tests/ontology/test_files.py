@@ -79,6 +79,13 @@ CONTRACT_CLASSES = {
     "ComputeNode": PROVML.ComputeResource,
     "GPU": PROVML.ComputeResource,
     "Process": PROV.SoftwareAgent,
+    # Capture additions (issue 13).
+    "Annotation": PROV.Entity,
+    "PlannedLearningStage": PROVML.DataTransformation,
+    "ModelHyperparameter": PROVML.Hyperparameter,
+    "AlgorithmHyperparameter": PROVML.Hyperparameter,
+    "Feature": PROV.Entity,
+    "FeatureSet": PROV.Collection,
 }
 CONTRACT_OBJECT_PROPERTIES = [
     "hasDataTransformation",
@@ -95,6 +102,9 @@ CONTRACT_OBJECT_PROPERTIES = [
     "hasDomainAttribute",
     "onNode",
     "usesGPU",
+    "annotates",
+    "supersedes",
+    "hasFeatureSet",
 ]
 CONTRACT_DATATYPE_PROPERTIES = [
     "status",
@@ -115,6 +125,8 @@ CONTRACT_DATATYPE_PROPERTIES = [
     "softwareVersion",
     "processRank",
     "pid",
+    "annotationKey",
+    "stepNumber",
 ]
 
 

@@ -39,6 +39,12 @@ DEPTH_MIN = ID["entity/f3-segy/attribute/depth.min"]
 TORCH = ID["software/torch"]
 EXPERIMENT = ID["experiment/unet-faults"]
 DECLARED_MODEL = ID["declaration/model"]
+REVIEW_1 = ID["annotation/review-1"]
+REVIEW_2 = ID["annotation/review-2"]
+REVIEW_3 = ID["annotation/review-3"]
+FEATURES = ID["featureset/f3-patches"]
+TRAIN_SET = ID["entity/f3-train"]
+RDFS_COMMENT = URIRef("http://www.w3.org/2000/01/rdf-schema#comment")
 SPLIT = PROVML["split"]  # PROVML.split would be str.split on an rdflib Namespace
 
 
@@ -118,6 +124,23 @@ BROKEN_VARIANTS = [
     V("ProcessId", "put", PROCESS, PROVML.pid, Literal("48213")),
     V("ProcessRank", "put", PROCESS, PROVML.processRank, Literal(-1)),
     V("ProcessNode", "add", PROCESS, PROVML.onNode, ID["node/gpu018"]),
+    V("TaskStepNumber", "put", CLEANING, PROVML.stepNumber, Literal(-2)),
+    V("TaskStepNumber", "add", CLEANING, PROVML.stepNumber, Literal(3)),
+    V("TaskCommandLine", "add", CLEANING, PROVML.commandLine, Literal("curate-segy --again")),
+    V("AnnotationTarget", "remove", REVIEW_1, PROVML.annotates),
+    V("AnnotationTarget", "put", REVIEW_1, PROVML.annotates, Literal("f3-segy")),
+    V("AnnotationKey", "remove", REVIEW_2, PROVML.annotationKey),
+    V("AnnotationValue", "remove", REVIEW_2, PROV.value),
+    V("AnnotationValue", "put", REVIEW_2, PROV.value, SEGY),
+    V("AnnotationUnit", "put", REVIEW_3, PROVML.unit, Literal(12)),
+    V("AnnotationComment", "add", REVIEW_2, RDFS_COMMENT, Literal("second thoughts")),
+    V("AnnotationAuthor", "remove", REVIEW_2, PROV.wasAttributedTo),
+    V("AnnotationAuthor", "put", REVIEW_2, PROV.wasAttributedTo, SEGY),
+    V("AnnotationTime", "put", REVIEW_2, PROV.generatedAtTime, Literal("yesterday")),
+    V("AnnotationSupersedes", "add", REVIEW_2, PROVML.supersedes, REVIEW_3),
+    V("AnnotationSupersedes", "put", REVIEW_2, PROVML.supersedes, SEGY),
+    V("FeatureSetMember", "add", FEATURES, PROV.hadMember, SEGY),
+    V("FeatureSetLink", "put", TRAIN_SET, PROVML.hasFeatureSet, SEGY),
 ]  # fmt: skip
 
 

@@ -132,6 +132,12 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
         return software[0 if value["part"] == "name" else 1]
     if kind in ("task_start", "task_end"):
         return stamp(tasks_of(events, value["run"])[value["task"]][kind.removeprefix("task_")])
+    if kind == "annotation":
+        wanted = (value["key"], value["value"])
+        event = next(
+            e for e in events if e["kind"] == "annotation" and (e["key"], e["value"]) == wanted
+        )
+        return stamp(event["at"]) if value.get("field") == "at" else f"annotation/{event['id']}"
     start = run_start(events, value["run"])
     if kind == "run_start":
         return start[value["field"]] if "field" in value else stamp(start["t"])

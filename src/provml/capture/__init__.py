@@ -6,6 +6,7 @@ files (format: ``event.schema.json`` in this package) that the loaders turn into
 
 from __future__ import annotations
 
+from provml.capture.annotations import annotate, annotation_event
 from provml.capture.entities import Entity, entity_id_for_path, file_sha256
 from provml.capture.events import SCHEMA_FILE, SCHEMA_VERSION
 from provml.capture.reader import BadLine, SpoolContents, iter_spool_file, read_spool, spool_files
@@ -26,6 +27,8 @@ __all__ = [
     "SpoolWriter",
     "Task",
     "Workflow",
+    "annotate",
+    "annotation_event",
     "entity_id_for_path",
     "file_sha256",
     "iter_spool_file",

@@ -16,6 +16,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from provml.capture.splits import SPLITS, split_name
@@ -27,6 +28,8 @@ SCHEMA_FILE = "event.schema.json"
 
 PHASES = frozenset({"acquisition", "curation", "preparation", "learning", "inference", "other"})
 STAGES = frozenset({"training", "validation", "evaluation", "epoch", "iteration"})
+# What a hyperparameter shapes: the model's structure, or the learning algorithm that fits it.
+HYPERPARAMETER_KINDS = frozenset({"model", "algorithm"})
 ENTITY_TYPES = frozenset(
     {
         "raw_data",
@@ -203,6 +206,46 @@ def check_split(split: object) -> str | None:
         return None
     named = split_name(split) if isinstance(split, str) else None
     return check_choice(split if named is None else named, SPLITS, "metric split")
+
+
+def check_stage(stage: object) -> str | None:
+    """A learning stage (None allowed); a number or unknown word points to ``step=``."""
+    if stage is None or (isinstance(stage, str) and stage in STAGES):
+        return stage
+    hint = " (for the position of a step in any workflow, use step=" + repr(stage) + ")"
+    raise CaptureError(f"unknown learning stage {stage!r}; expected one of {sorted(STAGES)}" + hint)
+
+
+def check_step_number(value: object) -> int | None:
+    """A task's step number in its workflow: a non-negative integer, or None."""
+    number = check_optional_int(value, "step")
+    if number is not None and number < 0:
+        raise CaptureError(f"step must be a non-negative integer; got {value!r}")
+    return number
+
+
+def check_time(value: object, what: str) -> float | None:
+    """A timezone-aware datetime as seconds since the Unix epoch (None stays None).
+
+    Naive datetimes are refused: their instant depends on the machine's time zone.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise CaptureError(f"{what} must be a timezone-aware datetime; got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CaptureError(
+            f"{what} must be a timezone-aware datetime (e.g. datetime(2019, 3, 1, 9, 30, "
+            f"tzinfo=timezone.utc)); got the naive {value!r}"
+        )
+    return value.timestamp()
+
+
+def check_optional_text(value: object, what: str) -> str | None:
+    """A non-empty string, or None."""
+    if value is None or (isinstance(value, str) and value):
+        return value
+    raise CaptureError(f"{what} must be a non-empty string or None; got {value!r}")
 
 
 def check_optional_int(value: object, what: str) -> int | None:

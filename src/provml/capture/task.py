@@ -12,21 +12,28 @@ __all__ = ["Task"]
 
 import functools
 import os
+import shlex
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from provml.capture.entities import Entity, entity_ref
 from provml.capture.events import (
     PHASES,
     SEQUENCE,
-    STAGES,
     TASK_END,
     TASK_START,
     base_event,
     check_attributes,
     check_choice,
+    check_optional_text,
+    check_stage,
+    check_step_number,
+    check_time,
+    task_end_event,
+    task_start_event,
 )
 from provml.errors import CaptureError
 
@@ -54,7 +61,9 @@ class TaskRun(Protocol):
     def open_tasks(self) -> list[Task]:
         """The calling thread's open tasks of the run, innermost last (the task edits it)."""
 
-    def log_params(self, values: Mapping[str, Any], task: Task | None = None) -> None:
+    def log_params(
+        self, values: Mapping[str, Any], task: Task | None = None, kind: str | None = None
+    ) -> None:
         """Record hyperparameters (see ``Workflow.log_params``)."""
 
     def log_metric(
@@ -95,13 +104,19 @@ class Task:
         used: Iterable[Entity | str] = (),
         parent: Task | str | None = None,
         attributes: dict[str, Any] | None = None,
+        step: int | None = None,
+        command: str | Sequence[str] | None = None,
+        tool: str | None = None,
+        tool_version: str | None = None,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
     ) -> None:
         if name is not None and (not isinstance(name, str) or not name):
             raise CaptureError(f"task name must be a non-empty string; got {name!r}")
         self._run = run
         self.name = name
         self.phase = check_choice(phase, PHASES, "task phase")
-        self.stage = None if stage is None else check_choice(stage, STAGES, "learning stage")
+        self.stage = check_stage(stage)
         if operation is not None and not isinstance(operation, str):
             raise CaptureError(f"task operation must be a string; got {operation!r}")
         self.operation = operation
@@ -110,8 +125,30 @@ class Task:
             raise CaptureError(f"task parent must be a Task or a task id; got {parent!r}")
         self._parent = parent
         self.attributes = check_attributes(attributes, f"task {name!r}")
+        self.step = check_step_number(step)
+        self.command = _command_text(command)
+        self.tool = check_optional_text(tool, "tool")
+        self.tool_version = check_optional_text(tool_version, "tool_version")
+        if self.tool_version is not None and self.tool is None:
+            raise CaptureError(f"task {name!r}: tool_version={tool_version!r} needs tool=")
+        self._started_at = started_at
+        self._ended_at = ended_at
+        self._start_seconds = check_time(started_at, "started_at")
+        end_seconds = check_time(ended_at, "ended_at")
+        start = self._start_seconds
+        if end_seconds is not None and end_seconds < (time.time() if start is None else start):
+            # Checked now, not at the end: __exit__ must always be able to end the task.
+            raise CaptureError(
+                f"task {name!r}: ended_at {ended_at} is before started_at "
+                f"{'(now: give started_at too)' if start is None else started_at}"
+            )
         self.id: str | None = None
         self.status: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        """The id of the run this task belongs to."""
+        return self._run.run_id
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Task:
@@ -129,38 +166,80 @@ class Task:
         self.id = f"{SEQUENCE.prefix}.{seq}"
         run.require_open()
         host, rank = run.origin
-        run.submit(
-            (
-                TASK_START,
-                self.id,
-                time.time(),
-                self.name or self.phase,
-                self.phase,
-                self.stage,
-                self.operation,
-                parent_id,
-                host,
-                os.getpid(),
-                threading.current_thread().name,
-                rank,
-                self.attributes,
-            )
+        now = time.time()
+        if self._start_seconds is None:
+            self._start_seconds = now
+        item = (
+            TASK_START,
+            self.id,
+            now,
+            self.name or self.phase,
+            self.phase,
+            self.stage,
+            self.operation,
+            parent_id,
+            host,
+            os.getpid(),
+            threading.current_thread().name,
+            rank,
+            self.attributes,
         )
+        extra = self._start_extra()
+        if extra:
+            # Rare fields go in a dict event; the common start stays a small tuple.
+            event = task_start_event(item, run.run_id, SEQUENCE.prefix)
+            event.update(extra)
+            run.submit(event)
+        else:
+            run.submit(item)
         stack.append(self)
         for entity in self._used:
             self._usage("used", entity, None)
         return self
 
-    def end(self, status: str = "completed", error: str | None = None) -> None:
-        """Record the task's end; status is 'completed' or 'failed'."""
+    def _start_extra(self) -> dict[str, Any]:
+        """The task_start fields beyond the common ones, those that were given."""
+        extra: dict[str, Any] = {}
+        if self._started_at is not None:
+            extra["started_at"] = self._start_seconds
+        for key in ("step", "command", "tool", "tool_version"):
+            value = getattr(self, key)
+            if value is not None:
+                extra[key] = value
+        return extra
+
+    def end(
+        self,
+        status: str = "completed",
+        error: str | None = None,
+        *,
+        ended_at: datetime | None = None,
+    ) -> None:
+        """Record the task's end; status is 'completed' or 'failed'.
+
+        ``ended_at`` (timezone-aware; else the one given to the task, else now) is the task's
+        end time; raises CaptureError if it is before the task's start.
+        """
         if self.id is None:
             raise CaptureError(f"task {self.name!r} was never started")
         if self.status is not None:
             return
-        self.status = check_choice(status, frozenset({"completed", "failed"}), "task status")
+        check_choice(status, frozenset({"completed", "failed"}), "task status")
+        end_seconds = check_time(ended_at if ended_at is not None else self._ended_at, "ended_at")
+        start = self._start_seconds
+        if end_seconds is not None and start is not None and end_seconds < start:
+            given = ended_at if ended_at is not None else self._ended_at
+            raise CaptureError(f"task {self.name!r}: ended_at {given} is before its start")
+        self.status = status
         self._run.require_open()
         seq = next(SEQUENCE.counter)
-        self._run.submit((TASK_END, seq, time.time(), self.id, status, error))
+        item = (TASK_END, seq, time.time(), self.id, status, error)
+        if end_seconds is None:
+            self._run.submit(item)
+        else:
+            event = task_end_event(item, self._run.run_id, SEQUENCE.prefix)
+            event["ended_at"] = end_seconds
+            self._run.submit(event)
         stack = self._run.open_tasks()
         if self in stack:
             stack.remove(self)
@@ -193,6 +272,12 @@ class Task:
                 used=self._used,
                 parent=self._parent,
                 attributes=self.attributes,
+                step=self.step,
+                command=self.command,
+                tool=self.tool,
+                tool_version=self.tool_version,
+                started_at=self._started_at,
+                ended_at=self._ended_at,
             )
             with task:
                 return function(*args, **kwargs)
@@ -220,13 +305,13 @@ class Task:
         self._run.require_open()
         self._run.submit(event)
 
-    def log_param(self, key: str, value: Any) -> None:
-        """Record one hyperparameter of this task."""
-        self._run.log_params({key: value}, task=self)
+    def log_param(self, key: str, value: Any, kind: str | None = None) -> None:
+        """Record one hyperparameter of this task (``kind``: "model" or "algorithm")."""
+        self._run.log_params({key: value}, task=self, kind=kind)
 
-    def log_params(self, values: dict[str, Any]) -> None:
-        """Record hyperparameters of this task."""
-        self._run.log_params(values, task=self)
+    def log_params(self, values: dict[str, Any], kind: str | None = None) -> None:
+        """Record hyperparameters of this task (``kind``: "model" or "algorithm")."""
+        self._run.log_params(values, task=self, kind=kind)
 
     def log_metric(
         self,
@@ -253,3 +338,17 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task(id={self.id!r}, name={self.name!r}, phase={self.phase!r})"
+
+
+def _command_text(command: object) -> str | None:
+    """A task's command line as one string: a list of arguments is joined as a shell would
+    read it back (``shlex.join``), so arguments with spaces stay apart."""
+    if command is None:
+        return None
+    if isinstance(command, str):
+        if not command:
+            raise CaptureError("command must be a non-empty string or list of strings")
+        return command
+    if isinstance(command, Sequence) and command and all(isinstance(a, str) for a in command):
+        return shlex.join(command)
+    raise CaptureError(f"command must be a string or a list of strings; got {command!r}")

@@ -9,7 +9,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from provml.capture import lifecycle
 from provml.capture.entities import Entity, entity_ref
 from provml.capture.environment import process_rank, run_environment
 from provml.capture.events import (
+    HYPERPARAMETER_KINDS,
     METRIC,
     PHASES,
     SEQUENCE,
@@ -25,6 +27,7 @@ from provml.capture.events import (
     check_choice,
     check_optional_int,
     check_split,
+    check_time,
     check_token,
     metric_value,
     param_value,
@@ -100,7 +103,9 @@ class Workflow:
     ``PROVML_SPOOL`` so child processes join it. ``durability`` is ``"buffered"`` (default) or
     ``"sync"``; see :mod:`provml.capture.spool` for what each keeps after ``kill -9``.
     ``sink=`` replaces the spool writer, e.g. ``sink=MemorySink`` (a class taking the run id, or
-    an instance) to capture into memory.
+    an instance) to capture into memory. ``started_at``/``ended_at`` (timezone-aware datetimes)
+    record a run that happened earlier (an import of historical runs): they become the run's
+    start and end times, while each event keeps the time it was captured.
     Misuse raises :class:`~provml.CaptureError` at once; I/O failures never raise (see
     ``capture_health``).
     """
@@ -120,6 +125,8 @@ class Workflow:
         attributes: Mapping[str, Any] | None = None,
         capture_git: bool = True,
         sink: Sink | Callable[[str], Sink] | None = None,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise CaptureError(f"workflow name must be a non-empty string; got {name!r}")
@@ -134,6 +141,15 @@ class Workflow:
                 raise CaptureError(f"{label} must be a string; got {value!r}")
         if sink is not None and not (callable(sink) or hasattr(sink, "submit")):
             raise CaptureError(f"sink must be a Sink or a factory taking the run id; got {sink!r}")
+        self._started_at = check_time(started_at, "started_at")
+        self._ended_at = check_time(ended_at, "ended_at")
+        start, end = self._started_at, self._ended_at
+        if end is not None and end < (time.time() if start is None else start):
+            # Checked now, not at the end: __exit__ must always be able to close the run.
+            raise CaptureError(
+                f"workflow {name!r}: ended_at {ended_at} is before started_at "
+                f"{'(now: give started_at too)' if start is None else started_at}"
+            )
         self.name = name
         chosen = run_id or os.environ.get(RUN_ID_ENV) or new_run_id()
         self.run_id = check_token(chosen, "run id")
@@ -198,22 +214,42 @@ class Workflow:
             **run_environment(self._capture_git),
             attributes=self.attributes,
         )
+        if self._started_at is None:
+            self._started_at = event["t"]
+        else:
+            event["started_at"] = self._started_at
         self._emit(event)
         # Create the file and write run_start now, outside the training loop that follows.
         writer.flush()
         return self
 
-    def end(self, status: str = "completed", error: str | None = None) -> None:
+    def end(
+        self,
+        status: str = "completed",
+        error: str | None = None,
+        *,
+        ended_at: datetime | None = None,
+    ) -> None:
         """Record the run's end ('completed', 'failed' or 'killed'), flush and close the spool.
 
-        After it returns every event of the run is written to the spool file (and fsynced in
-        ``sync`` mode). Calling it again does nothing.
+        ``ended_at`` (timezone-aware; else the one given to the workflow, else now) is the run's
+        end time; raises CaptureError if it is before the run's start. After it returns every
+        event of the run is written to the spool file (and fsynced in ``sync`` mode). Calling it
+        again does nothing.
         """
         if not self._open:
             return
         check_choice(status, frozenset({"completed", "failed", "killed"}), "run status")
+        end_seconds = self._ended_at if ended_at is None else check_time(ended_at, "ended_at")
+        start = self._started_at
+        if end_seconds is not None and start is not None and end_seconds < start:
+            raise CaptureError(
+                f"workflow {self.name!r}: ended_at {ended_at or end_seconds} is before its start"
+            )
         event = base_event("run_end", self.run_id)
         event.update(status=status, error=error)
+        if end_seconds is not None:
+            event["ended_at"] = end_seconds
         self._emit(event)
         self._open = False
         self._ended = True
@@ -292,8 +328,21 @@ class Workflow:
         used: Iterable[Entity | str] = (),
         parent: Task | str | None = None,
         attributes: dict[str, Any] | None = None,
+        step: int | None = None,
+        command: str | Sequence[str] | None = None,
+        tool: str | None = None,
+        tool_version: str | None = None,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
     ) -> Task:
-        """A task to run as ``with wf.task(...) as t:`` or to decorate a function with."""
+        """A task to run as ``with wf.task(...) as t:`` or to decorate a function with.
+
+        ``stage`` is a learning stage (training, validation, evaluation, epoch, iteration);
+        ``step`` the task's position in any workflow (1, 2, 3...). ``command`` (a string or a
+        list of arguments), ``tool`` and ``tool_version`` name the program the task ran.
+        ``started_at``/``ended_at`` (timezone-aware datetimes) replace the wall-clock times.
+        Raises CaptureError for misuse (a naive datetime, an end before the start...).
+        """
         return Task(
             self._task_run,
             name,
@@ -303,6 +352,12 @@ class Workflow:
             used=used,
             parent=parent,
             attributes=attributes,
+            step=step,
+            command=command,
+            tool=tool,
+            tool_version=tool_version,
+            started_at=started_at,
+            ended_at=ended_at,
         )
 
     def plan(
@@ -354,20 +409,30 @@ class Workflow:
         return self.entity(name, path=path, type="predictions", **fields)
 
     # -- hyperparameters and metrics ---------------------------------------------------------
-    def log_param(self, key: str, value: Any, task: Task | None = None) -> None:
+    def log_param(
+        self, key: str, value: Any, task: Task | None = None, kind: str | None = None
+    ) -> None:
         """Record one hyperparameter (of ``task``, else of the current task, else of the run)."""
-        self.log_params({key: value}, task=task)
+        self.log_params({key: value}, task=task, kind=kind)
 
-    def log_params(self, values: Mapping[str, Any], task: Task | None = None) -> None:
+    def log_params(
+        self, values: Mapping[str, Any], task: Task | None = None, kind: str | None = None
+    ) -> None:
         """Record hyperparameters in one event; lists/dicts are kept as JSON text.
 
-        Raises CaptureError for a non-dict or a non-string name.
+        ``kind`` says what they shape: ``"model"`` (the model's structure: layers, depth) or
+        ``"algorithm"`` (the learning algorithm: learning rate, batch size); None leaves it
+        unsaid. Raises CaptureError for a non-dict, a non-string name or an unknown kind.
         """
         if not isinstance(values, Mapping):
             raise CaptureError(f"log_params expects a dict; got {type(values).__name__}")
+        if kind is not None:
+            check_choice(kind, HYPERPARAMETER_KINDS, "hyperparameter kind")
         checked = {key: param_value(key, value) for key, value in values.items()}
         event = base_event("params", self.run_id)
         event.update(task=self._task_id(task), values=checked)
+        if kind is not None:
+            event["hyperparameter_kind"] = kind
         self._emit(event)
 
     def log_metric(

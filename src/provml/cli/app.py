@@ -6,6 +6,7 @@ import typer
 
 import provml
 from provml.cli import mlflow, ontology, prov, queries
+from provml.cli.annotate import annotate
 from provml.cli.demo import demo
 from provml.cli.load import load
 from provml.cli.serve import serve
@@ -52,3 +53,4 @@ app.command("queries")(queries.queries)
 app.command("query")(queries.query)
 app.command("sparql")(queries.sparql)
 app.command("serve")(serve)
+app.command("annotate")(annotate)

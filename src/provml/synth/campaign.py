@@ -364,3 +364,30 @@ def write_run(
                 _other_rank(w, facts, rank, pid, epochs, crash_at, rank_rng)
             facts.events += w.events
     return facts
+
+
+#: The annotation stream's name (capture's `provml.capture.annotations` uses the same).
+ANNOTATION_STREAM = "annotations"
+
+
+def write_annotations(sink: TextIO, t: float) -> int:
+    """Annotations after the fact on the raw blocks, written to `sink` from time `t`: each block
+    rated by a reviewer, and every other block corrected later by another; the events written."""
+    w = RunWriter(sink, ANNOTATION_STREAM, t)
+    for index, (block, _) in enumerate(raw_blocks()):
+        reviews: list[tuple[str, str, str | None]] = [("good", PEOPLE[index % len(PEOPLE)], None)]
+        if index % 2 == 0:
+            reviews.append(("fair", PEOPLE[(index + 1) % len(PEOPLE)], "dead traces"))
+        for value, person, comment in reviews:
+            w.emit(
+                "annotation",
+                seconds=3_600.0,
+                target={"entity": block},
+                key="quality",
+                value=value,
+                by=person,
+                at=w.t + 3_600.0,
+                unit=None,
+                comment=comment,
+            )
+    return w.events

@@ -26,12 +26,14 @@ from typing import Any, TextIO
 from provml.errors import QueryError, SpoolError
 from provml.loaders import iris
 from provml.synth.campaign import (
+    ANNOTATION_STREAM,
     CRASH_RATE,
     DEFAULT_EVENTS,
     DEFAULT_SEED,
     OPEN_EVERY,
     RunFacts,
     raw_blocks,
+    write_annotations,
     write_run,
 )
 from provml.synth.cluster import DEFAULT_GPUS, DEFAULT_NODES, Cluster, Rank
@@ -184,6 +186,12 @@ def write_population(
             )
             picks.add(facts)
             number += 1
+        # People's annotations after the fact, on the raw blocks: a stream of their own.
+        path = directory / ANNOTATION_STREAM / f"synth-{seed}-0.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as sink:
+            picks.events += write_annotations(sink, 1_700_000_000.0 + number * 7_200.0)
+        counter[0] += 1
     except OSError as error:
         raise SpoolError(
             f"cannot write the synthetic spool under {directory}: {error}", path=directory
