@@ -81,12 +81,12 @@ def test_explicit_times_command_tool_and_step_reach_the_store(tmp_path):
         report = load_spools(store, [tmp_path / "spool"], workers=1)
         assert report.bad == [] and report.runs == {"hist"}
         rows = ask(store, "task_times", run=iri("run/hist"))
-        by_task = {row[1]: row for row in rows}
+        by_task = {row[2]: row for row in rows}
         expected = {
             "convert": (T0 + timedelta(minutes=5), T0 + timedelta(minutes=50), 45 * 60.0),
             "train": (T0 + timedelta(hours=1), T0 + timedelta(hours=2, seconds=30.5), 3630.5),
         }
-        assert {name: row[4:7] for name, row in by_task.items()} == expected
+        assert {name: row[5:8] for name, row in by_task.items()} == expected
         # The run's own times and the duration the loader wrote are the explicit ones.
         assert values(
             store,
