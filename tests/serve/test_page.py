@@ -73,7 +73,7 @@ def test_canned_query_shows_rows_and_an_iri_opens_its_lineage(server, browser):
     wait(browser).until(lambda _: len(rows(browser)) == 4)
     assert browser.find_element(By.ID, "status").text == "4 rows"
     cells = [cell.text for cell in rows(browser)[0].find_elements(By.TAG_NAME, "td")]
-    assert cells[0] == RUN and cells[1] == "loss"
+    assert cells[0] == RUN and cells[1] == "fault segmentation" and cells[2] == "loss"
 
     rows(browser)[0].find_element(By.CSS_SELECTOR, "button.iri").click()
     wait(browser).until(lambda _: "nodes" in browser.find_element(By.ID, "lineage-status").text)
