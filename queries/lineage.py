@@ -1,0 +1,165 @@
+"""Depth-limited lineage walks: one query per level, the level's nodes as a `VALUES` block.
+
+`walk(store, start)` follows the same edges as the canned queries `lineage_upstream` and
+`lineage_downstream` (`prov:wasDerivedFrom`, recorded or inferred; a stable entity's versions;
+the generating or using activity as a leaf), breadth first, so each node gets its depth (the
+least number of edges from the start) and the walk stops at `depth` levels or `limit` edges
+without reading the rest of the closure. The level queries are data files (`walk/*.rq`); the
+frontier's IRIs are validated terms (`provml.kg.sparql_text.sparql_term`), never raw text.
+
+>>> from provml.queries.lineage import WALKED
+>>> sorted(WALKED)
+['inferred', 'recorded', 'version']
+"""
+
+from __future__ import annotations
+
+__all__ = ["WALKED", "Edge", "walk"]
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import pyoxigraph
+
+from provml.errors import QueryError
+from provml.kg.results import SelectResult, term_value
+from provml.kg.sparql_text import sparql_term
+from provml.queries.params import Param, to_term
+
+if TYPE_CHECKING:
+    from provml.kg.store import Store
+
+#: The kinds of edge the walk goes on from (an activity it reaches is a leaf).
+WALKED = frozenset({"recorded", "inferred", "version"})
+#: Nodes per level query: larger frontiers are asked in chunks of this many.
+CHUNK = 400
+PROVML = "https://w3id.org/provml/ontology#"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One lineage edge: from `child` (already reached) to `node`, at `depth` (edges from the
+    start), what it is (`how`), the node's label and classes, and the run recording it."""
+
+    child: str
+    how: str
+    node: str
+    depth: int
+    node_label: str | None = None
+    node_classes: tuple[str, ...] = field(default=())
+    run: str | None = None
+    run_label: str | None = None
+
+    @property
+    def node_class(self) -> str | None:
+        """The node's provml class if it has one, else its first class (sorted), else None."""
+        own = [c for c in self.node_classes if c.startswith(PROVML)]
+        return (own or list(self.node_classes) or [None])[0]
+
+
+@cache
+def _level_query(down: bool) -> str:
+    """The text of walk/downstream.rq or walk/upstream.rq."""
+    name = "downstream.rq" if down else "upstream.rq"
+    return resources.files("provml.queries").joinpath("walk", name).read_text(encoding="utf-8")
+
+
+def _with_frontier(text: str, nodes: Iterable[str]) -> str:
+    """The level query with `VALUES ?child { ... }` opening its WHERE group."""
+    terms = " ".join(sparql_term(pyoxigraph.NamedNode(node), "a lineage node") for node in nodes)
+    opening = text.index("WHERE {") + len("WHERE {")
+    return f"{text[:opening]}\n  VALUES ?child {{ {terms} }}{text[opening:]}"
+
+
+def walk(
+    store: Store,
+    start: str,
+    *,
+    down: bool = False,
+    depth: int | None = None,
+    node_class: str | None = None,
+    limit: int | None = None,
+) -> list[Edge]:
+    """The lineage edges of `start` (upstream, or downstream with `down`), level by level.
+
+    `depth` caps the levels (None: the whole closure), `node_class` keeps only edges to nodes
+    of that class (the walk still goes through the others), `limit` stops after that many
+    edges (a level is completed first, so at least `limit` come back when there are that many).
+    Edges are sorted by depth, then child, how, node, run. Reads only. Raises UnsafeParameter
+    for a start or class that is not an IRI, QueryError for a negative depth or limit or a
+    failing query, StoreError as `Store.query` does.
+    """
+    start = to_term(Param("start", "iri"), start, "lineage").value
+    if node_class is not None:
+        node_class = to_term(Param("class", "iri"), node_class, "lineage").value
+    if depth is not None and depth < 0 or limit is not None and limit < 0:
+        raise QueryError("lineage: depth and limit must not be negative")
+    text = _level_query(down)
+    seen = {start}
+    frontier = [start]
+    edges: list[Edge] = []
+    level = 0
+    while frontier and (depth is None or level < depth):
+        found = _level(store, text, frontier, level + 1)
+        # From the start (an activity), its inputs (up) or outputs (down) are walked too.
+        walked = WALKED | ({"generated" if down else "used"} if level == 0 else set())
+        frontier = []
+        for edge in found:
+            if edge.how in walked and edge.node not in seen:
+                seen.add(edge.node)
+                frontier.append(edge.node)
+            if node_class is None or node_class in edge.node_classes:
+                edges.append(edge)
+        frontier.sort()
+        level += 1
+        if limit is not None and len(edges) >= limit:
+            break
+    return edges
+
+
+def _level(store: Store, text: str, frontier: list[str], depth: int) -> list[Edge]:
+    """The edges from one level's nodes, merged per (child, how, node, run), sorted."""
+    merged: dict[tuple[str, str, str, str | None], dict[str, object]] = {}
+    for first in range(0, len(frontier), CHUNK):
+        result = store.query(_with_frontier(text, frontier[first : first + CHUNK]))
+        if not isinstance(result, SelectResult):
+            raise QueryError("lineage: the level query is not a SELECT")
+        for row in result:
+            graph = row["graph"]
+            run_label = row["run_label"]
+            run = term_value(graph) if graph is not None and run_label is not None else None
+            key = (
+                term_value(row["child"]),  # type: ignore[arg-type]
+                term_value(row["how"]),  # type: ignore[arg-type]
+                term_value(row["node"]),  # type: ignore[arg-type]
+                run,
+            )
+            entry = merged.setdefault(key, {"labels": set(), "classes": set(), "run_label": None})
+            for name in ("label", "stable_label"):
+                if row[name] is not None:
+                    entry["labels"].add((name, term_value(row[name])))  # type: ignore[attr-defined]
+            if row["type"] is not None and isinstance(row["type"], pyoxigraph.NamedNode):
+                entry["classes"].add(row["type"].value)  # type: ignore[attr-defined]
+            if run_label is not None:
+                entry["run_label"] = term_value(run_label)
+    edges = []
+    for (child, how, node, run), entry in sorted(merged.items(), key=lambda item: str(item[0])):
+        labels = sorted(entry["labels"])  # type: ignore[call-overload]
+        own = [text for name, text in labels if name == "label"]
+        stable = [text for name, text in labels if name == "stable_label"]
+        edges.append(
+            Edge(
+                child,
+                how,
+                node,
+                depth,
+                (own or stable or [None])[0],
+                tuple(sorted(entry["classes"])),  # type: ignore[call-overload]
+                run,
+                entry["run_label"],  # type: ignore[arg-type]
+            )
+        )
+    return edges
