@@ -57,7 +57,8 @@ class Edge:
     def node_class(self) -> str | None:
         """The node's provml class if it has one, else its first class (sorted), else None."""
         own = [c for c in self.node_classes if c.startswith(PROVML)]
-        return (own or list(self.node_classes) or [None])[0]
+        chosen = own or list(self.node_classes)
+        return chosen[0] if chosen else None
 
 
 @cache
@@ -95,7 +96,7 @@ def walk(
     start = to_term(Param("start", "iri"), start, "lineage").value
     if node_class is not None:
         node_class = to_term(Param("class", "iri"), node_class, "lineage").value
-    if depth is not None and depth < 0 or limit is not None and limit < 0:
+    if (depth is not None and depth < 0) or (limit is not None and limit < 0):
         raise QueryError("lineage: depth and limit must not be negative")
     text = _level_query(down)
     seen = {start}
@@ -120,46 +121,55 @@ def walk(
     return edges
 
 
+@dataclass
+class _Found:
+    """What one level's rows say about one edge: the node's labels and classes, the run name."""
+
+    labels: set[str] = field(default_factory=set)
+    stable_labels: set[str] = field(default_factory=set)
+    classes: set[str] = field(default_factory=set)
+    run_label: str | None = None
+
+
+def _text(
+    row: dict[str, pyoxigraph.NamedNode | pyoxigraph.Literal | None], name: str
+) -> str | None:
+    """A row's value as text (IRI or lexical form), None when unbound."""
+    term = row.get(name)
+    return None if term is None else term_value(term)
+
+
 def _level(store: Store, text: str, frontier: list[str], depth: int) -> list[Edge]:
     """The edges from one level's nodes, merged per (child, how, node, run), sorted."""
-    merged: dict[tuple[str, str, str, str | None], dict[str, object]] = {}
+    merged: dict[tuple[str, str, str, str], _Found] = {}
     for first in range(0, len(frontier), CHUNK):
         result = store.query(_with_frontier(text, frontier[first : first + CHUNK]))
         if not isinstance(result, SelectResult):
             raise QueryError("lineage: the level query is not a SELECT")
         for row in result:
-            graph = row["graph"]
-            run_label = row["run_label"]
-            run = term_value(graph) if graph is not None and run_label is not None else None
-            key = (
-                term_value(row["child"]),  # type: ignore[arg-type]
-                term_value(row["how"]),  # type: ignore[arg-type]
-                term_value(row["node"]),  # type: ignore[arg-type]
-                run,
-            )
-            entry = merged.setdefault(key, {"labels": set(), "classes": set(), "run_label": None})
-            for name in ("label", "stable_label"):
-                if row[name] is not None:
-                    entry["labels"].add((name, term_value(row[name])))  # type: ignore[attr-defined]
-            if row["type"] is not None and isinstance(row["type"], pyoxigraph.NamedNode):
-                entry["classes"].add(row["type"].value)  # type: ignore[attr-defined]
-            if run_label is not None:
-                entry["run_label"] = term_value(run_label)
-    edges = []
-    for (child, how, node, run), entry in sorted(merged.items(), key=lambda item: str(item[0])):
-        labels = sorted(entry["labels"])  # type: ignore[call-overload]
-        own = [text for name, text in labels if name == "label"]
-        stable = [text for name, text in labels if name == "stable_label"]
-        edges.append(
-            Edge(
-                child,
-                how,
-                node,
-                depth,
-                (own or stable or [None])[0],
-                tuple(sorted(entry["classes"])),  # type: ignore[call-overload]
-                run,
-                entry["run_label"],  # type: ignore[arg-type]
-            )
+            values = {name: _text(row, name) for name in result.variables}  # type: ignore[arg-type]
+            run_label = values["run_label"]
+            # The graph names the run only when it is one (it has a run label).
+            run = values["graph"] if run_label is not None else None
+            key = (values["child"] or "", values["how"] or "", values["node"] or "", run or "")
+            found = merged.setdefault(key, _Found())
+            if values["label"] is not None:
+                found.labels.add(values["label"])
+            if values["stable_label"] is not None:
+                found.stable_labels.add(values["stable_label"])
+            if isinstance(row["type"], pyoxigraph.NamedNode):
+                found.classes.add(row["type"].value)
+            found.run_label = run_label or found.run_label
+    return [
+        Edge(
+            child,
+            how,
+            node,
+            depth,
+            min(found.labels or found.stable_labels or {""}) or None,
+            tuple(sorted(found.classes)),
+            run or None,
+            found.run_label,
         )
-    return edges
+        for (child, how, node, run), found in sorted(merged.items())
+    ]

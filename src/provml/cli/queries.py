@@ -142,22 +142,86 @@ def sparql(
     graph_store_url: str | None = options.GRAPH_STORE_URL,
     auth: str = options.AUTH,
     max_rows: int | None = options.MAX_ROWS,
+    param: list[str] | None = PARAM,
 ) -> None:
-    """Run an ad-hoc read-only SPARQL query (updates refused; SERVICE refused unless allowed)."""
-    from provml.queries import check_read_only, run_sparql
+    """Run an ad-hoc read-only SPARQL query (updates refused; SERVICE refused unless allowed).
+
+    With `--param name=value`, the file is read as a canned query: its `#+ params:` header
+    declares each parameter's type, values are checked against it and bound by the engine.
+    """
+    from provml.queries import bindings_for, check_read_only, run_query, run_sparql
+    from provml.queries.catalog import parse_query
 
     chosen = _check_format(output_format, FORMATS)
     try:
         source, text = _read_query(file)
         check_read_only(text, source, allow_service=allow_service)
+        params = _parse_params(param or [])
+        canned = None
+        if params:
+            name = Path(source).stem if source != "<stdin>" else "stdin"
+            canned = parse_query(text, source, name)
+            bindings_for(canned, dict(params))  # refuse bad values before opening the store
         with options.open_cli_store(
             store,
             **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
             wait=wait,
         ) as opened:
-            rows = run_sparql(opened, text, source=source, allow_service=allow_service)
+            if canned is not None:
+                rows = run_query(opened, canned, **params)
+            else:
+                rows = run_sparql(opened, text, source=source, allow_service=allow_service)
     except ProvmlError as error:
         raise options.fail(error) from None
+    _print_rows(rows, chosen)
+
+
+def lineage(
+    iri: str = typer.Argument(..., metavar="IRI", help="The entity or activity."),
+    down: bool = typer.Option(
+        False, "--down", help="Downstream: what derives from it and what used it."
+    ),
+    depth: int | None = typer.Option(
+        None, "--depth", min=0, metavar="N", help="At most N edges from IRI (default: all)."
+    ),
+    node_class: str | None = typer.Option(
+        None, "--class", metavar="IRI", help="Only edges to nodes of this class."
+    ),
+    output_format: str = ROWS_FORMAT,
+    store: str | None = options.STORE,
+    wait: float = options.WAIT,
+    user: str | None = options.USER,
+    password: str | None = options.PASSWORD,
+    update_url: str | None = options.UPDATE_URL,
+    graph_store_url: str | None = options.GRAPH_STORE_URL,
+    auth: str = options.AUTH,
+    max_rows: int | None = options.MAX_ROWS,
+) -> None:
+    """The lineage of an entity or activity, level by level: each edge with its depth, how it
+    was known (recorded, inferred, generated, used, version) and the run (name) recording it."""
+    from provml.queries import QueryRows
+    from provml.queries.lineage import walk
+    from provml.queries.params import Param, to_term
+
+    chosen = _check_format(output_format, FORMATS)
+    try:
+        to_term(Param("IRI", "iri"), iri, "lineage")  # refuse before opening the store
+        if node_class is not None:
+            to_term(Param("class", "iri"), node_class, "lineage")
+        with options.open_cli_store(
+            store,
+            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
+            wait=wait,
+        ) as opened:
+            edges = walk(opened, iri, down=down, depth=depth, node_class=node_class)
+    except ProvmlError as error:
+        raise options.fail(error) from None
+    columns = ["depth", "child", "how", "node", "node_label", "node_class", "run", "run_label"]
+    rows = QueryRows(
+        columns,
+        [{name: getattr(edge, name) for name in columns} for edge in edges],
+        "lineage",
+    )
     _print_rows(rows, chosen)
 
 
