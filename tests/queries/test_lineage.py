@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prov.model import ProvDerivation
+from prov.model import ProvActivity, ProvDerivation
 from prov.tests import examples
 from typer.testing import CliRunner
 
@@ -168,3 +168,15 @@ def test_cli_lineage_and_sparql_with_parameters(lifecycle, tmp_path):
     result = runner.invoke(app, ["lineage", "https://x/a> }", "--store", str(path)])
     assert result.exit_code != 0 and "may not contain" in result.output
     assert Path(path).is_dir()
+
+
+def test_discovery_queries_answer_on_an_imported_prov_document(tmp_path):
+    document = prov_example("Primer")
+    source = tmp_path / "document.json"
+    source.write_text(document.serialize(format="json"))
+    activities = {str(record.identifier.uri) for record in document.get_records(ProvActivity)}
+    with open_store(tmp_path / "store") as store:
+        import_prov(store, source)
+        runs = run_query(store, "runs")
+        assert {row["run"] for row in runs} == activities
+        assert {row["status"] for row in runs} <= {"running", "ended"}
