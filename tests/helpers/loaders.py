@@ -64,7 +64,11 @@ def write_seismic_workflow(spool: Path, run_id: str = "f3-001", epochs: int = 2)
                         "loss", 1.5 / (epoch + 1), step=epoch * 10, epoch=epoch, split="val"
                     )
             model = wf.model(
-                "unet", id="unet-faults", architecture="UNet(depth=4)", framework="torch 2.3"
+                "unet",
+                id="unet-faults",
+                architecture="UNet(depth=4)",
+                framework="torch 2.3",
+                derived_from=[train],
             )
             training.generated(model, role="trained model")
         with wf.task("evaluate", "learning", stage="evaluation", used=[model, test]):

@@ -209,6 +209,12 @@ def test_lineage_of_the_model_reaches_its_raw_data_and_its_predictions(read_only
     labels = {node["id"]: node["label"] for node in graph["nodes"]}
     edges = {(labels[e["source"]], e["relation"], labels[e["target"]]) for e in graph["edges"]}
     assert ("unet", "wasGeneratedBy", "train unet") in edges
-    assert ("train unet", "used", "train") in edges
-    assert ("F3 clean", "wasDerivedFrom", "F3 survey") in edges  # upstream, two steps away
+    assert ("unet", "wasDerivedFrom", "train") in edges  # the derivation the capture recorded
+    assert ("F3 clean", "wasDerivedFrom", "F3 survey") in edges  # upstream, three steps away
     assert ("predict faults", "used", "unet") in edges  # downstream
+    assert ("fault probability", "wasDerivedFrom", "unet") in edges
+    # The training's inputs are not walked: lineage follows derivations, not task-level links.
+    assert ("train unet", "used", "train") not in edges
+    hows = {e["how"] for e in graph["edges"]}
+    assert hows <= {"recorded", "inferred", "generated", "used", "version"}
+    assert all(e["run_label"] for e in graph["edges"] if e["how"] in ("generated", "used"))

@@ -93,8 +93,12 @@ def train_trial(
                 if (epoch + 1) % CHECKPOINT_EVERY == 0:
                     path = out / f"checkpoint_epoch{epoch:02d}.pkl"
                     path.write_bytes(pickle.dumps(model))
+                    # Learned from the training set (the validation set only scores it).
                     checkpoint = wf.checkpoint(
-                        f"checkpoint epoch {epoch}", path, attributes={"epoch": epoch}
+                        f"checkpoint epoch {epoch}",
+                        path,
+                        attributes={"epoch": epoch},
+                        derived_from=[train],
                     )
                     section.generated(checkpoint)
                     if measured["accuracy"] > best[0]:

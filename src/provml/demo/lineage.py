@@ -4,7 +4,6 @@ W3C PROV colours (entities yellow, activities blue), sources on the left."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 
 import networkx as nx
@@ -26,29 +25,34 @@ class Lineage:
 
 
 def read_lineage(store: Store, entity_iri: str) -> Lineage:
-    """The provenance graph of `entity_iri` (lineage.rq). Derivations already implied by a
-    generation and a usage are left out, so the picture shows each step once."""
-    text = files("provml.demo").joinpath("lineage.rq").read_text()
-    result = store.query(text, {"start": pyoxigraph.NamedNode(entity_iri)})
-    assert isinstance(result, SelectResult)
+    """The provenance graph of `entity_iri`: the upstream edges of the canned query
+    `lineage_graph`. Derivations already implied by a generation and a usage are left out, so
+    the picture shows each step once."""
+    from provml.queries import run_query
+
+    start = pyoxigraph.NamedNode(entity_iri)
+    rows = [
+        row for row in run_query(store, "lineage_graph", start=start) if row["direction"] == "up"
+    ]
+    labels = store.query(_START_LABEL, {"start": start})
+    assert isinstance(labels, SelectResult)
     lineage = Lineage()
+    start_label = next((term_value(row["label"]) for row in labels if row["label"]), entity_iri)
+    lineage.nodes[entity_iri] = (start_label, "", False)
     generated_by: dict[str, set[str]] = {}
     used: dict[str, set[str]] = {}
     derived: set[tuple[str, str]] = set()
-    for row in result:
-        node = row["node"].value  # type: ignore[union-attr]
-        cls = term_value(row["class"]).rsplit("#", 1)[-1] if row["class"] is not None else ""
-        is_activity = row["activity"] is not None and term_value(row["activity"]) == "true"
-        lineage.nodes.setdefault(node, (row["label"].value, cls, is_activity))  # type: ignore[union-attr]
-        if row["relation"] is None or row["target"] is None:
-            continue
-        relation, target = term_value(row["relation"]).removeprefix(PROV), term_value(row["target"])
-        if relation == "wasGeneratedBy":
-            generated_by.setdefault(node, set()).add(target)
-        elif relation == "used":
-            used.setdefault(node, set()).add(target)
+    for row in rows:
+        subject, how, target = row["subject"], row["how"], row["object"]
+        activity = how == "generated"
+        cls = (row["node_class"] or "").rsplit("#", 1)[-1]
+        lineage.nodes.setdefault(row["node"], (row["node_label"] or row["node"], cls, activity))
+        if how == "generated":
+            generated_by.setdefault(subject, set()).add(target)
+        elif how == "used":
+            used.setdefault(subject, set()).add(target)
         else:
-            derived.add((node, target))
+            derived.add((subject, target))
     for entity, activities in generated_by.items():
         for activity in activities:
             lineage.edges.add((activity, entity, "generated"))
@@ -62,6 +66,10 @@ def read_lineage(store: Store, entity_iri: str) -> Lineage:
     known = lineage.nodes.keys()
     lineage.edges = {edge for edge in lineage.edges if edge[0] in known and edge[1] in known}
     return lineage
+
+
+_START_LABEL = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?start ?label WHERE { ?start rdfs:label ?label }"""
 
 
 def draw_lineage(lineage: Lineage, path: Path, title: str) -> Path:

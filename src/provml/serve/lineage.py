@@ -1,13 +1,12 @@
 """`/lineage?entity=IRI`: the PROV graph around one entity, as nodes and edges for the page.
 
-The query is `lineage.rq` beside this module; the IRI is validated and bound by the engine.
-At most `MAX_EDGES` edges come back (`truncated` says when more matched).
+The query is the catalogue's `lineage_graph` (upstream and downstream lineage edges as PROV
+statements); the IRI is validated and bound by the engine. At most `MAX_EDGES` edges come
+back (`truncated` says when more matched).
 """
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from provml.kg import SelectResult, named_node
 from provml.kg.results import term_value
 from provml.kg.store import Store
+from provml.queries import run_query
 from provml.serve.limits import CappedOutput, QueryRunner
 
 #: Edges drawn at most; a browser graph view beyond this is unreadable anyway.
@@ -24,10 +24,21 @@ MAX_EDGES = 500
 PROV = "http://www.w3.org/ns/prov#"
 
 
-@cache
-def lineage_query() -> str:
-    """The text of `lineage.rq`."""
-    return files("provml.serve").joinpath("lineage.rq").read_text(encoding="utf-8")
+PROVML = "https://w3id.org/provml/ontology#"
+#: The start's own label and class (the lineage rows describe the nodes they reach).
+_START = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?start ?label ?type WHERE {
+  OPTIONAL { ?start rdfs:label ?label }
+  OPTIONAL { ?start a ?type }
+}"""
+#: The PROV relation each kind of lineage edge states (subject relation object).
+RELATIONS = {
+    "recorded": "wasDerivedFrom",
+    "inferred": "wasDerivedFrom",
+    "generated": "wasGeneratedBy",
+    "used": "used",
+    "version": "versionOf",
+}
 
 
 def _short(iri: str) -> str:
@@ -36,39 +47,45 @@ def _short(iri: str) -> str:
 
 
 def lineage(store: Store, entity: str) -> dict[str, Any]:
-    """Nodes ({id, label, type}) and edges ({source, target, relation}) around `entity`.
+    """Nodes ({id, label, type}) and edges ({source, target, relation, how, run, run_label})
+    around `entity`, from the canned query `lineage_graph`.
 
     Raises UnsafeParameter for an IRI that cannot be one, QueryError or StoreError as
     `Store.query` does.
     """
     node = named_node(entity, "entity")
-    answer = store.query(lineage_query(), {"entity": node})
-    assert isinstance(answer, SelectResult)
+    rows = run_query(store, "lineage_graph", start=node)
     nodes: dict[str, dict[str, str]] = {entity: {"id": entity, "label": _short(entity), "type": ""}}
-    edges: dict[tuple[str, str, str], dict[str, str]] = {}
-    for row in answer:
-        ends = []
-        for end in ("source", "target"):
-            term = row[end]
-            iri = term_value(term) if term is not None else ""
-            found = nodes.setdefault(iri, {"id": iri, "label": _short(iri), "type": ""})
-            label, kind = row[f"{end}Label"], row[f"{end}Type"]
-            if label is not None:
-                found["label"] = term_value(label)
-            if kind is not None:
-                found["type"] = _short(term_value(kind))
-            ends.append(iri)
-        relation = row["relation"].value.removeprefix(PROV)  # type: ignore[union-attr]
+    own = store.query(_START, {"start": node})
+    if isinstance(own, SelectResult):
+        for found in own:
+            if found["label"] is not None:
+                nodes[entity]["label"] = term_value(found["label"])
+            if found["type"] is not None and term_value(found["type"]).startswith(PROVML):
+                nodes[entity]["type"] = _short(term_value(found["type"]))
+    edges: dict[tuple[str, str, str], dict[str, str | None]] = {}
+    for row in rows:
+        for end in (row["subject"], row["object"]):
+            nodes.setdefault(end, {"id": end, "label": _short(end), "type": ""})
+        reached = nodes[row["node"]]
+        if row["node_label"] is not None:
+            reached["label"] = row["node_label"]
+        if row["node_class"] is not None:
+            reached["type"] = _short(row["node_class"])
+        relation = RELATIONS.get(row["how"], row["how"])
         edges.setdefault(
-            (ends[0], relation, ends[1]),
+            (row["subject"], relation, row["object"]),
             {
-                "source": ends[0],
-                "target": ends[1],
+                "source": row["subject"],
+                "target": row["object"],
                 "relation": relation,
+                "how": row["how"],
+                "run": row["run"],
+                "run_label": row["run_label"],
             },
         )
     kept = list(edges.values())[:MAX_EDGES]
-    used = {entity} | {e["source"] for e in kept} | {e["target"] for e in kept}
+    used = {entity} | {str(e["source"]) for e in kept} | {str(e["target"]) for e in kept}
     return {
         "entity": entity,
         "nodes": [found for iri, found in nodes.items() if iri in used],
