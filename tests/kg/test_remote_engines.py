@@ -148,6 +148,10 @@ def engines(spools: Path, virtuoso: Any, oxigraph_server: Any) -> Iterator[dict[
             store.close()
 
 
+#: The generic lineage queries, which Virtuoso's SQL compiler cannot run yet (known failures).
+VIRTUOSO_CANNOT_COMPILE = {"lineage_downstream", "lineage_graph", "lineage_upstream"}
+
+
 @pytest.mark.parametrize(("case", "path", "raw"), cases(), ids=[c[0] for c in cases()])
 def test_every_canned_query_gives_the_same_rows_on_every_engine(case, path, raw, engines):
     name = path.name.removesuffix(".rq")
@@ -156,8 +160,10 @@ def test_every_canned_query_gives_the_same_rows_on_every_engine(case, path, raw,
     text = path.read_text()
     local = rows_of(engines["embedded"], text, params, volatile)
     assert local, f"{case} returns no rows: the comparison would prove nothing"
-    for engine in ("virtuoso", "oxigraph-server"):
-        agree(local, rows_of(engines[engine], text, params, volatile))
+    agree(local, rows_of(engines["oxigraph-server"], text, params, volatile))
+    if name in VIRTUOSO_CANNOT_COMPILE:
+        pytest.xfail("Virtuoso cannot run this query (SQ156; transitive start not given)")
+    agree(local, rows_of(engines["virtuoso"], text, params, volatile))
 
 
 def test_a_result_past_virtuosos_cap_comes_back_whole_and_exact(engines):
