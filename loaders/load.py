@@ -75,22 +75,25 @@ def load_events(
     *,
     source: str = "<events>",
     strict: bool = False,
+    ids: EventIds | None = None,
 ) -> LoadReport:
     """Validate, convert and commit schema-v1 event dicts, in batches of EVENTS_PER_BATCH.
 
     The same conversion as spool loading. A bad event (unknown kind or field, wrong type) is left
     out and reported in `bad` (a BadLine: source, position from 1, reason); with `strict` it raises
     MalformedEvent naming the source and position instead, and nothing of its batch is written
-    (earlier batches are). Raises StoreError if the store cannot be written.
+    (earlier batches are). `ids` is the event id index to check and record ids in, kept by the
+    caller across loads (a server's ingests); None checks this load's events among themselves.
+    Raises StoreError if the store cannot be written.
     """
     report = LoadReport()
     iterator = iter(events)
     position = 1
     try:
-        with EventIds(None) as ids:
+        with _ids_for_this_load(ids) as taken:
             while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
                 convert = functools.partial(convert_events, batch_events, position, source)
-                _commit_checked(store, convert, ids, source, report, strict)
+                _commit_checked(store, convert, taken, source, report, strict)
                 position += len(batch_events)
     except MalformedEvent:
         _finish(store, report.runs)
@@ -106,6 +109,7 @@ def load_lines(
     source: str = "<lines>",
     strict: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
+    ids: EventIds | None = None,
 ) -> LoadReport:
     """Validate, convert and commit spool lines held in memory (a JSON Lines body), in batches of
     about `batch_bytes`: the path each batch of a spool file takes in `load_spools`.
@@ -113,21 +117,21 @@ def load_lines(
     `data` is complete, so a final line without a newline is a whole line. A bad line is left out
     and reported in `bad` (a BadLine naming `source` and the line); with `strict` it raises
     MalformedEvent naming them instead, and nothing of its batch is written (earlier batches
-    are). Raises StoreError if the store cannot be written.
+    are). `ids` as in `load_events`. Raises StoreError if the store cannot be written.
     """
     if data and not data.endswith(b"\n"):
         data += b"\n"
     report = LoadReport()
     start, line = 0, 1
     try:
-        with EventIds(None) as ids:
+        with _ids_for_this_load(ids) as taken:
             while start < len(data):
                 cut = data.rfind(b"\n", start, start + batch_bytes) + 1
                 if cut <= start:  # one line longer than a batch
                     cut = data.index(b"\n", start) + 1
                 piece = data[start:cut]
                 convert = functools.partial(convert_lines, piece, line, source)
-                _commit_checked(store, convert, ids, source, report, strict)
+                _commit_checked(store, convert, taken, source, report, strict)
                 line += piece.count(b"\n")
                 start = cut
     except MalformedEvent:
@@ -135,6 +139,11 @@ def load_lines(
         raise
     _finish(store, report.runs)
     return report
+
+
+def _ids_for_this_load(ids: EventIds | None) -> contextlib.AbstractContextManager[EventIds]:
+    """`ids` as it is (its owner closes it), or a temporary index closed with this load."""
+    return contextlib.nullcontext(ids) if ids is not None else EventIds(None)
 
 
 def _commit_checked(
