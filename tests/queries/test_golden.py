@@ -138,6 +138,8 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
             e for e in events if e["kind"] == "annotation" and (e["key"], e["value"]) == wanted
         )
         return stamp(event["at"]) if value.get("field") == "at" else f"annotation/{event['id']}"
+    if kind == "version":
+        return version_of(events, value["entity"], value.get("run"))
     start = run_start(events, value["run"])
     if kind == "run_start":
         return start[value["field"]] if "field" in value else stamp(start["t"])
@@ -150,6 +152,20 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
     if kind == "run_label":
         return start["name"]
     raise AssertionError(f"unknown golden placeholder {value!r}")
+
+
+def version_of(events: list[dict[str, Any]], entity: str, run: str | None) -> str:
+    """`entity/E/version/K`: the version run `run` generated (K its `generated` event's id), or
+    without a run, the version of the content hash the entity's event recorded."""
+    if run is None:
+        digest = next(e["sha256"] for e in events if e["kind"] == "entity" and e["entity"] == entity)
+        return f"entity/{entity}/version/sha256-{digest[:32]}"
+    (key,) = [
+        e["id"]
+        for e in events
+        if e["kind"] == "generated" and e["entity"] == entity and e["run"] == run
+    ]
+    return f"entity/{entity}/version/{key}"
 
 
 def expected_rows(case: dict[str, Any], lifecycle: Any) -> list[tuple[Any, ...]]:
