@@ -58,6 +58,7 @@ CLEAR = "clear_summaries.ru"
 INFER = "infer_derivations.rq"
 INFER_PROV = "infer_prov_derivations.rq"
 CLEAR_INFERRED = "clear_inferred.ru"
+REGENERATED = "regenerated.rq"
 INFERRED = pyoxigraph.NamedNode(iris.INFERRED_GRAPH)
 DERIVED_FROM = pyoxigraph.NamedNode(iris.plain(P.wasDerivedFrom))
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
@@ -96,6 +97,18 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
             )
         _finish_graphs(store, marked)
         finished.update(marked)
+
+
+def regenerated_without_hash(store: Store, runs: Iterable[str]) -> dict[str, int]:
+    """The stable entities (IRIs) `runs` generated that have several generated versions and no
+    content hash: kept apart by generation, with how many versions each has. Raises QueryError
+    or StoreError as `Store.query` does."""
+    graphs = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(set(runs))]
+    found: dict[str, int] = {}
+    for start in range(0, len(graphs), DIGEST_BATCH):
+        for row in summaries.stream_rows(store, REGENERATED, graphs[start : start + DIGEST_BATCH]):
+            found[row["entity"].value] = int(row["generations"].value)
+    return found
 
 
 def unfinished_marks(runs: Iterable[str]) -> bytes:
