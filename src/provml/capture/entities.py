@@ -8,7 +8,7 @@ unique to its event. Content hashes are computed only when asked (``hash=True`` 
 
 from __future__ import annotations
 
-__all__ = ["Entity", "entity_id_for_path", "file_sha256", "hash_version_key"]
+__all__ = ["Entity", "entity_id_for_path", "file_sha256"]
 
 import hashlib
 import os
