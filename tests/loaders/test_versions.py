@@ -13,6 +13,7 @@ from provml import Workflow, read_spool
 from provml.kg import open_store
 from provml.loaders import iris
 from provml.loaders.load import load_spools
+from provml.loaders.prov_import import import_prov
 from provml.queries import run_query
 
 ID = "https://w3id.org/provml/id/"
@@ -208,3 +209,34 @@ def test_a_hashed_input_is_one_version_across_runs(tmp_path):
         )
     assert used == {(f"{ID}run/hash-1", version), (f"{ID}run/hash-2", version)}
     assert described == {(f"{ID}entity/labels", digest)}
+
+
+def test_imported_prov_gets_the_same_inference(tmp_path):
+    # A foreign document: one activity used two entities and generated two, one of which names
+    # its source; the other derives, by inference, from both inputs.
+    document = tmp_path / "foreign.ttl"
+    document.write_text(
+        """@prefix prov: <http://www.w3.org/ns/prov#> .
+        @prefix ex: <http://example.org/> .
+        ex:a a prov:Entity . ex:b a prov:Entity .
+        ex:run a prov:Activity ; prov:used ex:a, ex:b .
+        ex:named a prov:Entity ; prov:wasGeneratedBy ex:run ; prov:wasDerivedFrom ex:a .
+        ex:other a prov:Entity ; prov:wasGeneratedBy ex:run .
+        """
+    )
+    with open_store(tmp_path / "store") as store:
+        report = import_prov(store, document)
+        edges = _rows(store, "SELECT ?o ?i ?g WHERE { GRAPH ?g { ?o prov:wasDerivedFrom ?i } }")
+        # Importing again leaves the same edges.
+        import_prov(store, document)
+        again = _rows(store, "SELECT ?o ?i ?g WHERE { GRAPH ?g { ?o prov:wasDerivedFrom ?i } }")
+    ex = "http://example.org/"
+    assert (
+        edges
+        == again
+        == {
+            (f"{ex}named", f"{ex}a", report.graph),
+            (f"{ex}other", f"{ex}a", INFERRED),
+            (f"{ex}other", f"{ex}b", INFERRED),
+        }
+    )
