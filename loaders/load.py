@@ -39,7 +39,7 @@ from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
-from provml.loaders.finish import finish_runs, unfinished_marks
+from provml.loaders.finish import finish_runs, regenerated_without_hash, unfinished_marks
 from provml.loaders.ntriples import to_utf8
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
@@ -67,6 +67,9 @@ class LoadReport:
     restarted: list[str] = field(default_factory=list)
     quarantine: Path | None = None
     batches: int = 0
+    #: Stable entities (IRIs) the runs generated more than once with no content hash, and how
+    #: many versions each has: kept apart by generation (nothing tells if the content changed).
+    regenerated: dict[str, int] = field(default_factory=dict)
 
 
 def load_events(
@@ -96,9 +99,9 @@ def load_events(
                 _commit_checked(store, convert, taken, source, report, strict)
                 position += len(batch_events)
     except MalformedEvent:
-        _finish(store, report.runs)
+        _finish(store, report)
         raise
-    _finish(store, report.runs)
+    _finish(store, report)
     return report
 
 
@@ -135,9 +138,9 @@ def load_lines(
                 line += piece.count(b"\n")
                 start = cut
     except MalformedEvent:
-        _finish(store, report.runs)
+        _finish(store, report)
         raise
-    _finish(store, report.runs)
+    _finish(store, report)
     return report
 
 
@@ -241,16 +244,18 @@ def load_spools(
                 advance(group.add(*in_flight.popleft()))
             advance(group.commit())
     except MalformedEvent:
-        _finish(store, report.runs)
+        _finish(store, report)
         raise
-    _finish(store, report.runs)
+    _finish(store, report)
     return report
 
 
-def _finish(store: Store, runs: set[str]) -> None:
-    """The updates that span events, then a flush; run after every load (they are idempotent)."""
-    finish_runs(store, runs)
+def _finish(store: Store, report: LoadReport) -> None:
+    """The updates that span events, then a flush; run after every load (they are idempotent).
+    Notes in `report` the entities its runs generated more than once without a content hash."""
+    finish_runs(store, report.runs)
     store.flush()
+    report.regenerated = regenerated_without_hash(store, report.runs)
 
 
 class _Group:

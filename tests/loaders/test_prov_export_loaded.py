@@ -92,6 +92,14 @@ def test_every_loaded_run_exports_to_every_prov_format(loaded, tmp_path):
         if getattr(value, "uri", "").startswith(f"{iris.BASE}store/")
     }
     assert any("%2F" in uri for uri in stores), stores
+    # Each generated version is exported as a specialization of its entity (provml:versionOf).
+    from prov.constants import PROV_SPECIALIZATION
+
+    assert any(
+        record.get_type() == PROV_SPECIALIZATION
+        for document in exported.values()
+        for record in document.get_records()
+    )
     # Each PROV-JSON export imports again.
     with open_store(tmp_path / "again") as again:
         for run in runs:
