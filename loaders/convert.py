@@ -24,7 +24,8 @@ from provml.loaders.attributes import flatten
 from provml.loaders.terms import C, P
 
 Quads = list[str]
-Add = Callable[[str, str, str], None]
+# add(subject, predicate, object[, graph]): the graph by the subject's place unless given.
+Add = Callable[..., None]
 
 # Statements about shared things that record what happened in one run: they stay in its graph.
 _RUN_FACTS = frozenset(
@@ -99,9 +100,11 @@ def convert(event: Mapping[str, Any]) -> Quads:
     graph = iris.run(event["run"])
     inside_run = graph[:-1] + "/"
 
-    def add(subject: str, predicate: str, obj: str) -> None:
-        in_run = subject == graph or subject.startswith(inside_run) or predicate in _RUN_FACTS
-        quads.append(f"{subject} {predicate} {obj} {graph if in_run else iris.SHARED_GRAPH} .\n")
+    def add(subject: str, predicate: str, obj: str, where: str | None = None) -> None:
+        if where is None:
+            in_run = subject == graph or subject.startswith(inside_run) or predicate in _RUN_FACTS
+            where = graph if in_run else iris.SHARED_GRAPH
+        quads.append(f"{subject} {predicate} {obj} {where} .\n")
 
     _CONVERTERS[event["kind"]](event, add)
     return quads
@@ -392,7 +395,12 @@ def _entity(event: Mapping[str, Any], add: Add) -> None:
 
 def _used(event: Mapping[str, Any], add: Add) -> None:
     task = iris.task(event["run"], event["task"])
-    entity = iris.entity(event["entity"])
+    stable = iris.entity(event["entity"])
+    key = event.get("version")
+    entity = stable if key is None else iris.entity_version(event["entity"], key)
+    if key is not None and key.startswith("sha256-"):
+        # Content read with a hash: the same content is the same version in every run.
+        _version(entity, stable, event, add)
     add(task, P.used, entity)
     role = event.get("role")
     if role is not None:
@@ -404,17 +412,41 @@ def _used(event: Mapping[str, Any], add: Add) -> None:
 
 
 def _generated(event: Mapping[str, Any], add: Add) -> None:
+    """A new version of the entity, keyed by the event's id, with the derivations it names."""
     task = iris.task(event["run"], event["task"])
-    entity = iris.entity(event["entity"])
-    add(entity, P.wasGeneratedBy, task)
-    add(entity, P.generatedAtTime, nt.timestamp(event["t"]))
+    version = iris.entity_version(event["entity"], event["id"])
+    graph = iris.run(event["run"])
+
+    def in_run(subject: str, predicate: str, obj: str) -> None:
+        add(subject, predicate, obj, graph)
+
+    _version(version, iris.entity(event["entity"]), event, in_run)
+    in_run(version, P.wasGeneratedBy, task)
+    in_run(version, P.generatedAtTime, nt.timestamp(event["t"]))
+    for source in event.get("derived_from", ()):
+        key = source.get("version")
+        ancestor = iris.entity(source["entity"])
+        if key is not None:
+            ancestor = iris.entity_version(source["entity"], key)
+        in_run(version, P.wasDerivedFrom, ancestor)
     role = event.get("role")
     if role is not None:
         generation = iris.in_run(event["run"], "generation", event["id"])
-        add(entity, P.qualifiedGeneration, generation)
+        in_run(version, P.qualifiedGeneration, generation)
         add(generation, P.type, C.Generation)
         add(generation, P.activity, task)
         add(generation, P.hadRole, _role(role, add))
+
+
+def _version(version: str, stable: str, event: Mapping[str, Any], add: Add) -> None:
+    """A version's own triples: what it is a version of, its class, hash and size if known."""
+    add(version, P.versionOf, stable)
+    if event.get("type") is not None:
+        add(version, P.type, _ENTITY_TYPES[event["type"]])
+    if event.get("sha256") is not None:
+        add(version, P.sha256, nt.string(event["sha256"]))
+    if event.get("size") is not None:
+        add(version, P.sizeBytes, nt.long(event["size"]))
 
 
 def _role(role: str, add: Add) -> str:

@@ -55,7 +55,11 @@ class EventIds:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             # "" is SQLite's private temporary file, removed on close.
-            self._db = sqlite3.connect("" if path is None else os.fspath(path))
+            # Callers take turns (a load, or the server's writer lock), but the server's turns
+            # run in different threads: the connection may move between them.
+            self._db = sqlite3.connect(
+                "" if path is None else os.fspath(path), check_same_thread=False
+            )
             if path is not None:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")

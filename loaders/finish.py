@@ -14,6 +14,11 @@ operations, and each operation is idempotent and sent on its own with the file's
   stage took minutes), while sorting them in Python is linear.
 Every query of a group is one request for the whole group (a query's cost is mostly fixed);
 large results (lineage) are streamed and written in chunks of WRITE_CHUNK quads.
+- derivations are inferred where capture recorded none (`infer_derivations.rq`):
+  each version a task generated derives from what the task used, at the latest version generated
+  at or before the task's start, in `iris.INFERRED_GRAPH`; the run's old inferred edges are
+  removed first (`clear_inferred.ru`), so re-finishing replaces them. Imported PROV documents
+  get the same (`infer_prov_derivations.rq`, from `provml import-prov`).
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
   durations, metric summaries (from the pending digests its batches wrote, `digests.py`, in one
   update with their removal), raw-data and model lineage shortcuts.
@@ -28,6 +33,7 @@ one uninterrupted load gives.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,6 +55,12 @@ LINKS = "link_runs.ru"
 SECTIONS = "run_sections.rq"
 INFORMED = "informed_by.rq"
 CLEAR = "clear_summaries.ru"
+INFER = "infer_derivations.rq"
+INFER_PROV = "infer_prov_derivations.rq"
+CLEAR_INFERRED = "clear_inferred.ru"
+REGENERATED = "regenerated.rq"
+INFERRED = pyoxigraph.NamedNode(iris.INFERRED_GRAPH)
+DERIVED_FROM = pyoxigraph.NamedNode(iris.plain(P.wasDerivedFrom))
 # Runs digested per query: a query's cost is mostly fixed, its text grows with the batch.
 DIGEST_BATCH = 200
 # Quads per write of a streamed result: bounds the memory a group's lineage takes.
@@ -87,6 +99,18 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
         finished.update(marked)
 
 
+def regenerated_without_hash(store: Store, runs: Iterable[str]) -> dict[str, int]:
+    """The stable entities (IRIs) `runs` generated that have several generated versions and no
+    content hash: kept apart by generation, with how many versions each has. Raises QueryError
+    or StoreError as `Store.query` does."""
+    graphs = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(set(runs))]
+    found: dict[str, int] = {}
+    for start in range(0, len(graphs), DIGEST_BATCH):
+        for row in summaries.stream_rows(store, REGENERATED, graphs[start : start + DIGEST_BATCH]):
+            found[row["entity"].value] = int(row["generations"].value)
+    return found
+
+
 def unfinished_marks(runs: Iterable[str]) -> bytes:
     """N-Quads marking `runs` (run ids) unfinished: committed with the batch that touched them."""
     return to_utf8("".join(f"{iris.run(run)} {_MARK} {iris.UNFINISHED_GRAPH} .\n" for run in runs))
@@ -107,6 +131,7 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
         return
     for operation in operations(LINKS):
         store.update(summaries.fill(operation, graphs))
+    infer_derivations(store, graphs)
     _add_in_chunks(store, _informed_by(store, graphs))
     store.add_quads(_section_links(store, graphs))
     durations = summaries.run_digests(store, graphs)
@@ -120,6 +145,59 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
     store.update(f"DELETE DATA {{ GRAPH {iris.UNFINISHED_GRAPH} {{ {marks} }} }}")
     # The embedded engine's write buffers otherwise grow group after group until the load ends.
     store.flush()
+
+
+def infer_derivations(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], *, imported: bool = False
+) -> None:
+    """Replace the inferred derivations of what the runs (or, `imported`, the PROV documents)
+    whose graphs are `graphs` generated: old ones removed (one update), new ones added.
+
+    Idempotent; not atomic as a whole (a crash between the two leaves the run marked
+    unfinished, and the next finishing writes them again). Raises QueryError or StoreError as
+    `Store.update` does.
+    """
+    if not graphs:
+        return
+    for operation in operations(CLEAR_INFERRED):
+        store.update(summaries.fill(operation, graphs))
+    _add_in_chunks(store, _inferred(store, graphs, INFER_PROV if imported else INFER))
+
+
+def _inferred(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], query: str
+) -> Iterator[pyoxigraph.Quad]:
+    """`output prov:wasDerivedFrom input` in the inferred graph: per use, the latest version of
+    the used entity generated at or before the task's start, else the entity as used."""
+    latest: dict[tuple[Term, Term], tuple[datetime.datetime, Term] | None] = {}
+    for row in summaries.stream_rows(store, query, graphs):
+        key = (row["output"], row["input"])
+        best = latest.setdefault(key, None)
+        version, at, started = row["version"], row["at"], row["started"]
+        if version is None or at is None or version == row["output"]:
+            continue
+        moment = _moment(at)
+        if moment is None or (
+            started is not None and (start := _moment(started)) is not None and moment > start
+        ):
+            continue
+        if best is None or moment > best[0] or (moment == best[0] and str(version) > str(best[1])):
+            latest[key] = (moment, version)
+    for (output, used), best in latest.items():
+        source = used if best is None else best[1]
+        assert isinstance(output, pyoxigraph.NamedNode | pyoxigraph.BlankNode)
+        yield pyoxigraph.Quad(output, DERIVED_FROM, source, INFERRED)
+
+
+def _moment(term: Term) -> datetime.datetime | None:
+    """A dateTime literal as an aware datetime (UTC when it has no zone); None if it is none."""
+    if not isinstance(term, pyoxigraph.Literal):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(term.value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _add_in_chunks(store: Store, quads: Iterable[pyoxigraph.Quad]) -> None:

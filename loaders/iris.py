@@ -49,6 +49,10 @@ SHARED_GRAPH_NODE = pyoxigraph.NamedNode(plain(SHARED_GRAPH))
 #: what capture recorded, so a run's graph stays what its job wrote.
 ANNOTATIONS_GRAPH = f"<{BASE}annotations>"
 
+#: Derivations the finishing step inferred (`provml.loaders.finish`) where capture recorded none:
+#: a derivation edge is inferred iff it is in this graph, as a plain IRI (graphs are named so).
+INFERRED_GRAPH = f"{BASE}inferred"
+
 #: The loader's own bookkeeping: each run a committed batch touched is marked here, in the
 #: batch's transaction, until the finishing updates have run for it (`provml.loaders.finish`).
 UNFINISHED_GRAPH = f"<{BASE}loader/unfinished>"
@@ -100,6 +104,12 @@ def metric_summary(run_graph: str, metric: str, split: str | None) -> str:
 def entity(entity_id: str) -> str:
     """A data set, model or artifact (ids are global across runs)."""
     return f"<{BASE}entity/{segment(entity_id)}>"
+
+
+def entity_version(entity_id: str, key: str) -> str:
+    """One version (content state) of entity `entity_id`: key `key` is the id of the event that
+    generated it, or `sha256-` and the start of its content hash (docs/loaders.md)."""
+    return f"<{BASE}entity/{segment(entity_id)}/version/{segment(key)}>"
 
 
 def annotation(event_id: str) -> str:

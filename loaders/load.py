@@ -39,7 +39,7 @@ from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
-from provml.loaders.finish import finish_runs, unfinished_marks
+from provml.loaders.finish import finish_runs, regenerated_without_hash, unfinished_marks
 from provml.loaders.ntriples import to_utf8
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
@@ -67,6 +67,9 @@ class LoadReport:
     restarted: list[str] = field(default_factory=list)
     quarantine: Path | None = None
     batches: int = 0
+    #: Stable entities (IRIs) the runs generated more than once with no content hash, and how
+    #: many versions each has: kept apart by generation (nothing tells if the content changed).
+    regenerated: dict[str, int] = field(default_factory=dict)
 
 
 def load_events(
@@ -75,27 +78,30 @@ def load_events(
     *,
     source: str = "<events>",
     strict: bool = False,
+    ids: EventIds | None = None,
 ) -> LoadReport:
     """Validate, convert and commit schema-v1 event dicts, in batches of EVENTS_PER_BATCH.
 
     The same conversion as spool loading. A bad event (unknown kind or field, wrong type) is left
     out and reported in `bad` (a BadLine: source, position from 1, reason); with `strict` it raises
     MalformedEvent naming the source and position instead, and nothing of its batch is written
-    (earlier batches are). Raises StoreError if the store cannot be written.
+    (earlier batches are). `ids` is the event id index to check and record ids in, kept by the
+    caller across loads (a server's ingests); None checks this load's events among themselves.
+    Raises StoreError if the store cannot be written.
     """
     report = LoadReport()
     iterator = iter(events)
     position = 1
     try:
-        with EventIds(None) as ids:
+        with _ids_for_this_load(ids) as taken:
             while batch_events := list(itertools.islice(iterator, EVENTS_PER_BATCH)):
                 convert = functools.partial(convert_events, batch_events, position, source)
-                _commit_checked(store, convert, ids, source, report, strict)
+                _commit_checked(store, convert, taken, source, report, strict)
                 position += len(batch_events)
     except MalformedEvent:
-        _finish(store, report.runs)
+        _finish(store, report)
         raise
-    _finish(store, report.runs)
+    _finish(store, report)
     return report
 
 
@@ -106,6 +112,7 @@ def load_lines(
     source: str = "<lines>",
     strict: bool = False,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
+    ids: EventIds | None = None,
 ) -> LoadReport:
     """Validate, convert and commit spool lines held in memory (a JSON Lines body), in batches of
     about `batch_bytes`: the path each batch of a spool file takes in `load_spools`.
@@ -113,28 +120,33 @@ def load_lines(
     `data` is complete, so a final line without a newline is a whole line. A bad line is left out
     and reported in `bad` (a BadLine naming `source` and the line); with `strict` it raises
     MalformedEvent naming them instead, and nothing of its batch is written (earlier batches
-    are). Raises StoreError if the store cannot be written.
+    are). `ids` as in `load_events`. Raises StoreError if the store cannot be written.
     """
     if data and not data.endswith(b"\n"):
         data += b"\n"
     report = LoadReport()
     start, line = 0, 1
     try:
-        with EventIds(None) as ids:
+        with _ids_for_this_load(ids) as taken:
             while start < len(data):
                 cut = data.rfind(b"\n", start, start + batch_bytes) + 1
                 if cut <= start:  # one line longer than a batch
                     cut = data.index(b"\n", start) + 1
                 piece = data[start:cut]
                 convert = functools.partial(convert_lines, piece, line, source)
-                _commit_checked(store, convert, ids, source, report, strict)
+                _commit_checked(store, convert, taken, source, report, strict)
                 line += piece.count(b"\n")
                 start = cut
     except MalformedEvent:
-        _finish(store, report.runs)
+        _finish(store, report)
         raise
-    _finish(store, report.runs)
+    _finish(store, report)
     return report
+
+
+def _ids_for_this_load(ids: EventIds | None) -> contextlib.AbstractContextManager[EventIds]:
+    """`ids` as it is (its owner closes it), or a temporary index closed with this load."""
+    return contextlib.nullcontext(ids) if ids is not None else EventIds(None)
 
 
 def _commit_checked(
@@ -232,16 +244,18 @@ def load_spools(
                 advance(group.add(*in_flight.popleft()))
             advance(group.commit())
     except MalformedEvent:
-        _finish(store, report.runs)
+        _finish(store, report)
         raise
-    _finish(store, report.runs)
+    _finish(store, report)
     return report
 
 
-def _finish(store: Store, runs: set[str]) -> None:
-    """The updates that span events, then a flush; run after every load (they are idempotent)."""
-    finish_runs(store, runs)
+def _finish(store: Store, report: LoadReport) -> None:
+    """The updates that span events, then a flush; run after every load (they are idempotent).
+    Notes in `report` the entities its runs generated more than once without a content hash."""
+    finish_runs(store, report.runs)
     store.flush()
+    report.regenerated = regenerated_without_hash(store, report.runs)
 
 
 class _Group:

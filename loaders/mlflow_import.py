@@ -493,15 +493,23 @@ class _RunReader:
         fields = {"entity": entity, "type": kind, "name": name, "path": uri, "size": size}
         fields.update({key: value for key, value in extra.items() if value is not None})
         yield self.event("entity", f"e.{local_id}", self.end, **fields)
-        yield self.event("generated", f"g.{local_id}", self.end, task=TRAINING_TASK, entity=entity)
+        yield self.event(
+            "generated", f"g.{local_id}", self.end, task=TRAINING_TASK, entity=entity, type=kind
+        )
 
     def logged_model_events(self) -> Iterator[dict[str, Any]]:
         """MLflow 3 logged models this run produced, as model entities it generated."""
         for model in self._logged_models():
             entity = _model_entity(model)
-            yield self.event("entity", f"e.{entity}", self.end, **_model_fields(model, entity))
+            fields = _model_fields(model, entity)
+            yield self.event("entity", f"e.{entity}", self.end, **fields)
             yield self.event(
-                "generated", f"g.{entity}", self.end, task=TRAINING_TASK, entity=entity
+                "generated",
+                f"g.{entity}",
+                self.end,
+                task=TRAINING_TASK,
+                entity=entity,
+                type=fields["type"],
             )
 
     def _logged_models(self) -> list[Any]:

@@ -4,7 +4,8 @@ A `provml:CuratedData` is a `prov:Entity` and `provml:partOfExecution` a `prov:w
 by the ontology's `rdfs:subClassOf` / `rdfs:subPropertyOf` axioms. The `prov` package reads
 only PROV-O terms, so without these triples a provml node would not become a PROV record and
 its statements would be dropped. This adds, for each provml class or property used, its
-nearest PROV-O ancestors (RDFS entailment restricted to the first PROV term on each path).
+nearest PROV-O ancestors (RDFS entailment restricted to the first PROV term on each path), and
+`prov:specializationOf` for `provml:versionOf` (a version is a specialization of its entity).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pyoxigraph
 from provml.kg.results import term_value
 
 RDF_TYPE = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+VERSION_OF = "https://w3id.org/provml/ontology#versionOf"
+SPECIALIZATION_OF = "http://www.w3.org/ns/prov#specializationOf"
 
 # The nearest PROV-O ancestors: the path up from ?term runs through non-PROV terms only.
 _NEAREST_PROV_ANCESTORS = """
@@ -68,6 +71,9 @@ def prov_ancestors() -> dict[str, frozenset[str]]:
         found = ancestors.setdefault(row["term"].value, set())
         found.add(row["ancestor"].value)
         found.update(above.get(row["ancestor"].value, ()))
+    # provml:versionOf carries prov:specializationOf's meaning; the ontology cannot say so by
+    # an axiom (PROV-O puns that property), so exports write it here.
+    ancestors[VERSION_OF] = {SPECIALIZATION_OF}
     return {term: frozenset(found) for term, found in ancestors.items()}
 
 

@@ -15,8 +15,8 @@ triples about nodes that are no PROV entity, activity, agent or relation. Prefix
 from the IRIs (`prefixed_trig`: PROV's QualifiedNames compare by IRI, so documents stay equal).
 A skolem IRI that stands for an entity, activity or agent stays an IRI, as PROV names every
 element; only the other blank nodes (unidentified relations, values) come back blank. What a
-format cannot write at all (PROV-XML holds no control characters) is refused with an
-ExportError naming the record.
+format cannot write at all is refused with an ExportError naming the record. PROV-XML cannot
+hold control characters: text values get them replaced by U+FFFD, with a note saying how many.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 __all__ = ["ExportReport", "export"]
 
 import io
+import re
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -115,19 +116,20 @@ def export(
             "(a store mixes runs, imports and the ontology, which make no single document), or "
             f"export the whole store as {', '.join(DATASET_FORMATS)}"
         )
-    document, notes = prov_document(store, graph, graphs)
+    document, notes = prov_document(store, graph, graphs, xml_safe=name == "prov-xml")
     text = _serialized(document, name, graph)
     _write(output, text)
     return ExportReport(graph, name, notes)
 
 
 def prov_document(
-    store: Store, graph: str, graphs: list[str] | None = None
+    store: Store, graph: str, graphs: list[str] | None = None, *, xml_safe: bool = False
 ) -> tuple[ProvDocument, list[str]]:
     """The PROV document of named graph `graph` (with its bundle graphs), and what prov warned.
 
-    `graphs` is `store.graphs()` if the caller has it. Raises ExportError if `prov` cannot read
-    the triples as PROV-O.
+    `graphs` is `store.graphs()` if the caller has it. With `xml_safe`, characters XML 1.0
+    cannot hold (control characters) are replaced in text values, and a note says how many
+    values changed. Raises ExportError if `prov` cannot read the triples as PROV-O.
     """
     from prov.model import ProvDocument
 
@@ -151,6 +153,14 @@ def prov_document(
         for q in entailed
     ]
     _refuse_blank_elements(graph, deskolem)
+    replaced_notes: list[str] = []
+    if xml_safe:
+        deskolem, replaced = _without_xml_forbidden_characters(deskolem)
+        if replaced:
+            replaced_notes.append(
+                f"{graph}: PROV-XML cannot hold control characters: {replaced} text value(s) "
+                f"had them replaced by U+FFFD; export as prov-json or prov-n to keep them"
+            )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -160,11 +170,38 @@ def prov_document(
             raise ExportError(
                 f"{graph}: prov cannot read these triples as PROV: {_reason(error)}"
             ) from None
-    return document, [
+    return document, replaced_notes + [
         f"{graph}: {warning.message}"
         for warning in caught
         if not issubclass(warning.category, DeprecationWarning)  # rdflib API notices to prov
     ]
+
+
+# What XML 1.0 cannot hold, even as a character reference: C0 controls but tab, newline and
+# carriage return; surrogates; U+FFFE and U+FFFF.
+_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _without_xml_forbidden_characters(
+    quads: list[pyoxigraph.Quad],
+) -> tuple[list[pyoxigraph.Quad], int]:
+    """The quads with XML-forbidden characters of text literals replaced by U+FFFD, and how many
+    literals changed (IRIs cannot hold such characters)."""
+    replaced = 0
+    cleaned: list[pyoxigraph.Quad] = []
+    for quad in quads:
+        value = quad.object
+        if isinstance(value, pyoxigraph.Literal) and _XML_FORBIDDEN.search(value.value):
+            text = _XML_FORBIDDEN.sub("\ufffd", value.value)
+            value = (
+                pyoxigraph.Literal(text, language=value.language)
+                if value.language
+                else pyoxigraph.Literal(text, datatype=value.datatype)
+            )
+            replaced += 1
+            quad = pyoxigraph.Quad(quad.subject, quad.predicate, value, quad.graph_name)
+        cleaned.append(quad)
+    return cleaned, replaced
 
 
 #: PROV-O classes whose instances are PROV elements, which PROV names by an identifier.

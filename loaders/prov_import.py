@@ -29,6 +29,7 @@ from provml.errors import LoadError
 from provml.kg import Store, named_node
 from provml.kg.formats import FORMATS, syntax_error
 from provml.loaders import iris
+from provml.loaders.finish import infer_derivations
 from provml.loaders.prov_formats import PROV_FORMATS, format_of
 from provml.loaders.skolem import skolemized
 
@@ -66,7 +67,8 @@ def import_prov(
 
     `format` is a name from `provml.loaders.prov_formats.ALL_FORMATS` (default: from the file
     extension); `graph` overrides the default graph IRI. Importing the same file twice leaves
-    the same triples; a document without statements writes nothing (`triples` is 0, and the
+    the same triples, and the inferred derivations of its activities (`finish.infer_derivations`,
+    a second transaction); a document without statements writes nothing (`triples` is 0, and the
     store has no `graph`). Durable on return as `Store.add_quads` is. Raises LoadError naming the
     file (and the line where the parser tells it) for unreadable or malformed input,
     UnsafeParameter for a bad graph IRI, StoreError if the store cannot be written.
@@ -89,6 +91,12 @@ def import_prov(
     stored, bundles = _into_graphs(skolemized(quads, iris.skolem_base(digest)), target_node)
     if stored:
         store.add_quads(stored)
+        # Lineage walks prov:wasDerivedFrom only: derivations the document leaves implicit
+        # (an activity used x and generated y) are inferred as for captured runs.
+        graphs = sorted({quad.graph_name for quad in stored}, key=str)
+        infer_derivations(
+            store, [g for g in graphs if isinstance(g, pyoxigraph.NamedNode)], imported=True
+        )
     return ProvImportReport(str(path), name, target, len(stored), sorted(bundles), notes)
 
 

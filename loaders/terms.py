@@ -134,6 +134,7 @@ class P:
     filePath = _term(PROVML.filePath)
     sizeBytes = _term(PROVML.sizeBytes)
     sha256 = _term(PROVML.sha256)
+    versionOf = _term(PROVML.versionOf)
     mediaFormat = _term(PROVML.mediaFormat)
     hasArchitecture = _term(PROVML.hasArchitecture)
     frameworkName = _term(PROVML.frameworkName)

@@ -139,5 +139,6 @@ class PROVML(DefinedNamespace):
     unit: URIRef  # unit
     usesGPU: URIRef  # uses GPU
     valueOfAttribute: URIRef  # value of attribute
+    versionOf: URIRef  # version of
     workingDirectory: URIRef  # working directory
     worldSize: URIRef  # world size

@@ -128,8 +128,11 @@ def test_a_document_without_statements_reports_no_graph_and_export_agrees(store,
     assert json.loads(stats.stdout)["triples"] == 0, stats.output
 
 
-def test_a_refused_prov_export_says_why_and_names_the_record(store, tmp_path):
-    """PROV-XML (XML 1.0) cannot hold a control character: the refusal names the record."""
+def test_a_control_character_is_replaced_in_prov_xml_and_kept_in_prov_json(store, tmp_path):
+    """PROV-XML (XML 1.0) cannot hold a control character: it is replaced, with a note, and the
+    other PROV formats keep it."""
+    from xml.etree import ElementTree
+
     document = tmp_path / "control.json"
     document.write_text(
         json.dumps(
@@ -142,14 +145,24 @@ def test_a_refused_prov_export_says_why_and_names_the_record(store, tmp_path):
     imported = _invoke("import-prov", document, "--store", store)
     assert imported.exit_code == 0, imported.output
     graph = imported.output.split(" into ")[1].split(",")[0].strip()
-    result = _invoke("export", "--graph", graph, "--format", "prov-xml", "--store", store)
-    assert result.exit_code == 1
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert "the record <http://example.org/e>" in line
-    reason = line.rpartition("): ")[2]
-    assert reason.strip(), line
-    ok = _invoke("export", "--graph", graph, "--format", "prov-json", "--store", store)
-    assert ok.exit_code == 0, ok.output
+    xml_file, json_file = tmp_path / "out.xml", tmp_path / "out.json"
+    result = _invoke(
+        "export", "--graph", graph, "--format", "prov-xml", "--output", xml_file, "--store", store
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 text value(s) had them replaced by U+FFFD" in result.stderr, result.stderr
+    notes = [
+        element.text
+        for element in ElementTree.parse(xml_file).iter()
+        if element.tag.endswith("}note")
+    ]
+    assert notes == ["bell\ufffd"]
+    kept = _invoke(
+        "export", "--graph", graph, "--format", "prov-json", "--output", json_file, "--store", store
+    )
+    assert kept.exit_code == 0, kept.output
+    (entity,) = json.loads(json_file.read_text(encoding="utf-8"))["entity"].values()
+    assert "bell\u0007" in entity.values(), entity
 
 
 def test_every_export_refusal_in_the_code_carries_a_message():

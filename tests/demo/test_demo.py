@@ -10,15 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyoxigraph import NamedNode
 
 from provml.kg import open_store
-from provml.queries import run_query
+from provml.queries import PLAIN_QUERIES, run_query
 
 pytest.importorskip("sklearn", reason="the demo needs the demo extra (scikit-learn)")
 pytest.importorskip("matplotlib", reason="the demo needs the demo extra (matplotlib)")
 
 PROVML = "https://w3id.org/provml/ontology#"
 PREFIXES = f"PREFIX provml: <{PROVML}>\nPREFIX prov: <http://www.w3.org/ns/prov#>\n"
+
+
+# Stable entities (the files as named), not their versions.
+STABLE_PREDICTIONS = (
+    "SELECT ?p WHERE { ?p a provml:Predictions FILTER NOT EXISTS { ?p provml:versionOf ?s } }"
+)
+STABLE_RAW = (
+    "SELECT DISTINCT ?r WHERE { ?r a provml:RawData FILTER NOT EXISTS { ?r provml:versionOf ?s } }"
+)
 
 
 def run_demo(output: Path) -> str:
@@ -72,7 +82,7 @@ def first(tmp_path_factory) -> tuple[Path, str]:
 def test_raw_files_printed_are_those_behind_the_prediction(first) -> None:
     output, printed = first
     with open_store(str(output / "provml-store")) as store:
-        predictions = select(store, "SELECT ?p WHERE { ?p a provml:Predictions }")
+        predictions = select(store, STABLE_PREDICTIONS)
         assert len(predictions) == 1
         prediction = predictions[0]["p"]
         rows = run_query(store, "raw_inputs_of_prediction", prediction=prediction)
@@ -81,8 +91,10 @@ def test_raw_files_printed_are_those_behind_the_prediction(first) -> None:
     for row in rows:
         entry = raw.setdefault(row["raw"], {"label": row["label"], "path": row["path"]})
         entry[row["attribute"]] = row["value"]
-    # Four amplitude blocks and the facies interpretation, each with its survey geometry.
-    assert len(raw) == 5
+    # The three amplitude blocks the training patches derive from (recorded derivations; not
+    # block 3, which only the unseen patches come from) and the facies interpretation.
+    assert len(raw) == 4
+    assert not any(entry["label"].startswith("block 3") for entry in raw.values())
     for entry in raw.values():
         row = cells(line_with(printed, entry["label"] + " "))
         assert row[1] == str(Path(entry["path"]).relative_to(output.resolve()))
@@ -150,6 +162,41 @@ def test_curation_steps_with_durations_and_nodes(first) -> None:
     assert "method=rms" in line_with(printed, "normalise amplitudes")
 
 
+def test_the_unseen_block_trained_no_model(first) -> None:
+    # Issue 13's question: the training patches derive (recorded) only from blocks 0-2, though
+    # the normalisation task used all four blocks; block 3 reached only the unseen patches.
+    output, _ = first
+    with open_store(str(output / "provml-store")) as store:
+        blocks = select(
+            store,
+            "SELECT ?r ?label WHERE { ?r a provml:RawData ;"
+            " <http://www.w3.org/2000/01/rdf-schema#label> ?label"
+            " FILTER NOT EXISTS { ?r provml:versionOf ?s } FILTER(STRSTARTS(?label, 'block '))}",
+        )
+        by_label = sorted((row["label"], row["r"]) for row in blocks)
+        assert [label.split(" (")[0] for label, _ in by_label] == [f"block {n}" for n in range(4)]
+        answers = {
+            label: run_query(store, "models_from_domain_file", file=iri) for label, iri in by_label
+        }
+        plain_text = (PLAIN_QUERIES / "models_from_domain_file.rq").read_text()
+        plain = {
+            label: [
+                {"model": row["model"].value}
+                for row in store.query(plain_text, {"file": NamedNode(iri)})
+            ]
+            for label, iri in by_label
+        }
+        models = select(
+            store, "SELECT DISTINCT ?m WHERE { ?m a provml:TrainedModel ; provml:versionOf ?s }"
+        )
+    trained = {row["m"] for row in models}
+    seen, (unseen_label, _) = by_label[:3], by_label[3]
+    assert len(answers[unseen_label]) == 0 and plain[unseen_label] == []
+    for label, _ in seen:
+        assert {str(row["model"]) for row in answers[label]} == trained
+        assert {str(row["model"]) for row in plain[label]} == trained
+
+
 def test_lineage_picture_and_next_commands(first) -> None:
     output, printed = first
     picture = (output / "lineage.svg").read_text()
@@ -185,13 +232,13 @@ def test_second_run_adds_runs_and_duplicates_nothing(first) -> None:
     with open_store(str(second_output / "provml-store")) as store:
         runs_before = runs_in(store)
         sizes_before = {run: store.count(run) for run in runs_before}
-        raw_before = select(store, "SELECT DISTINCT ?r WHERE { ?r a provml:RawData }")
+        raw_before = select(store, STABLE_RAW)
     printed = run_demo(second_output)
     with open_store(str(second_output / "provml-store")) as store:
         runs_after = runs_in(store)
         new = runs_after - runs_before
-        raw_after = select(store, "SELECT DISTINCT ?r WHERE { ?r a provml:RawData }")
-        predictions = select(store, "SELECT ?p WHERE { ?p a provml:Predictions }")
+        raw_after = select(store, STABLE_RAW)
+        predictions = select(store, STABLE_PREDICTIONS)
         # The first execution's graphs are as they were: nothing loaded twice.
         assert {run: store.count(run) for run in runs_before} == sizes_before
         hashes = select(

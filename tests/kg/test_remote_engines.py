@@ -29,6 +29,7 @@ ID = "https://w3id.org/provml/id/"
 RUN_GRAPHS = [f"{ID}run/{run}" for run in ("seis-a", "seis-b", "seis-c")] + [
     f"{ID}shared",
     f"{ID}annotations",
+    f"{ID}inferred",
 ]
 BIG_GRAPH = f"{ID}run/remote-engines-big"
 BIG_ROWS = STOCK_RESULT_ROWS * 2 + 1_275
@@ -164,6 +165,19 @@ def test_every_canned_query_gives_the_same_rows_on_every_engine(case, path, raw,
     if name in VIRTUOSO_CANNOT_COMPILE:
         pytest.xfail("Virtuoso cannot run this query (SQ156; transitive start not given)")
     agree(local, rows_of(engines["virtuoso"], text, params, volatile))
+
+
+def test_every_engine_infers_the_same_derivations(engines):
+    # The finishing step's inferred derivations (written by updates and loader code that must
+    # work on Virtuoso too) are the same edges on every store.
+    text = (
+        f"SELECT ?output ?input WHERE {{ GRAPH <{ID}inferred> "
+        "{ ?output <http://www.w3.org/ns/prov#wasDerivedFrom> ?input } }"
+    )
+    local = rows_of(engines["embedded"], text, {}, set())
+    assert local, "the lifecycle has outputs without recorded derivations"
+    for engine in ("virtuoso", "oxigraph-server"):
+        assert rows_of(engines[engine], text, {}, set()) == local
 
 
 def test_a_result_past_virtuosos_cap_comes_back_whole_and_exact(engines):

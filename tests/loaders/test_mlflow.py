@@ -337,8 +337,8 @@ def test_artifacts_are_entities_generated_by_the_training(file_runs, imported):
     rows = select(
         store,
         f"""SELECT ?label ?type ?path ?size WHERE {{
-              ?e prov:wasGeneratedBy <{task}> ; a ?type ; rdfs:label ?label ;
-                 provml:filePath ?path .
+              ?version prov:wasGeneratedBy <{task}> ; provml:versionOf ?e .
+              ?e a ?type ; rdfs:label ?label ; provml:filePath ?path .
               OPTIONAL {{ ?e provml:sizeBytes ?size }}
             }}""",
     )

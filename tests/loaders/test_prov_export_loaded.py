@@ -92,6 +92,14 @@ def test_every_loaded_run_exports_to_every_prov_format(loaded, tmp_path):
         if getattr(value, "uri", "").startswith(f"{iris.BASE}store/")
     }
     assert any("%2F" in uri for uri in stores), stores
+    # Each generated version is exported as a specialization of its entity (provml:versionOf).
+    from prov.constants import PROV_SPECIALIZATION
+
+    assert any(
+        record.get_type() == PROV_SPECIALIZATION
+        for document in exported.values()
+        for record in document.get_records()
+    )
     # Each PROV-JSON export imports again.
     with open_store(tmp_path / "again") as again:
         for run in runs:
@@ -158,3 +166,32 @@ def test_namespaces_are_cut_after_a_separator_and_never_name_a_node():
     assert namespace_of("urn:uuid:1") == "urn:uuid:"
     # http://e/x/ is itself a node: naming http://e/x/a in it would name that node ns:(empty).
     assert namespace_of("http://e/x/a", {"http://e/x/", "http://e/x/a"}) == "http://e/"
+
+
+def test_a_run_with_control_characters_exports_to_every_prov_format(tmp_path):
+    """Capture accepts any text, so a value with a control character loads; PROV-XML, which
+    cannot hold one, gets it replaced (with a note), the other formats keep it."""
+    from xml.etree import ElementTree
+
+    from provml import Workflow
+    from provml.loaders.load import load_spools
+
+    spool = tmp_path / "spool"
+    workflow = Workflow("bells", spool_dir=spool, run_id="bell-1", capture_git=False)
+    with workflow as wf, wf.task("ring\x07", "curation") as task:
+        task.generated(wf.dataset("chime", id="chime", attributes={"note": "ding\x01dong"}))
+    with open_store(tmp_path / "store") as store:
+        report = load_spools(store, [spool], workers=1)
+        assert report.events > 0 and not report.bad
+        run = iris.run_graph("bell-1")
+        outputs = {}
+        for name, prov_format in PROV_FORMATS.items():
+            output = io.BytesIO()
+            exported = export(store, output, name, graph=run)
+            outputs[name] = output.getvalue()
+            replaced = [note for note in exported.notes if "replaced by U+FFFD" in note]
+            assert len(replaced) == (name == "prov-xml"), exported.notes
+            _parsed(outputs[name], prov_format)
+    texts = {element.text for element in ElementTree.fromstring(outputs["prov-xml"]).iter()}
+    assert {"ding\ufffddong", "ring\ufffd"} <= texts, texts
+    assert b"\\u0007" in outputs["prov-json"] and b"\\u0001" in outputs["prov-json"]

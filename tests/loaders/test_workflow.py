@@ -75,9 +75,9 @@ def test_a_realistic_workflow_conforms_to_the_shapes_and_answers_queries(tmp_pat
         # Domain attributes, with ranges and units, reach the data through the lineage.
         assert _values(
             store,
-            "SELECT ?name ?value ?unit WHERE { ?predictions a provml:Predictions ;"
-            " prov:wasDerivedFrom ?model ."
-            " ?model prov:wasGeneratedBy/prov:used/prov:wasDerivedFrom+ ?raw ."
+            "SELECT DISTINCT ?name ?value ?unit WHERE { ?predictions a provml:Predictions ;"
+            " prov:wasDerivedFrom ?model . ?model a provml:TrainedModel ;"
+            " prov:wasDerivedFrom+ ?version . ?version provml:versionOf ?raw ."
             " ?raw a provml:RawData ; provml:hasDomainAttribute ?a ."
             " ?a provml:attributeName ?name ; prov:value ?value ."
             " OPTIONAL { ?a provml:unit ?unit } FILTER(STRSTARTS(?name, 'depth')) }",

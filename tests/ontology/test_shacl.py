@@ -92,7 +92,7 @@ BROKEN_VARIANTS = [
     V("InferenceModel", "remove", INFERENCE, PROV.used),
     V("JobIdentifier", "remove", JOB, PROVML.jobIdentifier),
     V("JobScheduler", "put", JOB, PROVML.schedulerName, Literal("cron")),
-    V("TrainedModelGeneration", "remove", MODEL, PROV.wasGeneratedBy),
+    V("VersionOf", "put", MODEL, PROVML.versionOf, Literal("f3-segy")),
     V("TrainedModelGeneration", "put", MODEL, PROV.wasGeneratedBy, EVALUATION),
     V("ModelArchitectureLink", "add", MODEL, PROVML.hasArchitecture, SEGY),
     V("PredictionsGeneration", "put", PREDICTIONS, PROV.wasGeneratedBy, TRAINING),

@@ -16,7 +16,6 @@ import pytest
 from provml import Workflow, read_spool
 from provml.capture import environment
 from provml.kg import open_store
-from provml.loaders import iris
 from provml.loaders.load import load_spools
 from provml.queries import run_query
 
@@ -156,9 +155,6 @@ def test_the_answer_is_the_same_after_loading_again_in_another_order(runs, tmp_p
         assert _diff(store, KINDS | {"input"}) == first
 
 
-@pytest.mark.skipif(
-    not hasattr(iris, "entity_version"), reason="the loader keeps no entity versions yet"
-)
 def test_an_input_read_in_another_version_shows_both_contents(runs, tmp_path):
     # The label file changed between the runs: one stable entity, a version per content.
     _, spools, events = runs

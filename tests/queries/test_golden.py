@@ -138,6 +138,8 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
             e for e in events if e["kind"] == "annotation" and (e["key"], e["value"]) == wanted
         )
         return stamp(event["at"]) if value.get("field") == "at" else f"annotation/{event['id']}"
+    if kind == "version":
+        return version_of(events, value["entity"], value.get("run"))
     start = run_start(events, value["run"])
     if kind == "run_start":
         return start[value["field"]] if "field" in value else stamp(start["t"])
@@ -150,6 +152,22 @@ def resolve(value: Any, lifecycle: Any, software: tuple[str, str] | None = None)
     if kind == "run_label":
         return start["name"]
     raise AssertionError(f"unknown golden placeholder {value!r}")
+
+
+def version_of(events: list[dict[str, Any]], entity: str, run: str | None) -> str:
+    """`entity/E/version/K`: the version run `run` generated (K its `generated` event's id), or
+    without a run, the version of the content hash the entity's event recorded."""
+    if run is None:
+        digest = next(
+            e["sha256"] for e in events if e["kind"] == "entity" and e["entity"] == entity
+        )
+        return f"entity/{entity}/version/sha256-{digest[:32]}"
+    (key,) = [
+        e["id"]
+        for e in events
+        if e["kind"] == "generated" and e["entity"] == entity and e["run"] == run
+    ]
+    return f"entity/{entity}/version/{key}"
 
 
 def expected_rows(case: dict[str, Any], lifecycle: Any) -> list[tuple[Any, ...]]:
@@ -226,6 +244,10 @@ def test_a_late_upstream_run_extends_the_lineage_shortcuts(tmp_path):
                 wf.log_metric("iou", 0.6, epoch=0, split="validation")
             model = wf.model("late model", id="late-model")
             train.generated(model)
+    # The model is the version the training generated.
+    model_version = version_of(
+        data.spool_events([tmp_path / "spool" / training]), "late-model", training
+    )
     with open_store(tmp_path / "store") as store:
         load_spools(store, [tmp_path / "spool" / training], workers=1)
         # Before the curation run is loaded, the model's data descends from nothing raw.
@@ -234,7 +256,7 @@ def test_a_late_upstream_run_extends_the_lineage_shortcuts(tmp_path):
         plain_text = (PLAIN_QUERIES / "models_from_domain_file.rq").read_text()
         for file in ("entity/block-l", "entity/block-l-clean"):
             rows = ask(store, "models_from_domain_file", file=iri(file))
-            assert rows == [(file, "entity/late-model", "late model", f"run/{training}", None)]
+            assert rows == [(file, model_version, "late model", f"run/{training}", None)]
             plain_result = store.query(plain_text, {"file": iri(file)})
             plain_rows = [
                 tuple(plain(row[v]) for v in plain_result.variables) for row in plain_result
@@ -248,7 +270,7 @@ def test_a_late_upstream_run_extends_the_lineage_shortcuts(tmp_path):
             metric=Literal("iou"),
             min_value=double(0.5),
         )
-        assert [row[4] for row in covering] == ["entity/late-model"]
+        assert [row[4] for row in covering] == [model_version]
 
 
 def test_run_query_keeps_the_top_k_rows_the_header_limit_names(lifecycle):

@@ -218,3 +218,46 @@ def test_lineage_of_the_model_reaches_its_raw_data_and_its_predictions(read_only
     hows = {e["how"] for e in graph["edges"]}
     assert hows <= {"recorded", "inferred", "generated", "used", "version"}
     assert all(e["run_label"] for e in graph["edges"] if e["how"] in ("generated", "used"))
+
+
+def test_an_id_an_earlier_ingest_took_is_refused_when_its_content_differs(writable, tmp_path):
+    run_dir = write_seismic_workflow(tmp_path / "spool", run_id="dup-across-requests")
+    (spool_file,) = run_dir.iterdir()
+    lines = spool_file.read_bytes().splitlines(keepends=True)
+    headers = {"Content-Type": "application/x-ndjson", **AUTH}
+    code, _, body = writable.request("/ingest", data=b"".join(lines), headers=headers)
+    assert code == 200, body
+    # The same lines again are a replay (a client retrying after a lost answer): accepted.
+    code, _, body = writable.request("/ingest", data=b"".join(lines), headers=headers)
+    assert code == 200, body
+    metrics_line = next(line for line in lines if b'"metrics"' in line)
+    reused = json.loads(metrics_line)
+    reused["values"] = {key: 123.0 for key in reused["values"]}
+    before = writable.quad_count()
+    code, _, body = writable.request(
+        "/ingest", data=json.dumps(reused).encode() + b"\n", headers=headers
+    )
+    assert code == 400, body
+    assert f"duplicate event id {reused['id']!r}".encode() in body, body
+    assert b"first used at POST /ingest:" in body, body
+    assert writable.quad_count() == before
+
+
+def test_ingested_ids_are_remembered_across_a_restart(tmp_path):
+    store = build_store(tmp_path / "restart")
+    run_dir = write_seismic_workflow(tmp_path / "spool", run_id="dup-after-restart")
+    (spool_file,) = run_dir.iterdir()
+    lines = spool_file.read_bytes().splitlines(keepends=True)
+    headers = {"Content-Type": "application/x-ndjson", **AUTH}
+    with running_server(store, "--allow-update", "--token", TOKEN) as first_server:
+        code, _, body = first_server.request("/ingest", data=b"".join(lines), headers=headers)
+        assert code == 200, body
+    assert store.with_name(f"{store.name}.ingest-ids.sqlite").is_file()
+    metrics_line = next(line for line in lines if b'"metrics"' in line)
+    reused = json.loads(metrics_line)
+    reused["step"] = 10_000
+    with running_server(store, "--allow-update", "--token", TOKEN) as second_server:
+        code, _, body = second_server.request(
+            "/ingest", data=json.dumps(reused).encode() + b"\n", headers=headers
+        )
+        assert code == 400 and f"duplicate event id {reused['id']!r}".encode() in body, body

@@ -78,7 +78,10 @@ class Entity:
         self.architecture = architecture
         self.framework = framework
         self.attributes = check_attributes(attributes, f"entity {name!r}")
-        self.derived_from = [entity_ref(item, "derived_from") for item in derived_from]
+        sources = list(derived_from)
+        self.derived_from = [entity_ref(item, "derived_from") for item in sources]
+        # What a generation of this entity derives from by default, versions as known now.
+        self.derived_sources = [version_ref(item) for item in sources]
         event = base_event("entity", run)
         if id is not None:
             self.id = check_token(id, f"id of entity {name!r}")
@@ -90,6 +93,9 @@ class Entity:
         self.sha256 = file_sha256(self.path) if hash and self.path else None
         if hash and not self.path:
             raise CaptureError(f"entity {name!r}: hash=True needs a path")
+        # The key of the content state this process last knew: a generation's event id, or the
+        # content hash's (`hash_version_key`); None: read by stable id.
+        self.version: str | None = hash_version_key(self.sha256) if self.sha256 else None
         self._emit_record(event)
 
     def compute_hash(self) -> str:
@@ -98,6 +104,9 @@ class Entity:
             raise CaptureError(f"entity {self.name!r} has no path to hash")
         self.sha256 = file_sha256(self.path)
         self.size = _size_of(self.path)
+        if self.version is None or self.version.startswith(HASH_VERSION_PREFIX):
+            # A generation this process recorded stays the version; the hash goes on it.
+            self.version = hash_version_key(self.sha256)
         self._emit_record(base_event("entity", self._run))
         return self.sha256
 
@@ -121,6 +130,15 @@ class Entity:
         return f"Entity(id={self.id!r}, type={self.type!r}, name={self.name!r})"
 
 
+#: The start of a version key derived from content (`hash_version_key`).
+HASH_VERSION_PREFIX = "sha256-"
+
+
+def hash_version_key(sha256: str) -> str:
+    """The version key of content with this SHA-256 (hex): the same content, the same version."""
+    return f"{HASH_VERSION_PREFIX}{sha256[:32]}"
+
+
 def entity_ref(value: Entity | str, what: str) -> str:
     """The id of an Entity, or a given id string (checked)."""
     if isinstance(value, Entity):
@@ -128,6 +146,14 @@ def entity_ref(value: Entity | str, what: str) -> str:
     if isinstance(value, str):
         return check_token(value, f"{what} entity id")
     raise CaptureError(f"{what} expects an Entity or an entity id; got {value!r}")
+
+
+def version_ref(item: Entity | str) -> dict[str, Any]:
+    """An input as a `derived_from` item of a `generated` event: its id and the version this
+    process knows of it (None for an id string: the stable entity)."""
+    if isinstance(item, Entity):
+        return {"entity": item.id, "version": item.version}
+    return {"entity": entity_ref(item, "derived_from"), "version": None}
 
 
 def _size_of(path: str | None) -> int | None:

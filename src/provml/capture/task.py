@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from provml.capture.entities import Entity, entity_ref
+from provml.capture.entities import HASH_VERSION_PREFIX, Entity, entity_ref, version_ref
 from provml.capture.events import (
     PHASES,
     SEQUENCE,
@@ -120,7 +120,9 @@ class Task:
         if operation is not None and not isinstance(operation, str):
             raise CaptureError(f"task operation must be a string; got {operation!r}")
         self.operation = operation
-        self._used = [entity_ref(item, "used") for item in used]
+        self._used = list(used)
+        for item in self._used:
+            entity_ref(item, "used")
         if parent is not None and not isinstance(parent, (Task, str)):
             raise CaptureError(f"task parent must be a Task or a task id; got {parent!r}")
         self._parent = parent
@@ -286,22 +288,61 @@ class Task:
 
     # -- provenance --------------------------------------------------------------------------
     def used(self, *entities: Entity | str, role: str | None = None) -> None:
-        """Record that this task used the given entities (or entity ids)."""
-        for entity in entities:
-            self._usage("used", entity_ref(entity, "used"), role)
+        """Record that this task used the given entities (or entity ids).
 
-    def generated(self, *entities: Entity | str, role: str | None = None) -> None:
-        """Record that this task generated the given entities (or entity ids)."""
+        An Entity whose version this process knows (it generated it, or hashed it) is used at
+        that version; an id string names the stable entity.
+        """
         for entity in entities:
-            self._usage("generated", entity_ref(entity, "generated"), role)
+            entity_ref(entity, "used")
+            self._usage("used", entity, role)
 
-    def _usage(self, kind: str, entity: str, role: str | None) -> None:
+    def generated(
+        self,
+        *entities: Entity | str,
+        role: str | None = None,
+        derived_from: Iterable[Entity | str] | None = None,
+    ) -> None:
+        """Record that this task generated the given entities (or entity ids): each a new
+        version of its entity.
+
+        ``derived_from`` names the inputs the outputs derive from (recorded derivations; an
+        Entity at the version this process knows, an id string the stable entity); by default
+        an Entity's own ``derived_from``. Raises CaptureError for a bad entity or id.
+        """
+        sources = None if derived_from is None else list(derived_from)
+        refs = None if sources is None else [version_ref(item) for item in sources]
+        for entity in entities:
+            entity_ref(entity, "generated")
+            self._usage("generated", entity, role, refs)
+
+    def _usage(
+        self,
+        kind: str,
+        entity: Entity | str,
+        role: str | None,
+        derived_from: list[dict[str, Any]] | None = None,
+    ) -> None:
         if self.id is None:
             raise CaptureError(f"task {self.name!r} must be started before recording {kind}")
         if role is not None and not isinstance(role, str):
             raise CaptureError(f"role must be a string; got {role!r}")
         event = base_event(kind, self._run.run_id)
-        event.update(task=self.id, entity=entity, role=role)
+        event.update(task=self.id, entity=entity_ref(entity, kind), role=role)
+        if isinstance(entity, Entity):
+            if kind == "generated":
+                event["type"] = entity.type
+                if derived_from is None:
+                    derived_from = entity.derived_sources
+                _put_content(event, entity)
+                entity.version = event["id"]
+            elif entity.version is not None:
+                event["version"] = entity.version
+                if entity.version.startswith(HASH_VERSION_PREFIX):
+                    event["type"] = entity.type
+                    _put_content(event, entity)
+        if kind == "generated" and derived_from:
+            event["derived_from"] = derived_from
         self._run.require_open()
         self._run.submit(event)
 
@@ -338,6 +379,14 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task(id={self.id!r}, name={self.name!r}, phase={self.phase!r})"
+
+
+def _put_content(event: dict[str, Any], entity: Entity) -> None:
+    """The content hash and size of the version an event names, where the Entity knows them."""
+    if entity.sha256 is not None:
+        event["sha256"] = entity.sha256
+    if entity.size is not None:
+        event["size"] = entity.size
 
 
 def _command_text(command: object) -> str | None:

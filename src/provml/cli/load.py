@@ -130,6 +130,10 @@ def load(
         typer.echo(
             f"{torn.path}:{torn.line}: torn final line, not loaded yet (loads once complete)"
         )
+    for entity, times in report.regenerated.items():
+        typer.echo(
+            f"{entity}: generated {times} times without a content hash: kept apart by generation"
+        )
     for bad in report.bad:
         typer.echo(str(bad), err=True)
     if report.bad:

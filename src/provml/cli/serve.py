@@ -100,6 +100,7 @@ def serve(
             follow=tuple(follow or ()),
             checkpoint=default_sidecar(opened.location, "checkpoint.json"),
             quarantine=default_sidecar(opened.location, "quarantine.jsonl"),
+            ingest_ids=default_sidecar(opened.location, "ingest-ids.sqlite"),
             allowed_hosts=allowed_hosts_for(host),
         )
         app = create_app(opened, settings)

@@ -100,7 +100,8 @@ def train_trial(
                         attributes={"epoch": epoch},
                         derived_from=[train],
                     )
-                    section.generated(checkpoint)
+                    # Weights fitted on the training set only (a recorded derivation).
+                    section.generated(checkpoint, derived_from=[train])
                     if measured["accuracy"] > best[0]:
                         best = (measured["accuracy"], checkpoint, path)
         _, best_checkpoint, checkpoint_file = best
@@ -112,7 +113,8 @@ def train_trial(
             model_file,
             architecture=f"MLPClassifier(hidden_layer_sizes={hidden})",
             framework=f"scikit-learn {sklearn.__version__}",
-            derived_from=[best_checkpoint],
+            # The best checkpoint, chosen by its accuracy on the validation set.
+            derived_from=[best_checkpoint, val],
         )
         training.generated(trained, role="trained model")
     with wf.task("evaluate on test set", "learning", stage="evaluation", used=[trained, test]):

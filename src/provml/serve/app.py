@@ -31,6 +31,7 @@ from provml.errors import (
     UnknownQuery,
 )
 from provml.kg.store import Store
+from provml.loaders.event_ids import EventIds
 from provml.serve.canned import list_canned, run_canned
 from provml.serve.follow import Follower
 from provml.serve.ingest import ingest
@@ -81,6 +82,7 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
     settings = settings or ServeSettings()
     writer = Writer()
     follower = Follower(store, settings, writer) if settings.follow else None
+    ingest_ids = EventIds(settings.ingest_ids) if settings.allow_update else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -91,6 +93,8 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
         finally:
             if follower is not None:
                 follower.stop()
+            if ingest_ids is not None:
+                ingest_ids.close()
 
     routes = [
         Route("/", index),
@@ -114,5 +118,6 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
     app.state.store = store
     app.state.settings = settings
     app.state.writer = writer
+    app.state.ingest_ids = ingest_ids
     app.state.runner = QueryRunner(settings.workers, settings.timeout, settings.max_bytes)
     return app

@@ -3,7 +3,8 @@ capturing processes, written by the one process that holds the store.
 
 Content types: `application/x-ndjson` (or `application/jsonl`): capture events, one JSON object
 a line, loaded with `provml.loaders.load.load_lines`, the path a spool file's lines take (parsed,
-validated, converted, committed; strict: a bad line refuses its batch with 400 naming its line).
+validated, converted, committed; strict: a bad line refuses its batch with 400 naming its line;
+an event id an earlier request took with other content is such a bad line).
 `text/turtle`, `application/n-triples` (into `?graph=IRI`, else the default graph),
 `application/n-quads`, `application/trig`: one atomic `Store.load`. Needs `--allow-update` and the
 bearer token.
@@ -43,7 +44,7 @@ async def ingest(request: Request) -> Response:
     source = "POST /ingest"
     if kind in EVENT_TYPES:
         report = await state.writer.run(
-            lambda: load_lines(state.store, body, source=source, strict=True)
+            lambda: load_lines(state.store, body, source=source, strict=True, ids=state.ingest_ids)
         )
         return JSONResponse(
             {"events": report.events, "quads": report.quads, "runs": sorted(report.runs)}

@@ -46,6 +46,10 @@ class ServeSettings:
     checkpoint: Path | None = None
     quarantine: Path | None = None
     follow_interval: float = DEFAULT_INTERVAL
+    #: Where `POST /ingest` keeps the event ids it took, so an id reused with other content by a
+    #: later request (or after a restart) is refused, not merged; None keeps them in a temporary
+    #: index for the server's lifetime.
+    ingest_ids: Path | None = None
     #: Host header names answered (others get 400), against DNS rebinding: a web page whose
     #: name re-resolves to 127.0.0.1 must not read a local server; ("*",) answers every name.
     allowed_hosts: tuple[str, ...] = ("*",)

@@ -166,19 +166,19 @@ def _curate(w: RunWriter, facts: RunFacts, rng: random.Random, host: str, pid: i
     for step, (operation, name, params) in enumerate(CURATION[: rng.randint(1, 3)]):
         task = w.task(name, "curation", host, pid, operation=operation, rank=0)
         for entity in current:
-            w.emit("used", task=task, entity=entity, role=None)
+            w.used(task, entity)
         w.emit("params", task=task, values=params)
         product = f"{facts.run}-cur{step}"
         w.entity(product, "domain_data", current)
-        w.emit("generated", task=task, entity=product, role=None)
+        w.generated(task, product, "domain_data", current)
         w.end(task, rng.uniform(30, 600))
         current = [product]
     split = w.task("split patches", "preparation", host, pid, operation="splitting", rank=0)
-    w.emit("used", task=split, entity=current[0], role=None)
+    w.used(split, current[0])
     sets = [f"{facts.run}-{kind.split('_')[0]}" for kind in ("training_set", "validation_set")]
     for kind, entity in zip(("training_set", "validation_set"), sets, strict=True):
         w.entity(entity, kind, current)
-        w.emit("generated", task=split, entity=entity, role=None)
+        w.generated(split, entity, kind, current)
     w.end(split, rng.uniform(10, 120))
     facts.training_set = sets[0]
     return [*sets, current[0]]
@@ -262,7 +262,7 @@ def _rank_zero(
     training_set, validation_set, curated = _curate(w, facts, rng, rank.host, pid)
     training = w.task("train unet", "learning", rank.host, pid, stage="training", rank=0)
     for entity in (training_set, validation_set):
-        w.emit("used", task=training, entity=entity, role=None)
+        w.used(training, entity)
     w.emit(
         "params",
         task=training,
@@ -278,11 +278,11 @@ def _rank_zero(
         return
     model = f"{facts.run}-unet"
     w.entity(model, "model", [], architecture="UNet(depth=4)", framework="torch 2.3")
-    w.emit("generated", task=training, entity=model, role="trained model")
+    w.generated(training, model, "model", [training_set, validation_set], "trained model")
     w.end(training, 1.0)
     facts.model = model
     evaluation = w.task("evaluate", "learning", rank.host, pid, stage="evaluation", rank=0)
-    w.emit("used", task=evaluation, entity=model, role=None)
+    w.used(evaluation, model)
     if rng.random() < EVALUATION_FAILURE_RATE:
         facts.failed_task = True
         w.end(evaluation, rng.uniform(5, 60), error="RuntimeError: CUDA out of memory")
@@ -298,11 +298,11 @@ def _rank_zero(
         )
         w.end(evaluation, rng.uniform(30, 300))
     inference = w.task("predict faults", "inference", rank.host, pid, rank=0)
-    w.emit("used", task=inference, entity=model, role=None)
-    w.emit("used", task=inference, entity=curated, role=None)
+    w.used(inference, model)
+    w.used(inference, curated)
     prediction = f"{facts.run}-faults"
     w.entity(prediction, "predictions", [model])
-    w.emit("generated", task=inference, entity=prediction, role=None)
+    w.generated(inference, prediction, "predictions", [model, curated])
     w.end(inference, rng.uniform(60, 900))
     facts.prediction = prediction
     w.emit("run_end", status="completed", error=None)

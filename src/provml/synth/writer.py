@@ -17,6 +17,10 @@ class RunWriter:
         self.prefix = f"{zlib.crc32(f'{run}/{process}'.encode()):08x}"
         self.counter = 0
         self.events = 0
+        # The version key of each entity this process generated or hashed (as capture keeps it
+        # on its Entity objects), and the type and hash of the hashed ones.
+        self.versions: dict[str, str] = {}
+        self.hashed: dict[str, tuple[str, str]] = {}
 
     def emit(self, kind: str, seconds: float = 0.5, **fields: Any) -> str:
         """Write one event `seconds` after the previous one; its id."""
@@ -48,8 +52,29 @@ class RunWriter:
         status = "failed" if error else "completed"
         self.emit("task_end", seconds, task=task, status=status, error=error)
 
+    def used(self, task: str, entity: str) -> None:
+        """`task` used `entity`, at the version this process knows of it (if any)."""
+        fields: dict[str, Any] = {}
+        if entity in self.versions:
+            fields["version"] = self.versions[entity]
+        if entity in self.hashed:
+            fields["type"], fields["sha256"] = self.hashed[entity]
+        self.emit("used", task=task, entity=entity, role=None, **fields)
+
+    def generated(
+        self, task: str, entity: str, kind: str, derived: list[str], role: str | None = None
+    ) -> None:
+        """`task` generated a new version of `entity` (a `kind`), derived from `derived`."""
+        sources = [{"entity": source, "version": self.versions.get(source)} for source in derived]
+        self.versions[entity] = self.emit(
+            "generated", task=task, entity=entity, role=role, type=kind, derived_from=sources
+        )
+
     def entity(self, entity: str, kind: str, derived: list[str], **fields: Any) -> None:
         """Declare an entity."""
+        if fields.get("sha256") is not None:
+            self.versions[entity] = f"sha256-{fields['sha256'][:32]}"
+            self.hashed[entity] = (kind, fields["sha256"])
         defaults: dict[str, Any] = dict(
             path=None, size=None, sha256=None, format=None, architecture=None
         )

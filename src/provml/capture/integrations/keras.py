@@ -87,6 +87,7 @@ class ProvmlKerasCallback(keras.callbacks.Callback):  # type: ignore[misc]  # ke
             architecture=architecture,
             framework=f"{framework_version('keras', 'keras')} ({keras.backend.backend()})",
         )
-        self._task.generated(self.trained_model)
+        # The model derives from the data the fit was given (a recorded derivation).
+        self._task.generated(self.trained_model, derived_from=self.used)
         self._task.end()
         self._task = None

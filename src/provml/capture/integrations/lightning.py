@@ -71,7 +71,8 @@ class ProvmlCallback(Callback):
         if self._fit is None:
             return
         self._record_checkpoints(trainer, pl_module)
-        self._fit.generated(self._model_entity(pl_module))
+        # The model derives from the data the fit was given (a recorded derivation).
+        self._fit.generated(self._model_entity(pl_module), derived_from=self.used)
         self._fit.end()
         self._fit = None
 
@@ -120,7 +121,10 @@ class ProvmlCallback(Callback):
     def on_predict_end(self, trainer: Any, pl_module: Any) -> None:
         """Record the predictions and end the inference task."""
         if self._eval is not None:
-            self._eval.generated(self.workflow.predictions(f"{type(pl_module).__name__} output"))
+            self._eval.generated(
+                self.workflow.predictions(f"{type(pl_module).__name__} output"),
+                derived_from=[self._model_entity(pl_module)],
+            )
             self._eval.end()
             self._eval = None
 
@@ -151,7 +155,7 @@ class ProvmlCallback(Callback):
                         framework=framework_version("lightning", "lightning"),
                         attributes={"epoch": trainer.current_epoch, "step": trainer.global_step},
                     )
-                    self._fit.generated(checkpoint)
+                    self._fit.generated(checkpoint, derived_from=self.used)
 
     def _model_entity(self, pl_module: Any) -> Entity:
         if self.model is None:

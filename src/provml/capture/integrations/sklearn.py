@@ -48,7 +48,8 @@ class TrackedEstimator:
             self.estimator.fit(X, y, **kwargs)
             if self.score_on_fit and y is not None and hasattr(self.estimator, "score"):
                 t.log_metric("score", float(self.estimator.score(X, y)), split="training")
-            t.generated(self._new_model())
+            # The model derives from the training data, when it was named.
+            t.generated(self._new_model(), derived_from=used)
         return self
 
     def partial_fit(self, X: Any, y: Any = None, **kwargs: Any) -> TrackedEstimator:
@@ -70,7 +71,8 @@ class TrackedEstimator:
             return
         task, self._partial = self._partial, None
         task.log_metric("partial_fit_calls", self._partial_calls, split="training")
-        task.generated(self._new_model())
+        used = [self.training_data] if self.training_data is not None else []
+        task.generated(self._new_model(), derived_from=used)
         task.end()
 
     def predict(self, X: Any, *, predictions_path: Any = None) -> Any:
@@ -83,7 +85,8 @@ class TrackedEstimator:
                     f"{self.name} predictions",
                     path=predictions_path,
                     attributes={"rows": len(result)},
-                )
+                ),
+                derived_from=self._used(),
             )
         return result
 

@@ -74,7 +74,8 @@ class TorchLoop:
     def __exit__(self, kind: Any, error: BaseException | None, _: Any) -> None:
         assert self.task is not None
         if error is None:
-            self.task.generated(self._model_entity())
+            # The model derives from the data the loop was given (a recorded derivation).
+            self.task.generated(self._model_entity(), derived_from=self.used)
         self.task.__exit__(kind, error, _)
 
     def step(self, **metrics: Any) -> None:
@@ -106,7 +107,7 @@ class TorchLoop:
             attributes={"step": self.global_step, **attributes},
             derived_from=[self._model_entity()],
         )
-        task.generated(entity)
+        task.generated(entity, derived_from=self.used)
         return entity
 
     def _model_entity(self) -> Entity:
