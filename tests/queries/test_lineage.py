@@ -65,19 +65,23 @@ def test_downstream_walk_gives_depths_and_the_canned_query_edges(lifecycle):
         edges = walk(store, start, down=True)
         assert keyed(edges) == canned(store, "lineage_downstream", start)
     depth = {(e.child, e.node): e.depth for e in edges}
-    # Recorded derivations: north -> north clean -> filtered -> train a; north -> full clean.
+    # Entity-level derivations: north -> north clean -> filtered -> train a; north -> full clean.
     assert depth[(start, ID + "entity/f3-north-clean")] == 1
     assert depth[(ID + "entity/f3-north-filtered", ID + "entity/train-a")] == 3
     assert depth[(ID + "entity/f3-full-clean", ID + "entity/train-b")] == 2
-    # The activities that used the block, each a leaf with its run's readable name.
+    # The hashed raw block's content version (one edge), then what the runs derived from it.
+    versions = [e for e in edges if e.child == start and e.how == "version"]
+    assert [e.depth for e in versions] == [1] and versions[0].node.startswith(start + "/version/")
+    # The activities that used the block's version, each a leaf with its run's readable name.
     cleaning = task_iri(events, "seis-a", "clean seismic")
     used = [e for e in edges if e.node == cleaning]
     assert [(e.how, e.depth, e.run, e.run_label) for e in used] == [
-        ("used", 1, ID + "run/seis-a", data.WORKFLOW)
+        ("used", 2, ID + "run/seis-a", data.WORKFLOW)
     ]
     assert used[0].node_class == PROVML + "Cleaning"
-    # Predictions: derived from the model, which no recorded derivation links to the data.
-    assert all(e.node != ID + "entity/faults-a" for e in edges)
+    # The model (inferred from its training's inputs) and the predictions derived from it.
+    hows = {(e.how, e.node_label) for e in edges}
+    assert ("inferred", "unet-a") in hows and ("recorded", "faults a") in hows
 
 
 def test_upstream_walk_from_an_activity_starts_from_its_inputs(lifecycle):
@@ -86,9 +90,12 @@ def test_upstream_walk_from_an_activity_starts_from_its_inputs(lifecycle):
     with open_store(path) as store:
         edges = walk(store, split)
         assert keyed(edges) == canned(store, "lineage_upstream", split)
-    assert (split, "used", ID + "entity/f3-north-filtered", ID + "run/seis-a") in keyed(edges)
-    chain = {(e.node, e.depth) for e in edges if e.how == "recorded"}
-    assert chain == {(ID + "entity/f3-north-clean", 2), (ID + "entity/f3-north", 3)}
+    # The split used the filtered block's version that run generated; back to the raw content.
+    (input_edge,) = [e for e in edges if e.child == split]
+    assert input_edge.how == "used" and input_edge.node_label == "F3 north filtered"
+    assert input_edge.node.startswith(ID + "entity/f3-north-filtered/version/")
+    chain = [(e.node_label, e.depth) for e in edges if e.how == "recorded"]
+    assert chain == [("F3 north clean", 2), ("F3 north", 3)]
 
 
 def test_depth_class_and_limit(lifecycle):
@@ -100,7 +107,8 @@ def test_depth_class_and_limit(lifecycle):
         assert one == [e for e in everything if e.depth == 1] and one
         assert walk(store, start, down=True, depth=0) == []
         sets = walk(store, start, down=True, node_class=PROVML + "TrainingSet")
-        assert {e.node for e in sets} == {ID + f"entity/train-{run}" for run in "abc"}
+        assert {e.node_label for e in sets} == {f"train {run}" for run in "abc"}
+        assert {e.node for e in sets} >= {ID + f"entity/train-{run}" for run in "abc"}
         first = walk(store, start, down=True, limit=3)
         assert len(first) >= 3 and first == everything[: len(first)]
         with pytest.raises(UnsafeParameter):
@@ -147,8 +155,7 @@ def test_cli_lineage_and_sparql_with_parameters(lifecycle, tmp_path):
     assert {(row["how"], row["node_label"]) for row in rows} == {
         ("recorded", "train a"),
         ("recorded", "val a"),
-        ("used", "split patches"),
-        ("used", "predict faults"),
+        ("version", "F3 north filtered"),
     }
     assert {row["depth"] for row in rows} == {1}
     query = tmp_path / "labelled.rq"
