@@ -27,6 +27,7 @@ from provml.queries.catalog import (
     get_query,
     list_queries,
 )
+from provml.queries.lineage import WALKED, Edge, walk
 from provml.queries.params import Param
 from provml.queries.results import IRI, QueryRows, to_python
 from provml.queries.run import bindings_for, run_query
@@ -37,8 +38,10 @@ __all__ = [
     "PLAIN_QUERIES",
     "TAXONOMY",
     "TYPES",
+    "WALKED",
     "CannedQuery",
     "Column",
+    "Edge",
     "Param",
     "QueryRows",
     "bindings_for",
@@ -49,4 +52,5 @@ __all__ = [
     "run_query",
     "run_sparql",
     "to_python",
+    "walk",
 ]

