@@ -1,0 +1,424 @@
+"""Query worker processes: every query the server answers runs in a process of a pool, over a
+read-only view of the store, so that a query past its limits is stopped by ending its process.
+
+Oxigraph cannot cancel a query or bound its memory, and a thread cannot be stopped; a process
+can. The server (the one process that holds the store for writing) keeps `Views`: consistent
+copies of the store as it was after its last write (RocksDB checkpoints, hard links beside the
+store, made in tens of milliseconds), which any number of processes may open read-only. Each
+write the server makes (an update, an ingest, a follower round) makes a new view before it
+answers, and a worker opens the newest view before its next query, so a client reads its own
+writes; views no worker holds any more are deleted.
+
+`QueryPool` keeps `workers` warm processes ("the fast lane"; started by a fork server that has
+provml imported, so a new one is ready in tens of milliseconds, not a Python start-up). A query
+takes an idle one and its answer comes back through a pipe. Limits, each enforced from outside
+the query:
+
+- time: at `timeout` seconds the process is killed (SIGKILL), so it uses no CPU past its
+  deadline, and the answer is 503; a fresh process takes its place.
+- memory: a watchdog thread reads every worker's resident memory every `WATCH_SECONDS` and kills
+  one past `max_memory` (answer 422 naming `--max-memory`); the process's address space is also
+  capped (RLIMIT_AS) a little above that, so an allocation past it fails in the process itself
+  even if the watchdog were late.
+- fairness: a query still running after `long_after` seconds leaves the fast lane: its process
+  is reniced (19, the lowest CPU priority) and a fresh process takes its place, so simple queries
+  neither wait behind it nor lose the CPU to it. At most `workers` such long queries run at once;
+  one more is stopped at that point with 503 (the server is busy with long queries).
+"""
+
+from __future__ import annotations
+
+__all__ = ["QueryPool", "Views"]
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import resource
+import shutil
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, TypeVar
+
+from starlette.exceptions import HTTPException
+
+from provml.errors import ProvmlError, QueryError, QueryOverMemory, QueryTimeout, StoreError
+from provml.kg.oxigraph import OxigraphStore
+
+log = logging.getLogger("provml.serve")
+
+T = TypeVar("T")
+
+#: Seconds between two readings of the workers' memory.
+WATCH_SECONDS = 0.02
+#: Address space a worker may reserve beyond its limit (libraries, thread stacks, allocator).
+ADDRESS_SLACK = 1024 * 1024 * 1024
+#: Seconds a new worker may take to start and open its view.
+START_SECONDS = 60.0
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+#: Modules the fork server imports once, so that a new worker starts with them.
+PRELOAD = (
+    "provml.serve.workers",
+    "provml.serve.protocol",
+    "provml.serve.canned",
+    "provml.serve.lineage",
+    "provml.queries",
+)
+
+
+def default_max_memory(workers: int) -> int:
+    """The default memory limit of one query: a quarter of this machine's memory shared by the
+    `workers` fast and as many long queries that may run at once (so all of them together stay
+    under half of it)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(256 * 1024 * 1024, total // (4 * workers))
+
+
+class Views:
+    """Read-only copies of the server's store, the newest of which the next query reads."""
+
+    def __init__(self, store: OxigraphStore, root: Path) -> None:
+        """Views of `store` in the directory `root` (emptied first: one server holds a store,
+        so what is there was left by a server that stopped), the first made now."""
+        self.store = store
+        self.root = root
+        self._lock = threading.Lock()
+        self._generation = 0
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        self.current = ""
+        self.refresh()
+
+    def refresh(self) -> str:
+        """Make a view of the store as it is now the current one; its path."""
+        with self._lock:
+            self._generation += 1
+            path = self.root / f"view-{self._generation}"
+            self.store.snapshot(path)
+            self.current = str(path)
+            return self.current
+
+    def prune(self, in_use: set[str]) -> None:
+        """Delete the views older than the current one that no worker holds."""
+        with self._lock:
+            for path in self.root.iterdir():
+                if str(path) != self.current and str(path) not in in_use:
+                    shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        """Delete every view."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+# -- the worker process -----------------------------------------------------------------------
+
+
+def _address_space() -> int:
+    """This process's virtual memory size in bytes."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * _PAGE
+
+
+def worker_main(connection: Connection, view: str, max_memory: int) -> None:
+    """A worker's loop: open `view`, then answer jobs `(view, function, args)` with
+    `("ok", result)`, `("error", class, message, attributes)` or `("http", status, detail,
+    headers)` until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    store = OxigraphStore.read_only(view)
+    with contextlib.suppress(ValueError, OSError):
+        limit = _address_space() + max_memory + ADDRESS_SLACK
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    connection.send(("ready", view))
+    while True:
+        try:
+            wanted, function, args = connection.recv()
+        except (EOFError, OSError):
+            return
+        reply: tuple[Any, ...]
+        try:
+            if wanted != view:
+                store.close()
+                store = OxigraphStore.read_only(wanted)
+                view = wanted
+            reply = ("ok", function(store, *args))
+        except ProvmlError as error:
+            reply = ("error", type(error), str(error), vars(error))
+        except HTTPException as error:  # a refusal of the request (406 for a format)
+            reply = ("http", error.status_code, error.detail, error.headers)
+        except MemoryError:
+            reply = ("error", QueryOverMemory, "the query ran out of memory", {})
+        except Exception as error:  # a bug, not the client's: say what it was
+            reply = ("error", StoreError, f"the query failed: {error!r}", {})
+        connection.send(reply)
+        del reply
+
+
+def _rebuilt(kind: type[ProvmlError], message: str, attributes: dict[str, Any]) -> ProvmlError:
+    """An error sent back by a worker, made again in this process."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    vars(error).update(attributes)
+    return error
+
+
+# -- the pool, in the server ------------------------------------------------------------------
+
+
+class Worker:
+    """One worker process and the server's end of its pipe."""
+
+    def __init__(self, process: BaseProcess, connection: Connection, view: str) -> None:
+        """A started worker holding `view`."""
+        self.process = process
+        self.connection = connection
+        self.view = view
+        self.stopped_for: str | None = None
+        self.long = False
+
+    def resident(self) -> int:
+        """Resident memory in bytes (0 once the process is gone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm") as statm:
+                return int(statm.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def kill(self, reason: str) -> None:
+        """End the process now (SIGKILL), remembering why; idempotent."""
+        if self.stopped_for is None:
+            self.stopped_for = reason
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.process.kill()
+
+    def reap(self) -> None:
+        """Collect the ended process and close the pipe."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.process.join(5)
+        with contextlib.suppress(OSError):
+            self.connection.close()
+
+
+class QueryPool:
+    """Worker processes answering queries within time and memory limits (see the module)."""
+
+    def __init__(
+        self,
+        views: Views,
+        *,
+        workers: int,
+        timeout: float,
+        max_memory: int,
+        long_after: float,
+    ) -> None:
+        """A pool, started by `start()` in the server's event loop."""
+        self.views = views
+        self.workers = workers
+        self.timeout = timeout
+        self.max_memory = max_memory
+        self.long_after = long_after
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(list(PRELOAD))
+        self._idle: list[Worker] = []
+        self._all: set[Worker] = set()
+        self._fast = 0  # fast-lane workers: idle, busy or starting
+        self._long = 0
+        self._available: asyncio.Condition | None = None
+        self._executor = ThreadPoolExecutor(4 * workers + 4, thread_name_prefix="provml-pipe")
+        self._closed = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="provml-memory", daemon=True)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Start the watchdog and the fast lane's workers; wait until they are ready."""
+        self._available = asyncio.Condition()
+        self._watchdog.start()
+        self._fast = self.workers
+        await asyncio.gather(*(self._add_worker() for _ in range(self.workers)))
+
+    def close(self) -> None:
+        """Kill every worker and stop the watchdog."""
+        self._closed.set()
+        for worker in list(self._all):
+            worker.kill("the server stopped")
+            worker.reap()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def processes(self) -> list[int]:
+        """The process ids of the workers alive now."""
+        return [worker.process.pid for worker in self._all if worker.process.pid is not None]
+
+    # -- workers coming and going --
+
+    def _spawn(self, view: str) -> Worker:
+        """Start a worker process (blocking: run in a thread) and wait for it to be ready."""
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=worker_main,
+            args=(theirs, view, self.max_memory),
+            name="provml-query",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        worker = Worker(process, ours, view)
+        if not ours.poll(START_SECONDS):
+            worker.kill("it did not start")
+            worker.reap()
+            raise StoreError(f"a query worker did not start within {START_SECONDS:g} s")
+        ours.recv()
+        return worker
+
+    async def _add_worker(self) -> None:
+        """Start one fast-lane worker (already counted in `_fast`) and make it idle."""
+        loop = asyncio.get_running_loop()
+        try:
+            worker = await loop.run_in_executor(self._executor, self._spawn, self.views.current)
+        except (ProvmlError, OSError, EOFError) as error:
+            self._fast -= 1
+            log.error("a query worker could not start: %s", error)
+            return
+        if self._closed.is_set():
+            worker.kill("the server stopped")
+            return
+        self._all.add(worker)
+        await self._release(worker)
+
+    def _replace(self) -> None:
+        """Start a fast-lane worker in the background, in place of one that left it."""
+        self._fast += 1
+        task = asyncio.get_running_loop().create_task(self._add_worker())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _release(self, worker: Worker) -> None:
+        """Give an idle fast-lane worker back and wake one waiting query."""
+        assert self._available is not None
+        async with self._available:
+            self._idle.append(worker)
+            self._available.notify()
+
+    def _retire(self, worker: Worker) -> None:
+        """Forget a worker that is gone (killed, crashed or done with its long query)."""
+        self._all.discard(worker)
+        if worker.long:
+            self._long -= 1
+        else:
+            self._fast -= 1
+            if not self._closed.is_set():
+                self._replace()
+        worker.kill("retired")
+        self._executor.submit(worker.reap)
+        self.views.prune({other.view for other in self._all})
+
+    def _demote(self, worker: Worker) -> None:
+        """Move a worker whose query runs long out of the fast lane, at the lowest priority."""
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, worker.process.pid or 0, 19)
+        worker.long = True
+        self._long += 1
+        self._fast -= 1
+        self._replace()
+
+    def _watch(self) -> None:
+        """The memory watchdog: kill any worker whose resident memory passes the limit."""
+        while not self._closed.wait(WATCH_SECONDS):
+            for worker in list(self._all):
+                if worker.resident() > self.max_memory:
+                    worker.kill("memory")
+
+    # -- queries --
+
+    async def run(self, function: Callable[..., T], *args: Any, what: str) -> T:
+        """`function(store, *args)` in a worker, within the limits; its result.
+
+        Raises what the function raised (rebuilt from the worker's message), QueryTimeout past
+        the time limit or when too many long queries run, QueryOverMemory past the memory limit.
+        """
+        assert self._available is not None, "the pool is not started"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        worker = await self._acquire(deadline, what)
+        view = self.views.current
+        worker.view = view
+        try:
+            worker.connection.send((view, function, args))
+            reply = loop.run_in_executor(self._executor, worker.connection.recv)
+            reply.add_done_callback(_retrieved)
+            long_at = min(deadline, loop.time() + self.long_after)
+            done, _ = await asyncio.wait({reply}, timeout=max(0.0, long_at - loop.time()))
+            if not done and loop.time() < deadline:
+                if self._long >= self.workers:
+                    worker.kill("busy")
+                    self._retire(worker)
+                    raise QueryTimeout(
+                        f"{what} was stopped after {self.long_after:g} s: this server already "
+                        f"runs {self._long} long queries (provml serve --workers); try later"
+                    )
+                self._demote(worker)
+                done, _ = await asyncio.wait({reply}, timeout=max(0.0, deadline - loop.time()))
+            if not done:
+                worker.kill("time")
+                self._retire(worker)
+                raise self._timeout(what, "running")
+            message = reply.result()
+        except (EOFError, OSError):
+            self._retire(worker)
+            raise self._lost(worker, what) from None
+        except asyncio.CancelledError:
+            worker.kill("the request was cancelled")
+            self._retire(worker)
+            raise
+        if worker.long or worker.stopped_for is not None:
+            self._retire(worker)
+        else:
+            await self._release(worker)
+            self.views.prune({other.view for other in self._all})
+        if message[0] == "ok":
+            return message[1]  # type: ignore[no-any-return]
+        if message[0] == "http":
+            raise HTTPException(message[1], message[2], message[3])
+        raise _rebuilt(*message[1:])
+
+    async def _acquire(self, deadline: float, what: str) -> Worker:
+        """An idle fast-lane worker that is alive, waited for until `deadline`."""
+        assert self._available is not None
+        try:
+            async with asyncio.timeout_at(deadline), self._available:
+                while True:
+                    await self._available.wait_for(lambda: bool(self._idle))
+                    worker = self._idle.pop()
+                    if worker.stopped_for is None and worker.process.is_alive():
+                        return worker
+                    self._retire(worker)  # the watchdog stopped it while it was idle
+        except TimeoutError:
+            raise self._timeout(what, "waiting for a query worker") from None
+
+    def _timeout(self, what: str, doing: str) -> QueryTimeout:
+        """The error of a query past its time limit."""
+        return QueryTimeout(
+            f"{what} took longer than this server's limit of {self.timeout:g} s "
+            f"(provml serve --timeout) {doing}; it was stopped"
+        )
+
+    def _lost(self, worker: Worker, what: str) -> QueryError:
+        """The error of a query whose worker ended before answering."""
+        worker.reap()
+        code = worker.process.exitcode
+        if worker.stopped_for == "memory" or code in (-signal.SIGABRT, -signal.SIGSEGV):
+            return QueryOverMemory(
+                f"{what} needed more memory than this server's limit of "
+                f"{self.max_memory / 2**20:,.0f} MiB (provml serve --max-memory); it was stopped"
+            )
+        return QueryError(f"{what} stopped its worker process (exit status {code})")
+
+
+def _retrieved(reply: asyncio.Future[Any]) -> None:
+    """Read a pipe's outcome, so that one nobody waits for any more is not logged as lost."""
+    if not reply.cancelled():
+        reply.exception()
