@@ -21,9 +21,12 @@ the query:
   capped (RLIMIT_AS) a little above that, so an allocation past it fails in the process itself
   even if the watchdog were late.
 - fairness: a query still running after `long_after` seconds leaves the fast lane: its process
-  is reniced (19, the lowest CPU priority) and a fresh process takes its place, so simple queries
+  gets the lowest CPU priority (nice 19 and, on Linux, SCHED_IDLE: only CPU time nothing else
+  wants) and a fresh process takes its place, so simple queries
   neither wait behind it nor lose the CPU to it. At most `workers` such long queries run at once;
-  one more is stopped at that point with 503 (the server is busy with long queries).
+  while that many run, any other query still running after `SHED_AFTER` seconds is stopped with
+  503 (the server is busy with long queries), so a burst of heavy queries drains from the fast
+  lane in a fraction of a second and simple queries queue behind it only that long.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ T = TypeVar("T")
 WATCH_SECONDS = 0.02
 #: Address space a worker may reserve beyond its limit (libraries, thread stacks, allocator).
 ADDRESS_SLACK = 1024 * 1024 * 1024
+#: Seconds after which a query is stopped while `workers` long queries already run.
+SHED_AFTER = 0.05
 #: Seconds a new worker may take to start and open its view.
 START_SECONDS = 60.0
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -318,8 +323,11 @@ class QueryPool:
 
     def _demote(self, worker: Worker) -> None:
         """Move a worker whose query runs long out of the fast lane, at the lowest priority."""
+        pid = worker.process.pid or 0
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, worker.process.pid or 0, 19)
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        with contextlib.suppress(OSError, AttributeError):  # Linux: only idle CPU time
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         worker.long = True
         self._long += 1
         self._fast -= 1
@@ -350,16 +358,23 @@ class QueryPool:
             worker.connection.send((view, function, args))
             reply = loop.run_in_executor(self._executor, worker.connection.recv)
             reply.add_done_callback(_retrieved)
-            long_at = min(deadline, loop.time() + self.long_after)
-            done, _ = await asyncio.wait({reply}, timeout=max(0.0, long_at - loop.time()))
-            if not done and loop.time() < deadline:
+            started = loop.time()
+            done: set[Any] = set()
+            # While the long lane is full, a query is shed at SHED_AFTER, else moved there at
+            # long_after: either way it leaves the fast lane soon.
+            for after in sorted({min(SHED_AFTER, self.long_after), self.long_after}):
+                until = min(deadline, started + after)
+                done, _ = await asyncio.wait({reply}, timeout=max(0.0, until - loop.time()))
+                if done or loop.time() >= deadline:
+                    break
                 if self._long >= self.workers:
                     worker.kill("busy")
                     self._retire(worker)
                     raise QueryTimeout(
-                        f"{what} was stopped after {self.long_after:g} s: this server already "
-                        f"runs {self._long} long queries (provml serve --workers); try later"
+                        f"{what} was stopped after {after:g} s: this server already runs "
+                        f"{self._long} long queries (provml serve --workers); try again later"
                     )
+            if not done and loop.time() < deadline:
                 self._demote(worker)
                 done, _ = await asyncio.wait({reply}, timeout=max(0.0, deadline - loop.time()))
             if not done:
