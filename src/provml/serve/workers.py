@@ -27,6 +27,10 @@ the query:
   while that many run, any other query still running after `SHED_AFTER` seconds is stopped with
   503 (the server is busy with long queries), so a burst of heavy queries drains from the fast
   lane in a fraction of a second and simple queries queue behind it only that long.
+- repeats: a request the same as one stopped for its time or memory limit in the last
+  `REMEMBER_SECONDS` (same function and arguments: query text, graphs, format), or as one
+  running long while the long lane is full, is refused at once without taking a worker, so a
+  burst of copies of one heavy query costs almost nothing.
 """
 
 from __future__ import annotations
@@ -63,7 +67,11 @@ WATCH_SECONDS = 0.02
 #: Address space a worker may reserve beyond its limit (libraries, thread stacks, allocator).
 ADDRESS_SLACK = 1024 * 1024 * 1024
 #: Seconds after which a query is stopped while `workers` long queries already run.
-SHED_AFTER = 0.05
+SHED_AFTER = 0.1
+#: Seconds a request stopped for its time or memory limit is refused at once if sent again,
+#: and how many such requests are remembered.
+REMEMBER_SECONDS = 60.0
+REMEMBERED = 1000
 #: Seconds a new worker may take to start and open its view.
 START_SECONDS = 60.0
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -74,6 +82,7 @@ PRELOAD = (
     "provml.serve.canned",
     "provml.serve.lineage",
     "provml.queries",
+    "provml.serve.warm",
 )
 
 
@@ -136,6 +145,8 @@ def worker_main(connection: Connection, view: str, max_memory: int) -> None:
     headers)` until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     store = OxigraphStore.read_only(view)
+    with contextlib.suppress(ProvmlError):  # the first read of a view opens its files
+        store.query("ASK { ?s ?p ?o }")
     with contextlib.suppress(ValueError, OSError):
         limit = _address_space() + max_memory + ADDRESS_SLACK
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -185,6 +196,7 @@ class Worker:
         self.view = view
         self.stopped_for: str | None = None
         self.long = False
+        self.key = ""
 
     def resident(self) -> int:
         """Resident memory in bytes (0 once the process is gone)."""
@@ -233,6 +245,8 @@ class QueryPool:
         self._all: set[Worker] = set()
         self._fast = 0  # fast-lane workers: idle, busy or starting
         self._long = 0
+        self._long_keys: dict[str, int] = {}  # requests running long -> how many
+        self._stopped: dict[str, tuple[float, QueryError]] = {}  # -> (until, why)
         self._available: asyncio.Condition | None = None
         self._executor = ThreadPoolExecutor(4 * workers + 4, thread_name_prefix="provml-pipe")
         self._closed = threading.Event()
@@ -313,6 +327,9 @@ class QueryPool:
         self._all.discard(worker)
         if worker.long:
             self._long -= 1
+            self._long_keys[worker.key] -= 1
+            if not self._long_keys[worker.key]:
+                del self._long_keys[worker.key]
         else:
             self._fast -= 1
             if not self._closed.is_set():
@@ -330,6 +347,7 @@ class QueryPool:
             os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         worker.long = True
         self._long += 1
+        self._long_keys[worker.key] = self._long_keys.get(worker.key, 0) + 1
         self._fast -= 1
         self._replace()
 
@@ -351,7 +369,15 @@ class QueryPool:
         assert self._available is not None, "the pool is not started"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
+        key = repr((function.__module__, function.__qualname__, args))
+        self._refuse_known(key, loop.time())
         worker = await self._acquire(deadline, what)
+        try:
+            self._refuse_known(key, loop.time())
+        except QueryError:
+            await self._release(worker)
+            raise
+        worker.key = key
         view = self.views.current
         worker.view = view
         try:
@@ -380,11 +406,11 @@ class QueryPool:
             if not done:
                 worker.kill("time")
                 self._retire(worker)
-                raise self._timeout(what, "running")
+                raise self._remember(key, self._timeout(what, "running"))
             message = reply.result()
         except (EOFError, OSError):
             self._retire(worker)
-            raise self._lost(worker, what) from None
+            raise self._remember(key, self._lost(worker, what)) from None
         except asyncio.CancelledError:
             worker.kill("the request was cancelled")
             self._retire(worker)
@@ -413,6 +439,32 @@ class QueryPool:
                     self._retire(worker)  # the watchdog stopped it while it was idle
         except TimeoutError:
             raise self._timeout(what, "waiting for a query worker") from None
+
+    def _remember(self, key: str, error: QueryError) -> QueryError:
+        """Remember for `REMEMBER_SECONDS` that the request `key` was stopped with `error`."""
+        if len(self._stopped) >= REMEMBERED:
+            self._stopped.clear()
+        until = asyncio.get_running_loop().time() + REMEMBER_SECONDS
+        self._stopped[key] = until, error
+        return error
+
+    def _refuse_known(self, key: str, now: float) -> None:
+        """Refuse at once a request the same as one stopped for its limits a moment ago, or as
+        one running long while the long lane is full: it would only take a worker to fail."""
+        stopped = self._stopped.get(key)
+        if stopped is not None and stopped[0] > now:
+            until, error = stopped
+            raise type(error)(
+                f"{error} (the same request was stopped less than {REMEMBER_SECONDS:g} s ago; "
+                f"it is refused for another {until - now:.0f} s)"
+            )
+        if stopped is not None:
+            del self._stopped[key]
+        if key in self._long_keys and self._long >= self.workers:
+            raise QueryTimeout(
+                "the same request already runs as a long query here, and this server runs "
+                f"{self._long} long queries (provml serve --workers); try again later"
+            )
 
     def _timeout(self, what: str, doing: str) -> QueryTimeout:
         """The error of a query past its time limit."""
