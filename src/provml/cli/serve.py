@@ -38,7 +38,11 @@ MAX_BYTES = typer.Option(
     defaults.DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="N", help="Largest answer, in bytes."
 )
 WORKERS = typer.Option(
-    defaults.DEFAULT_WORKERS, "--workers", min=1, metavar="N", help="Queries evaluated at once."
+    defaults.DEFAULT_WORKERS,
+    "--workers",
+    min=1,
+    metavar="N",
+    help="Query worker processes (queries at once; as many long ones more).",
 )
 MAX_MEMORY = typer.Option(
     None,

@@ -79,6 +79,11 @@ async def run_canned(request: Request) -> Response:
     runner: QueryPool = request.app.state.runner
     settings: ServeSettings = request.app.state.settings
     body = await runner.run(
-        canned_job, canned, params, settings.max_bytes, what=f"the canned query {name}"
+        canned_job,
+        canned,
+        params,
+        settings.max_bytes,
+        what=f"the canned query {name}",
+        shape=f"canned {name}",
     )
     return Response(body, media_type="application/json")

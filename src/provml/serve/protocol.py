@@ -25,7 +25,7 @@ from provml.serve.auth import require_writer
 from provml.serve.limits import CappedOutput, read_body
 from provml.serve.negotiation import GRAPH_FORMATS, RESULT_FORMATS, Format, choose_format
 from provml.serve.settings import ServeSettings
-from provml.serve.workers import QueryPool
+from provml.serve.workers import QueryPool, query_shape
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
@@ -163,5 +163,6 @@ async def sparql_endpoint(request: Request) -> Response:
         settings.allow_service,
         settings.max_bytes,
         what="the query",
+        shape=query_shape(asked.query or ""),
     )
     return Response(body, media_type=media_type)

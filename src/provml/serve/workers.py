@@ -27,10 +27,14 @@ the query:
   while that many run, any other query still running after `SHED_AFTER` seconds is stopped with
   503 (the server is busy with long queries), so a burst of heavy queries drains from the fast
   lane in a fraction of a second and simple queries queue behind it only that long.
+- shapes: a query's shape is its text with comments, strings, IRIs and numbers blanked and its
+  variables numbered (`query_shape`; a canned query's is its name). Queries waiting for a
+  worker are served one shape at a time in turn, so a flood of copies of one query, however
+  varied in its constants, holds up the others for one turn each, not for the whole flood.
 - repeats: a request the same as one stopped for its time or memory limit in the last
-  `REMEMBER_SECONDS` (same function and arguments: query text, graphs, format), or as one
-  running long while the long lane is full, is refused at once without taking a worker, so a
-  burst of copies of one heavy query costs almost nothing.
+  `REMEMBER_SECONDS` (same function and arguments: query text, graphs, format), or of the same
+  shape as one running long while the long lane is full, is refused at once without taking a
+  worker, so a burst of copies of one heavy query costs almost nothing.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ from __future__ import annotations
 __all__ = ["QueryPool", "Views"]
 
 import asyncio
+import collections
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import re
 import resource
 import shutil
 import signal
@@ -57,6 +64,7 @@ from starlette.exceptions import HTTPException
 
 from provml.errors import ProvmlError, QueryError, QueryOverMemory, QueryTimeout, StoreError
 from provml.kg.oxigraph import OxigraphStore
+from provml.kg.sparql_text import masked
 
 log = logging.getLogger("provml.serve")
 
@@ -75,6 +83,7 @@ REMEMBERED = 1000
 #: Seconds a new worker may take to start and open its view.
 START_SECONDS = 60.0
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_PR_SET_PDEATHSIG = 1
 #: Modules the fork server imports once, so that a new worker starts with them.
 PRELOAD = (
     "provml.serve.workers",
@@ -144,6 +153,10 @@ def worker_main(connection: Connection, view: str, max_memory: int) -> None:
     `("ok", result)`, `("error", class, message, attributes)` or `("http", status, detail,
     headers)` until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    with contextlib.suppress(OSError, AttributeError):
+        # Linux: die with the fork server, which ends with the server even if it is killed
+        # (a worker busy with a query would not notice its pipe closing).
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     store = OxigraphStore.read_only(view)
     with contextlib.suppress(ProvmlError):  # the first read of a view opens its files
         store.query("ASK { ?s ?p ?o }")
@@ -197,6 +210,7 @@ class Worker:
         self.stopped_for: str | None = None
         self.long = False
         self.key = ""
+        self.shape = ""
 
     def resident(self) -> int:
         """Resident memory in bytes (0 once the process is gone)."""
@@ -245,9 +259,11 @@ class QueryPool:
         self._all: set[Worker] = set()
         self._fast = 0  # fast-lane workers: idle, busy or starting
         self._long = 0
-        self._long_keys: dict[str, int] = {}  # requests running long -> how many
+        self._long_shapes: dict[str, int] = {}  # shapes of the queries running long -> how many
         self._stopped: dict[str, tuple[float, QueryError]] = {}  # -> (until, why)
-        self._available: asyncio.Condition | None = None
+        # Queries waiting for a worker, by shape, served in turn (round robin over shapes).
+        self._waiting: dict[str, collections.deque[asyncio.Future[Worker]]] = {}
+        self._started = False
         self._executor = ThreadPoolExecutor(4 * workers + 4, thread_name_prefix="provml-pipe")
         self._closed = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="provml-memory", daemon=True)
@@ -255,7 +271,7 @@ class QueryPool:
 
     async def start(self) -> None:
         """Start the watchdog and the fast lane's workers; wait until they are ready."""
-        self._available = asyncio.Condition()
+        self._started = True
         self._watchdog.start()
         self._fast = self.workers
         await asyncio.gather(*(self._add_worker() for _ in range(self.workers)))
@@ -306,7 +322,7 @@ class QueryPool:
             worker.kill("the server stopped")
             return
         self._all.add(worker)
-        await self._release(worker)
+        self._release(worker)
 
     def _replace(self) -> None:
         """Start a fast-lane worker in the background, in place of one that left it."""
@@ -315,21 +331,29 @@ class QueryPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _release(self, worker: Worker) -> None:
-        """Give an idle fast-lane worker back and wake one waiting query."""
-        assert self._available is not None
-        async with self._available:
-            self._idle.append(worker)
-            self._available.notify()
+    def _release(self, worker: Worker) -> None:
+        """Hand a fast-lane worker to the next waiting query, taking the shapes of the waiting
+        queries in turn (so a flood of one shape does not hold up the others), or make it idle."""
+        while self._waiting:
+            shape = next(iter(self._waiting))
+            queue = self._waiting.pop(shape)
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(worker)
+                    if queue:
+                        self._waiting[shape] = queue  # its next query waits for its next turn
+                    return
+        self._idle.append(worker)
 
     def _retire(self, worker: Worker) -> None:
         """Forget a worker that is gone (killed, crashed or done with its long query)."""
         self._all.discard(worker)
         if worker.long:
             self._long -= 1
-            self._long_keys[worker.key] -= 1
-            if not self._long_keys[worker.key]:
-                del self._long_keys[worker.key]
+            self._long_shapes[worker.shape] -= 1
+            if not self._long_shapes[worker.shape]:
+                del self._long_shapes[worker.shape]
         else:
             self._fast -= 1
             if not self._closed.is_set():
@@ -347,7 +371,7 @@ class QueryPool:
             os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         worker.long = True
         self._long += 1
-        self._long_keys[worker.key] = self._long_keys.get(worker.key, 0) + 1
+        self._long_shapes[worker.shape] = self._long_shapes.get(worker.shape, 0) + 1
         self._fast -= 1
         self._replace()
 
@@ -360,24 +384,30 @@ class QueryPool:
 
     # -- queries --
 
-    async def run(self, function: Callable[..., T], *args: Any, what: str) -> T:
+    async def run(
+        self, function: Callable[..., T], *args: Any, what: str, shape: str | None = None
+    ) -> T:
         """`function(store, *args)` in a worker, within the limits; its result.
 
+        `shape` names the kind of request (e.g. `query_shape` of a query's text; by default
+        the function): waiting queries are served one shape at a time in turn, and while the
+        long lane is full, a request of the same shape as a long one is refused at once.
         Raises what the function raised (rebuilt from the worker's message), QueryTimeout past
         the time limit or when too many long queries run, QueryOverMemory past the memory limit.
         """
-        assert self._available is not None, "the pool is not started"
+        assert self._started, "the pool is not started"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         key = repr((function.__module__, function.__qualname__, args))
-        self._refuse_known(key, loop.time())
-        worker = await self._acquire(deadline, what)
+        shape = shape if shape is not None else f"{function.__module__}.{function.__qualname__}"
+        self._refuse_known(key, shape, loop.time())
+        worker = await self._acquire(deadline, what, shape)
         try:
-            self._refuse_known(key, loop.time())
+            self._refuse_known(key, shape, loop.time())
         except QueryError:
-            await self._release(worker)
+            self._release(worker)
             raise
-        worker.key = key
+        worker.key, worker.shape = key, shape
         view = self.views.current
         worker.view = view
         try:
@@ -418,7 +448,7 @@ class QueryPool:
         if worker.long or worker.stopped_for is not None:
             self._retire(worker)
         else:
-            await self._release(worker)
+            self._release(worker)
             self.views.prune({other.view for other in self._all})
         if message[0] == "ok":
             return message[1]  # type: ignore[no-any-return]
@@ -426,19 +456,29 @@ class QueryPool:
             raise HTTPException(message[1], message[2], message[3])
         raise _rebuilt(*message[1:])
 
-    async def _acquire(self, deadline: float, what: str) -> Worker:
-        """An idle fast-lane worker that is alive, waited for until `deadline`."""
-        assert self._available is not None
-        try:
-            async with asyncio.timeout_at(deadline), self._available:
-                while True:
-                    await self._available.wait_for(lambda: bool(self._idle))
-                    worker = self._idle.pop()
-                    if worker.stopped_for is None and worker.process.is_alive():
-                        return worker
-                    self._retire(worker)  # the watchdog stopped it while it was idle
-        except TimeoutError:
-            raise self._timeout(what, "waiting for a query worker") from None
+    async def _acquire(self, deadline: float, what: str, shape: str) -> Worker:
+        """An idle fast-lane worker that is alive, waited for (in the turn of `shape`) until
+        `deadline`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._idle:
+                worker = self._idle.pop()
+            else:
+                waiter: asyncio.Future[Worker] = loop.create_future()
+                self._waiting.setdefault(shape, collections.deque()).append(waiter)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        worker = await waiter
+                except (TimeoutError, asyncio.CancelledError) as stopped:
+                    if waiter.done() and not waiter.cancelled():
+                        self._release(waiter.result())  # handed over just as we gave up
+                    waiter.cancel()
+                    if isinstance(stopped, asyncio.CancelledError):
+                        raise
+                    raise self._timeout(what, "waiting for a query worker") from None
+            if worker.stopped_for is None and worker.process.is_alive():
+                return worker
+            self._retire(worker)  # the watchdog stopped it while it was idle
 
     def _remember(self, key: str, error: QueryError) -> QueryError:
         """Remember for `REMEMBER_SECONDS` that the request `key` was stopped with `error`."""
@@ -448,7 +488,7 @@ class QueryPool:
         self._stopped[key] = until, error
         return error
 
-    def _refuse_known(self, key: str, now: float) -> None:
+    def _refuse_known(self, key: str, shape: str, now: float) -> None:
         """Refuse at once a request the same as one stopped for its limits a moment ago, or as
         one running long while the long lane is full: it would only take a worker to fail."""
         stopped = self._stopped.get(key)
@@ -460,9 +500,10 @@ class QueryPool:
             )
         if stopped is not None:
             del self._stopped[key]
-        if key in self._long_keys and self._long >= self.workers:
+        if shape in self._long_shapes and self._long >= self.workers:
             raise QueryTimeout(
-                "the same request already runs as a long query here, and this server runs "
+                "a request of the same shape already runs as a long query here, and this "
+                "server runs "
                 f"{self._long} long queries (provml serve --workers); try again later"
             )
 
@@ -489,3 +530,16 @@ def _retrieved(reply: asyncio.Future[Any]) -> None:
     """Read a pipe's outcome, so that one nobody waits for any more is not logged as lost."""
     if not reply.cancelled():
         reply.exception()
+
+
+_VARIABLE = re.compile(r"[?$][A-Za-z0-9_\u00b7\u00c0-\ufffd]+")
+_NUMBER = re.compile(r"(?<![\w:])[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def query_shape(text: str) -> str:
+    """A query's text with what varies between copies of one query made alike: comments,
+    strings and IRIs blanked, numbers as 0, variables numbered in order, spaces collapsed."""
+    variables: dict[str, str] = {}
+    code = _NUMBER.sub("0", masked(text))
+    code = _VARIABLE.sub(lambda found: variables.setdefault(found[0], f"?{len(variables)}"), code)
+    return " ".join(code.split())
