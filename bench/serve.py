@@ -13,8 +13,10 @@ are a floor for a server with the machine to itself. It reports, never asserts.
 
 Then a run under attack (``--bombs N``, default 20; 0 skips it): one client sends the canned query
 back to back for ``--duration`` s with the server idle, then again while N heavy queries arrive at
-once (half aggregates over a cartesian product, for CPU; half ORDER BY over one, for memory;
-each text different, so none is refused as the repeat of another, unless ``--same-bombs``). It
+once (half aggregates over a cartesian product, for CPU; half ORDER BY over one, for memory).
+``--variety``: ``shapes`` (the default, the hardest case) gives every bomb a shape of its own (n
+more OPTIONAL patterns), so neither the server's refusal of repeats nor its turns by shape
+help; ``constants`` varies only a constant (two shapes); ``same`` sends copies. It
 prints p50/p99 of the simple query and the server's resident memory (the server, its fork server
 and its query workers together) idle, while the bombs run (peak) and after, beside the bound
 (`provml serve --max-memory`, ``--max-memory`` here, times the 2 x workers queries that may run at
@@ -173,7 +175,7 @@ class Attack:
     lasted: float
 
 
-def attack(base: str, path: str, pid: int, bombs: int, duration: float, same: bool) -> Attack:
+def attack(base: str, path: str, pid: int, bombs: int, duration: float, variety: str) -> Attack:
     """Simple-query latencies and server memory idle, then while `bombs` heavy queries run."""
     idle = load(base, path, 1, duration)[2]
     idle_memory = server_memory(pid)
@@ -181,7 +183,12 @@ def attack(base: str, path: str, pid: int, bombs: int, duration: float, same: bo
     host = urllib.parse.urlsplit(base)
 
     def bomb(number: int) -> None:
-        text = (CPU_BOMB, MEMORY_BOMB)[number % 2] + ("" if same else f" # bomb {number}")
+        text = (CPU_BOMB, MEMORY_BOMB)[number % 2]
+        if variety == "constants":  # one shape each, texts all different
+            text = text.replace("}", f"FILTER(?c != {number}) }}", 1)
+        elif variety == "shapes":  # every bomb of its own shape: n more optional patterns
+            extra = " ".join(f"OPTIONAL {{ ?a ?b ?x{k} }}" for k in range(number))
+            text = text.replace("}", f"{extra} }}", 1)
         connection = http.client.HTTPConnection(host.hostname or "", host.port, timeout=120)
         connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": text}))
         reply = connection.getresponse()
@@ -240,7 +247,7 @@ def main() -> None:
     parser.add_argument("--query", default="metric_trajectory")
     parser.add_argument("--store-dir", type=Path, default=None)
     parser.add_argument("--bombs", type=int, default=20)
-    parser.add_argument("--same-bombs", action="store_true")
+    parser.add_argument("--variety", choices=["same", "constants", "shapes"], default="shapes")
     parser.add_argument("--attack-timeout", type=float, default=5.0)
     parser.add_argument("--max-memory", default="1G")
     arguments = parser.parse_args()
@@ -281,14 +288,17 @@ def main() -> None:
                     )
             if arguments.bombs:
                 label, path = next(iter(targets.items()))
-                print(f"under attack: {label}, 1 client, {arguments.bombs} bombs at once")
+                print(
+                    f"under attack: {label}, 1 client, {arguments.bombs} bombs at once "
+                    f"(--variety {arguments.variety})"
+                )
                 figures = attack(
                     base,
                     path,
                     process.pid,
                     arguments.bombs,
                     arguments.duration,
-                    arguments.same_bombs,
+                    arguments.variety,
                 )
                 per_query = _size(arguments.max_memory)
                 bound = figures.idle_memory + 2 * arguments.workers * per_query

@@ -150,7 +150,9 @@ def test_a_bomb_sent_again_is_refused_at_once(server):
 
 
 def test_bombs_of_twenty_shapes_leave_simple_queries_answered(server):
-    """The hardest case: no bomb shares a shape, so each takes a turn in the fast lane."""
+    """The hardest case: no bomb shares a shape, so none is refused as a repeat; the simple
+    query, whose shape the server has seen to be quick, is served before them."""
+    idle = latencies(server, 200)
     outcomes: list[int] = []
     texts = [
         CPU_BOMB.replace("}", " ".join(f"OPTIONAL {{ ?a ?b ?x{k} }}" for k in range(n)) + " }", 1)
@@ -168,7 +170,8 @@ def test_bombs_of_twenty_shapes_leave_simple_queries_answered(server):
     while any(bomb.is_alive() for bomb in bombs):
         attacked += latencies(server, 5)  # each answered (200) within the time limit
     assert set(outcomes) <= {503} and len(outcomes) == 20
-    assert statistics.median(attacked) < 0.05
+    assert statistics.median(attacked) < 2 * statistics.median(idle) + 0.005
+    assert p99(attacked) < 2 * p99(idle) + 0.05, (p99(idle), p99(attacked))
 
 
 def test_refused_answers_log_nothing_and_leave_no_memory_behind(server):

@@ -28,9 +28,12 @@ the query:
   503 (the server is busy with long queries), so a burst of heavy queries drains from the fast
   lane in a fraction of a second and simple queries queue behind it only that long.
 - shapes: a query's shape is its text with comments, strings, IRIs and numbers blanked and its
-  variables numbered (`query_shape`; a canned query's is its name). Queries waiting for a
-  worker are served one shape at a time in turn, so a flood of copies of one query, however
-  varied in its constants, holds up the others for one turn each, not for the whole flood.
+  variables numbered (`query_shape`; a canned query's is its name). The pool remembers how long
+  the last query of each shape took (a stopped one: its whole time limit). Queries waiting for
+  a worker are served shortest expected first (an unknown shape counts as `long_after`), one
+  shape at a time, and one idle worker (with two or more) is kept for known-quick shapes: the
+  queries a dashboard repeats never wait behind a flood of new heavy ones, and a flood of copies
+  of one query, however varied in its constants, takes one turn at a time.
 - repeats: a request the same as one stopped for its time or memory limit in the last
   `REMEMBER_SECONDS` (same function and arguments: query text, graphs, format), or of the same
   shape as one running long while the long lane is full, is refused at once without taking a
@@ -264,6 +267,8 @@ class QueryPool:
         # Queries waiting for a worker, by shape, served in turn (round robin over shapes).
         self._waiting: dict[str, collections.deque[asyncio.Future[Worker]]] = {}
         self._started = False
+        self._seconds: dict[str, float] = {}  # shape -> seconds its last query took
+        self._reserve = 1 if workers > 1 else 0  # idle workers kept for known-quick shapes
         self._executor = ThreadPoolExecutor(4 * workers + 4, thread_name_prefix="provml-pipe")
         self._closed = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="provml-memory", daemon=True)
@@ -335,7 +340,11 @@ class QueryPool:
         """Hand a fast-lane worker to the next waiting query, taking the shapes of the waiting
         queries in turn (so a flood of one shape does not hold up the others), or make it idle."""
         while self._waiting:
-            shape = next(iter(self._waiting))
+            # Known-quick shapes first (shortest job first), else the oldest turn; the last
+            # `_reserve` idle workers are kept for known-quick shapes.
+            shape = min(self._waiting, key=self._expected)
+            if not self._quick(shape) and len(self._idle) < self._reserve:
+                break
             queue = self._waiting.pop(shape)
             while queue:
                 waiter = queue.popleft()
@@ -345,6 +354,21 @@ class QueryPool:
                         self._waiting[shape] = queue  # its next query waits for its next turn
                     return
         self._idle.append(worker)
+
+    def _quick(self, shape: str) -> bool:
+        """Whether the last query of `shape` took less than `long_after`."""
+        return self._expected(shape) < self.long_after
+
+    def _expected(self, shape: str) -> float:
+        """Seconds a query of `shape` is expected to take: its last time here, else as long
+        as a query may take before it counts as long."""
+        return self._seconds.get(shape, self.long_after)
+
+    def _record(self, shape: str, seconds: float) -> None:
+        """Remember how long a query of `shape` took (stopped ones: their whole time limit)."""
+        if len(self._seconds) >= REMEMBERED and shape not in self._seconds:
+            self._seconds.pop(next(iter(self._seconds)))
+        self._seconds[shape] = seconds
 
     def _retire(self, worker: Worker) -> None:
         """Forget a worker that is gone (killed, crashed or done with its long query)."""
@@ -426,6 +450,7 @@ class QueryPool:
                 if self._long >= self.workers:
                     worker.kill("busy")
                     self._retire(worker)
+                    self._record(shape, self.timeout)
                     raise QueryTimeout(
                         f"{what} was stopped after {after:g} s: this server already runs "
                         f"{self._long} long queries (provml serve --workers); try again later"
@@ -436,15 +461,18 @@ class QueryPool:
             if not done:
                 worker.kill("time")
                 self._retire(worker)
+                self._record(shape, self.timeout)
                 raise self._remember(key, self._timeout(what, "running"))
             message = reply.result()
         except (EOFError, OSError):
             self._retire(worker)
+            self._record(shape, self.timeout)
             raise self._remember(key, self._lost(worker, what)) from None
         except asyncio.CancelledError:
             worker.kill("the request was cancelled")
             self._retire(worker)
             raise
+        self._record(shape, loop.time() - started)
         if worker.long or worker.stopped_for is not None:
             self._retire(worker)
         else:
@@ -461,7 +489,7 @@ class QueryPool:
         `deadline`."""
         loop = asyncio.get_running_loop()
         while True:
-            if self._idle:
+            if self._idle and (self._quick(shape) or len(self._idle) > self._reserve):
                 worker = self._idle.pop()
             else:
                 waiter: asyncio.Future[Worker] = loop.create_future()
