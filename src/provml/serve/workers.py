@@ -33,7 +33,9 @@ the query:
   a worker are served shortest expected first (an unknown shape counts as `long_after`), one
   shape at a time, and one idle worker (with two or more) is kept for known-quick shapes: the
   queries a dashboard repeats never wait behind a flood of new heavy ones, and a flood of copies
-  of one query, however varied in its constants, takes one turn at a time.
+  of one query, however varied in its constants, takes one turn at a time. A query of a shape
+  not known to be quick runs at nice `PROBATION_NICE`, so it does not slow the known-quick
+  ones either; its process is then replaced (a process cannot raise its priority back).
 - repeats: a request the same as one stopped for its time or memory limit in the last
   `REMEMBER_SECONDS` (same function and arguments: query text, graphs, format), or of the same
   shape as one running long while the long lane is full, is refused at once without taking a
@@ -83,6 +85,8 @@ SHED_AFTER = 0.1
 #: and how many such requests are remembered.
 REMEMBER_SECONDS = 60.0
 REMEMBERED = 1000
+#: The CPU priority (nice) of a query of a shape not known to be quick.
+PROBATION_NICE = 10
 #: Seconds a new worker may take to start and open its view.
 START_SECONDS = 60.0
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -214,6 +218,7 @@ class Worker:
         self.long = False
         self.key = ""
         self.shape = ""
+        self.niced = False
 
     def resident(self) -> int:
         """Resident memory in bytes (0 once the process is gone)."""
@@ -432,6 +437,10 @@ class QueryPool:
             self._release(worker)
             raise
         worker.key, worker.shape = key, shape
+        if not self._quick(shape):  # on probation: below the known-quick queries' priority
+            worker.niced = True
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, worker.process.pid or 0, PROBATION_NICE)
         view = self.views.current
         worker.view = view
         try:
@@ -473,8 +482,8 @@ class QueryPool:
             self._retire(worker)
             raise
         self._record(shape, loop.time() - started)
-        if worker.long or worker.stopped_for is not None:
-            self._retire(worker)
+        if worker.long or worker.niced or worker.stopped_for is not None:
+            self._retire(worker)  # (a process cannot raise its priority back)
         else:
             self._release(worker)
             self.views.prune({other.view for other in self._all})
