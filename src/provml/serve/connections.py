@@ -19,8 +19,6 @@ limits do not: 414 for a URL over `max_url_bytes`, 431 for headers over `max_hea
 
 from __future__ import annotations
 
-__all__ = ["RequestLimits", "limited_protocol"]
-
 import asyncio
 from typing import Any
 

@@ -44,8 +44,6 @@ the query:
 
 from __future__ import annotations
 
-__all__ = ["QueryPool", "Views"]
-
 import asyncio
 import collections
 import contextlib
@@ -293,10 +291,6 @@ class QueryPool:
             worker.kill("the server stopped")
             worker.reap()
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-    def processes(self) -> list[int]:
-        """The process ids of the workers alive now."""
-        return [worker.process.pid for worker in self._all if worker.process.pid is not None]
 
     # -- workers coming and going --
 
