@@ -10,6 +10,7 @@ import json
 import statistics
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -277,3 +278,20 @@ def test_slow_and_idle_clients_are_timed_out(server):
     answer = raw_exchange(server.base, b"GET /queries HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ")  # then the idle connection is closed
     assert time.monotonic() - started < 5 + 2
+
+
+def test_workers_read_views_beside_the_store_which_go_with_the_server(tmp_path):
+    store = build_store(tmp_path)
+    views = store.with_name(f"{store.name}.serve-views")
+    with running_server(store) as running:
+        assert ask(running, "ASK { ?s ?p ?o }")[0] == 200
+        assert [path.name for path in views.iterdir()] == ["view-1"]
+        workers = process_tree(running.process.pid)[1:]
+        assert len(workers) >= 5  # the fork server and the four query workers
+    assert not views.exists()
+    deadline = time.monotonic() + 5
+    while (
+        alive := [p for p in workers if Path(f"/proc/{p}").exists()]
+    ) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in alive]
