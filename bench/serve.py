@@ -10,12 +10,28 @@ default metric_trajectory; ``--store-dir DIR`` to keep the store). The populatio
 a thread with its own keep-alive HTTP connection sending the next request when the last answer
 arrived. The clients run on the same machine as the server and share its cores, so the figures
 are a floor for a server with the machine to itself. It reports, never asserts.
+
+Then a run under attack (``--bombs N``, default 20; 0 skips it): one client sends the canned query
+back to back for ``--duration`` s with the server idle, then again while N heavy queries arrive at
+once (half aggregates over a cartesian product, for CPU; half ORDER BY over one, for memory).
+``--variety``: ``shapes`` (the default, the hardest case) gives every bomb a shape of its own (n
+more OPTIONAL patterns), so neither the server's refusal of repeats nor its turns by shape
+help; ``constants`` varies only a constant (two shapes); ``same`` sends copies. It
+prints p50/p99 of the simple query and the server's resident memory (the server, its fork server
+and its query workers together) idle, while the bombs run (peak) and after, beside the bound
+(`provml serve --max-memory`, ``--max-memory`` here, times the 2 x workers queries that may run at
+once, above the idle figure), and how the bombs were answered. The server runs with
+``--timeout`` (``--attack-timeout``, default 5 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import dataclasses
 import http.client
+import os
 import statistics
 import subprocess
 import sys
@@ -44,7 +60,7 @@ def build_store(root: Path, events: int) -> tuple[Path, dict[str, dict[str, obje
     return store, parameters(picks), triples
 
 
-def start_server(store: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(store: Path, workers: int, *options: str) -> tuple[subprocess.Popen[bytes], str]:
     """`provml serve` on a free loopback port, once it answers."""
     import socket
 
@@ -62,6 +78,7 @@ def start_server(store: Path, workers: int) -> tuple[subprocess.Popen[bytes], st
         str(port),
         "--workers",
         str(workers),
+        *options,
     ]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -86,7 +103,7 @@ def load(base: str, path: str, clients: int, duration: float) -> tuple[int, int,
     stop = time.monotonic() + duration
 
     def client() -> None:
-        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        connection = http.client.HTTPConnection(host.hostname or "", host.port, timeout=60)
         mine: list[float] = []
         failed = 0
         while time.monotonic() < stop:
@@ -117,6 +134,109 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
+#: Aggregates over a cartesian product (CPU) and ORDER BY over one (memory).
+CPU_BOMB = "SELECT (COUNT(*) AS ?n) (MAX(STR(?c)) AS ?m) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+MEMORY_BOMB = "SELECT ?a ?c ?f ?i WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?i ?f ?c"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def server_memory(pid: int) -> int:
+    """Resident bytes of `pid` and every process below it (fork server, query workers)."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with (
+                contextlib.suppress(OSError, IndexError, ValueError),
+                open(f"/proc/{entry}/stat") as stat,
+            ):
+                children[int(stat.read().rsplit(")", 1)[1].split()[1])].append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        with (
+            contextlib.suppress(OSError, IndexError, ValueError),
+            open(f"/proc/{current}/statm") as statm,
+        ):
+            total += int(statm.read().split()[1]) * PAGE
+    return total
+
+
+@dataclasses.dataclass
+class Attack:
+    """What a run under attack measured."""
+
+    idle: list[float]
+    attacked: list[float]
+    idle_memory: int
+    peak_memory: int
+    after_memory: int
+    outcomes: dict[int, int]
+    lasted: float
+
+
+def attack(base: str, path: str, pid: int, bombs: int, duration: float, variety: str) -> Attack:
+    """Simple-query latencies and server memory idle, then while `bombs` heavy queries run."""
+    idle = load(base, path, 1, duration)[2]
+    idle_memory = server_memory(pid)
+    outcomes: collections.Counter[int] = collections.Counter()
+    host = urllib.parse.urlsplit(base)
+
+    def bomb(number: int) -> None:
+        text = (CPU_BOMB, MEMORY_BOMB)[number % 2]
+        if variety == "constants":  # one shape each, texts all different
+            text = text.replace("}", f"FILTER(?c != {number}) }}", 1)
+        elif variety == "shapes":  # every bomb of its own shape: n more optional patterns
+            extra = " ".join(f"OPTIONAL {{ ?a ?b ?x{k} }}" for k in range(number))
+            text = text.replace("}", f"{extra} }}", 1)
+        connection = http.client.HTTPConnection(host.hostname or "", host.port, timeout=120)
+        connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": text}))
+        reply = connection.getresponse()
+        reply.read()
+        outcomes[reply.status] += 1
+        connection.close()
+
+    peak = idle_memory
+    attacked: list[float] = []
+    threads = [threading.Thread(target=bomb, args=(number,)) for number in range(bombs)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        attacked += load(base, path, 1, 0.2)[2]
+        peak = max(peak, server_memory(pid))
+    lasted = time.monotonic() - started
+    time.sleep(1.0)
+    return Attack(
+        idle,
+        attacked,
+        idle_memory,
+        peak,
+        server_memory(pid),
+        dict(sorted(outcomes.items())),
+        lasted,
+    )
+
+
+def report_attack(figures: Attack, bound: int, bombs: int) -> None:
+    """Print the run under attack beside the idle one."""
+    mib = 1024 * 1024
+    for label, values in (("idle", figures.idle), ("attacked", figures.attacked)):
+        p50, p99 = statistics.median(values) * 1000, percentile(values, 0.99) * 1000
+        print(
+            f"  simple query {label:<9}: {len(values):>5} answers, "
+            f"p50 {p50:6.2f} ms, p99 {p99:6.2f} ms"
+        )
+    print(
+        f"  server memory: idle {figures.idle_memory / mib:,.0f} MiB, peak while the bombs ran "
+        f"{figures.peak_memory / mib:,.0f} MiB, 1 s after {figures.after_memory / mib:,.0f} MiB "
+        f"(bound {bound / mib:,.0f} MiB)"
+    )
+    print(
+        f"  {bombs} bombs answered {figures.outcomes} (status: count) over {figures.lasted:.1f} s"
+    )
+
+
 def main() -> None:
     """Build the store, start the server, and print one line per target and client count."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -126,6 +246,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--query", default="metric_trajectory")
     parser.add_argument("--store-dir", type=Path, default=None)
+    parser.add_argument("--bombs", type=int, default=20)
+    parser.add_argument("--variety", choices=["same", "constants", "shapes"], default="shapes")
+    parser.add_argument("--attack-timeout", type=float, default=5.0)
+    parser.add_argument("--max-memory", default="1G")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = arguments.store_dir or Path(scratch)
@@ -139,10 +263,11 @@ def main() -> None:
             "GET /sparql (a run's triples)": "/sparql?"
             + urllib.parse.urlencode({"query": f"SELECT ?p ?o WHERE {{ <{run}> ?p ?o }}"}),
         }
-        process, base = start_server(store, arguments.workers)
+        options = ["--timeout", str(arguments.attack_timeout), "--max-memory", arguments.max_memory]
+        process, base = start_server(store, arguments.workers, *options)
         try:
             threads, seconds = arguments.workers, arguments.duration
-            print(f"server: {base}, {threads} query threads; {seconds:g} s per point")
+            print(f"server: {base}, {threads} query workers; {seconds:g} s per point")
             columns = ("clients", "queries/s", "p50 ms", "p99 ms", "errors")
             widths = (7, 10, 8, 8, 6)
             print(
@@ -161,9 +286,33 @@ def main() -> None:
                         f"{statistics.median(latencies) * 1000:>8.1f} "
                         f"{percentile(latencies, 0.99) * 1000:>8.1f} {failed:>6}"
                     )
+            if arguments.bombs:
+                label, path = next(iter(targets.items()))
+                print(
+                    f"under attack: {label}, 1 client, {arguments.bombs} bombs at once "
+                    f"(--variety {arguments.variety})"
+                )
+                figures = attack(
+                    base,
+                    path,
+                    process.pid,
+                    arguments.bombs,
+                    arguments.duration,
+                    arguments.variety,
+                )
+                per_query = _size(arguments.max_memory)
+                bound = figures.idle_memory + 2 * arguments.workers * per_query
+                report_attack(figures, bound, arguments.bombs)
         finally:
             process.terminate()
             process.wait(30)
+
+
+def _size(text: str) -> int:
+    """Bytes of a size such as 1G or 512M."""
+    from provml.serve.settings import parse_size
+
+    return parse_size(text, "--max-memory")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from provml.errors import (
 )
 from provml.kg.formats import RdfInput, describe_input, input_format, output_format, syntax_error
 from provml.kg.results import GraphResult, QueryResult, SelectResult
-from provml.kg.sparql_text import bind, query_form
+from provml.kg.sparql_text import bind, has_dataset_clause, query_form
 from provml.kg.store import Store
 from provml.kg.terms import BindingTerm, checked_bindings, named_node
 
@@ -73,6 +73,8 @@ class OxigraphStore(Store):
 
     # pyoxigraph 0.5 ingests a bulk load's sorted files in one RocksDB step, after parsing.
     atomic_bulk_load = True
+    #: False for a store opened with `read_only` (nothing to flush when it closes).
+    _writable = True
 
     @classmethod
     def local_directory(cls, location: str | os.PathLike[str]) -> Path:
@@ -103,6 +105,28 @@ class OxigraphStore(Store):
                     ) from None
                 raise failure
             time.sleep(_LOCK_RETRY_SECONDS)
+
+    @classmethod
+    def read_only(cls, location: str | os.PathLike[str]) -> OxigraphStore:
+        """Open a directory no process writes (a `snapshot`) for reading only, without its lock:
+        several processes may read it at once; writes raise StoreError. Raises StoreCorrupt or
+        StoreError if it cannot be opened."""
+        opened = cls.__new__(cls)
+        opened.path = directory_of(location)
+        opened.location = str(opened.path)
+        opened._writable = False
+        try:
+            opened._store = pyoxigraph.Store.read_only(str(opened.path))
+        except (OSError, RuntimeError) as error:
+            raise _open_error(opened.path, error) from None
+        return opened
+
+    def snapshot(self, target: str | os.PathLike[str]) -> None:
+        """Write a consistent copy of the store as it is now into the new directory `target`
+        (RocksDB checkpoint: hard links on the same file system, so it is cheap); it changes no
+        more, and `read_only` opens it. Raises StoreError if it cannot be written."""
+        with self._storage("copying"):
+            self._db.backup(str(target))
 
     @property
     def _db(self) -> pyoxigraph.Store:
@@ -218,7 +242,8 @@ class OxigraphStore(Store):
         opening its WHERE group (`provml.kg.sparql_text.bind`), other bindings go through Oxigraph's
         `substitutions` (SEP-0007).
 
-        The query's default graph is the union of all graphs, as on Virtuoso.
+        The query's default graph is the union of all graphs, as on Virtuoso, unless the query
+        names its dataset (`FROM`, `FROM NAMED`).
         Reads only; results are read in full. Raises UnsafeParameter for a bad binding,
         QueryError for a query Oxigraph cannot parse or evaluate, StoreError on storage failure.
         """
@@ -259,12 +284,17 @@ class OxigraphStore(Store):
         Like `query`, but rows are computed while the answer is read or serialized, so errors
         of evaluation may surface then (as OSError, RuntimeError or ValueError from pyoxigraph).
         `default_graphs` replaces the union default graph; `named_graphs` restricts `GRAPH`
-        (SPARQL Protocol's default-graph-uri and named-graph-uri). Reads only. Raises
+        (SPARQL Protocol's default-graph-uri and named-graph-uri, which take the place of the
+        query's FROM and FROM NAMED). A request that names its dataset, by these or by the
+        query's clauses, gets that dataset: with named graphs only, the default graph is the
+        store's own (not the union). Reads only. Raises
         UnsafeParameter for a bad binding or graph IRI, QueryError for a query that cannot be
         parsed, StoreError on storage failure.
         """
+        # The union default graph unless the request names a dataset (protocol or FROM clause).
+        union = not default_graphs and not named_graphs and not has_dataset_clause(sparql)
         sparql, substitutions = _bound(sparql, bindings)
-        graphs: dict[str, object] = {"use_default_graph_as_union": not default_graphs}
+        graphs: dict[str, object] = {"use_default_graph_as_union": union}
         if default_graphs:
             graphs["default_graph"] = [named_node(iri, "default graph") for iri in default_graphs]
         if named_graphs:
@@ -334,8 +364,9 @@ class OxigraphStore(Store):
     def close(self) -> None:
         """Flush and release the directory lock; later calls raise StoreError. Idempotent."""
         if self._store is not None:
-            with self._storage("closing"):
-                self._store.flush()
+            if self._writable:
+                with self._storage("closing"):
+                    self._store.flush()
             self._store = None
 
 

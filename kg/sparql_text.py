@@ -192,6 +192,15 @@ def masked(sparql: str) -> str:
     return "".join(out)
 
 
+_DATASET_CLAUSE = re.compile(r"(?<![\w:?$-])FROM(?![\w:-])", re.IGNORECASE)
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Whether a query names its dataset (`FROM`, `FROM NAMED`): the keyword outside comments,
+    strings and IRIs, not part of a prefixed name or variable."""
+    return _DATASET_CLAUSE.search(masked(sparql)) is not None
+
+
 def split_select(sparql: str) -> tuple[str, str]:
     """A SELECT query's prologue (BASE, PREFIX) and the rest from its SELECT keyword on, to
     nest the query in another; QueryError if it has no SELECT."""

@@ -15,7 +15,8 @@ ProvmlError
     ├── UnknownQuery     no canned query has that name
     ├── UnsafeParameter  a parameter value or query was refused as unsafe or ill-typed
     ├── QueryTimeout     a query ran past the server's time limit
-    └── AnswerTooLarge   a query's answer is larger than the server's limit
+    ├── AnswerTooLarge   a query's answer is larger than the server's limit
+    └── QueryOverMemory  a query needed more memory than the server's limit
 
 Besides its message, an error carries what it names as attributes (None where there is none):
 `path` on OntologyError, SpoolError, StoreLocked and StoreCorrupt; `path`, `line` and `reason` on
@@ -148,3 +149,7 @@ class QueryTimeout(QueryError):
 
 class AnswerTooLarge(QueryError):
     """Raised by `provml serve` when a query's answer is larger than its limit (`--max-bytes`)."""
+
+
+class QueryOverMemory(QueryError):
+    """Raised by `provml serve` when a query needs more memory than its limit (`--max-memory`)."""

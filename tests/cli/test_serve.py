@@ -34,6 +34,8 @@ def test_the_command_line_defaults_are_the_server_settings_defaults():
     assert default["timeout"] == settings.timeout
     assert default["max_bytes"] == settings.max_bytes
     assert default["workers"] == settings.workers
+    assert default["header_timeout"] == settings.header_timeout
+    assert default["max_memory"] is None and settings.max_memory is None
 
 
 def test_a_missing_store_is_refused_when_read_only(tmp_path):

@@ -104,6 +104,64 @@ class Server:
         return int(row["n"])
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (the server, its fork server and query workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def resident_bytes(pids: list[int]) -> int:
+    """The resident memory of these processes together (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        with (
+            contextlib.suppress(OSError, IndexError, ValueError),
+            open(f"/proc/{pid}/statm") as statm,
+        ):
+            total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return total
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user and system) each of these processes has used, if still alive."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for pid in pids:
+        with (
+            contextlib.suppress(OSError, IndexError, ValueError),
+            open(f"/proc/{pid}/stat") as stat,
+        ):
+            fields = stat.read().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def raw_exchange(base: str, request: bytes, *, wait: float = 10.0) -> bytes:
+    """Send `request` as is on a new connection and read until the server closes it (or
+    `wait` seconds pass); what came back (b"" if nothing)."""
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    received = []
+    with socket.create_connection((host, int(port)), timeout=wait) as connection:
+        connection.sendall(request)
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := connection.recv(65536):
+                received.append(chunk)
+    return b"".join(received)
+
+
 def _answers(base: str) -> bool:
     """Whether the server answers its list of canned queries."""
     try:

@@ -38,7 +38,24 @@ MAX_BYTES = typer.Option(
     defaults.DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="N", help="Largest answer, in bytes."
 )
 WORKERS = typer.Option(
-    defaults.DEFAULT_WORKERS, "--workers", min=1, metavar="N", help="Queries evaluated at once."
+    defaults.DEFAULT_WORKERS,
+    "--workers",
+    min=1,
+    metavar="N",
+    help="Query worker processes (queries at once; as many long ones more).",
+)
+MAX_MEMORY = typer.Option(
+    None,
+    "--max-memory",
+    metavar="SIZE",
+    help="Memory per query (bytes, or with K, M, G); default: a share of this machine's.",
+)
+HEADER_TIMEOUT = typer.Option(
+    defaults.DEFAULT_HEADER_TIMEOUT,
+    "--header-timeout",
+    min=0.001,
+    metavar="SECONDS",
+    help="Time a client has to send a request's head.",
 )
 FOLLOW = typer.Option(
     None,
@@ -58,6 +75,8 @@ def serve(
     timeout: float = TIMEOUT,
     max_bytes: int = MAX_BYTES,
     workers: int = WORKERS,
+    max_memory: str | None = MAX_MEMORY,
+    header_timeout: float = HEADER_TIMEOUT,
     follow: list[Path] | None = FOLLOW,
     wait: float = options.WAIT,
 ) -> None:
@@ -72,7 +91,8 @@ def serve(
     from provml.kg.registry import store_class
     from provml.loaders.ontology import load_ontology
     from provml.serve import ServeSettings, create_app
-    from provml.serve.settings import allowed_hosts_for
+    from provml.serve.connections import HEAD_SLACK, limited_protocol
+    from provml.serve.settings import allowed_hosts_for, parse_size
 
     if allow_update and not token:
         raise options.fail(StoreError("--allow-update needs --token (or $PROVML_SERVE_TOKEN)"))
@@ -97,6 +117,8 @@ def serve(
             timeout=timeout,
             max_bytes=max_bytes,
             workers=workers,
+            max_memory=parse_size(max_memory, "--max-memory") if max_memory else None,
+            header_timeout=header_timeout,
             follow=tuple(follow or ()),
             checkpoint=default_sidecar(opened.location, "checkpoint.json"),
             quarantine=default_sidecar(opened.location, "quarantine.jsonl"),
@@ -121,9 +143,16 @@ def serve(
             port=port,
             log_level="warning",
             access_log=False,
-            # Room for a GET of the longest query allowed, percent-encoded, so an over-long one
-            # gets the server's clear 413 rather than the HTTP parser's bare 400.
-            h11_max_incomplete_event_size=3 * settings.max_query_bytes + 16 * 1024,
+            http=limited_protocol(
+                header_timeout=settings.header_timeout,
+                max_url_bytes=settings.max_url_bytes,
+                max_header_bytes=settings.max_header_bytes,
+            ),
+            timeout_keep_alive=int(settings.idle_timeout),
+            # h11 holds a head up to the URL and header limits; past them, 414 or 431.
+            h11_max_incomplete_event_size=(
+                settings.max_url_bytes + settings.max_header_bytes + HEAD_SLACK
+            ),
         )
     except ProvmlError as error:
         raise options.fail(error) from None

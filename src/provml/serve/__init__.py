@@ -4,13 +4,16 @@ the embedded store.
 One process holds the store (Oxigraph lets one process open a directory for writing), so the
 server is also where writes meet: SPARQL updates and `POST /ingest` (with `--allow-update` and a
 bearer token) and spool directories it follows (`--follow`) go through one writer lock, while
-queries run beside them in worker threads, each against a consistent snapshot.
+queries run beside them in worker processes, over read-only views of the store made after each
+write, stopped by ending their process past their time or memory limit.
 
-Modules, one concept each: `settings` (the server's limits and switches), `limits` (worker
-threads, time and size limits), `negotiation` (result formats by Accept header), `protocol`
-(`/sparql`), `canned` (`/queries`), `lineage` (`/lineage`), `ingest` (`/ingest`), `auth` (bearer
-tokens), `follow` (the background spool follower), `page` (`/` and its static assets), `app`
-(routes and error statuses).
+Modules, one concept each: `settings` (the server's limits and switches), `workers` (query
+worker processes, views, time and memory limits), `warm` (what the workers' fork server loads
+first), `limits` (answer and request-body sizes), `connections` (slow clients, oversize URLs and
+headers), `negotiation` (result formats by Accept header), `protocol` (`/sparql`), `canned`
+(`/queries`), `lineage` (`/lineage`), `ingest` (`/ingest`), `auth` (bearer tokens), `follow`
+(the background spool follower), `page` (`/` and its static assets), `app` (routes and error
+statuses).
 """
 
 from typing import TYPE_CHECKING, Any

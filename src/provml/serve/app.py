@@ -2,7 +2,8 @@
 
 provml's errors become plain-text answers naming what went wrong: an unknown canned query 404;
 a bad query, parameter or input 400; a query past its time limit 503 (with Retry-After); an
-answer past the size limit 422; a storage failure 500. Nothing of a refused write is stored.
+answer past the size limit or a query past the memory limit 422; a storage failure 500. Nothing
+of a refused write is stored.
 """
 
 from __future__ import annotations
@@ -26,20 +27,24 @@ from provml.errors import (
     LoadError,
     ProvmlError,
     QueryError,
+    QueryOverMemory,
     QueryTimeout,
+    ServeError,
     StoreError,
     UnknownQuery,
 )
+from provml.kg.oxigraph import OxigraphStore
 from provml.kg.store import Store
 from provml.loaders.event_ids import EventIds
 from provml.serve.canned import list_canned, run_canned
+from provml.serve.connections import RequestLimits
 from provml.serve.follow import Follower
 from provml.serve.ingest import ingest
-from provml.serve.limits import QueryRunner
 from provml.serve.lineage import lineage_route
 from provml.serve.page import index, static_files
 from provml.serve.protocol import sparql_endpoint
 from provml.serve.settings import ServeSettings
+from provml.serve.workers import QueryPool, Views, default_max_memory
 from provml.serve.writer import Writer
 
 log = logging.getLogger("provml.serve")
@@ -49,6 +54,7 @@ STATUSES: tuple[tuple[type[ProvmlError], int], ...] = (
     (UnknownQuery, 404),
     (QueryTimeout, 503),
     (AnswerTooLarge, 422),
+    (QueryOverMemory, 422),
     (QueryError, 400),
     (LoadError, 400),
     (StoreError, 500),
@@ -74,18 +80,32 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette:
-    """The server's application over an open store (the caller closes it).
+    """The server's application over an open embedded store (the caller closes it).
 
-    Queries go through `Store.evaluate`: on a store that answers lazily (the embedded one) the
-    size and time limits stop a query while its answer is written.
+    Queries run in worker processes (`provml.serve.workers`) over read-only views of the store
+    beside it (`settings.views`), within the time, memory and size limits; the views are made
+    and the workers started when the application starts, and removed when it stops. Raises
+    ServeError for a store that is not an embedded Oxigraph directory.
     """
     settings = settings or ServeSettings()
-    writer = Writer()
+    if not isinstance(store, OxigraphStore):
+        raise ServeError(f"provml serve serves an embedded store directory, not {store.location}")
+    views_root = settings.views or store.path.with_name(f"{store.path.name}.serve-views")
+    views = Views(store, views_root)
+    pool = QueryPool(
+        views,
+        workers=settings.workers,
+        timeout=settings.timeout,
+        max_memory=settings.max_memory or default_max_memory(settings.workers),
+        long_after=settings.long_after,
+    )
+    writer = Writer(written=views.refresh)
     follower = Follower(store, settings, writer) if settings.follow else None
     ingest_ids = EventIds(settings.ingest_ids) if settings.allow_update else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await pool.start()
         if follower is not None:
             follower.start()
         try:
@@ -93,6 +113,8 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
         finally:
             if follower is not None:
                 follower.stop()
+            pool.close()
+            views.close()
             if ingest_ids is not None:
                 ingest_ids.close()
 
@@ -105,7 +127,13 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
         Route("/ingest", ingest, methods=["POST"]),
         Mount("/static", static_files(), name="static"),
     ]
-    middleware = []
+    middleware = [
+        Middleware(
+            RequestLimits,
+            max_url_bytes=settings.max_url_bytes,
+            max_header_bytes=settings.max_header_bytes,
+        )
+    ]
     if "*" not in settings.allowed_hosts:
         hosts = list(settings.allowed_hosts)
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
@@ -119,5 +147,5 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
     app.state.settings = settings
     app.state.writer = writer
     app.state.ingest_ids = ingest_ids
-    app.state.runner = QueryRunner(settings.workers, settings.timeout, settings.max_bytes)
+    app.state.runner = pool
     return app

@@ -2,7 +2,8 @@
 
 `GET /queries` lists every query (name, summary, description, taxonomy, parameters, columns).
 `GET /queries/{name}?param=value` runs it through `provml.queries.run_query`, which checks each
-value against its declared type and binds it by the engine (never into the query text).
+value against its declared type and binds it by the engine (never into the query text); the
+URL's parameters are exactly the header's (any other is a 400 naming it).
 The rows come back as JSON: numbers, booleans and text as themselves, datetimes and decimals
 as their lexical text, IRIs as `{"@id": iri}` (JSON-LD's node reference) so a page can tell
 them from text.
@@ -20,8 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from provml.errors import AnswerTooLarge
+from provml.kg.store import Store
 from provml.queries import IRI, QueryRows, describe, list_queries, run_query
-from provml.serve.limits import CappedOutput, QueryRunner
+from provml.queries.catalog import CannedQuery, get_query
+from provml.queries.run import bindings_for
+from provml.serve.settings import ServeSettings
+from provml.serve.workers import QueryPool
 
 
 def cell(value: Any) -> Any:
@@ -47,27 +52,38 @@ async def list_canned(request: Request) -> Response:
     return JSONResponse([describe(query) for query in list_queries()])
 
 
+def canned_job(store: Store, canned: CannedQuery, params: dict[str, str], max_bytes: int) -> bytes:
+    """A canned query's JSON answer of at most `max_bytes`, in a query worker."""
+    rows = run_query(store, canned, **params)
+    encoded = json.dumps(rows_document(rows), ensure_ascii=False).encode("utf-8")
+    if len(encoded) > max_bytes:
+        raise AnswerTooLarge(
+            f"{canned.name}: the answer has {len(encoded):,} bytes, more than this server's "
+            f"limit of {max_bytes:,} (provml serve --max-bytes); narrow it with its parameters",
+            query=canned.name,
+        )
+    return encoded
+
+
 async def run_canned(request: Request) -> Response:
-    """`GET /queries/{name}?param=...`: run one canned query; 400 for a bad parameter."""
+    """`GET /queries/{name}?param=...`: run one canned query; 404 for an unknown one, 400 for a
+    parameter its header does not declare, given twice or of the wrong type."""
     name = request.path_params["name"]
     params: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
         if key in params:
             raise HTTPException(400, f"{name}: the parameter {key!r} is given more than once")
         params[key] = value
-    runner: QueryRunner = request.app.state.runner
-    store = request.app.state.store
-
-    def work(output: CappedOutput) -> bytes:
-        rows = run_query(store, name, **params)
-        encoded = json.dumps(rows_document(rows), ensure_ascii=False).encode("utf-8")
-        if len(encoded) > output.limit:
-            raise AnswerTooLarge(
-                f"{name}: the answer has {len(encoded):,} bytes, more than this server's limit "
-                f"of {output.limit:,} (provml serve --max-bytes); narrow it with its parameters",
-                query=name,
-            )
-        return encoded
-
-    body = await runner.run(work, f"the canned query {name}")
+    canned = get_query(name)  # the built-in catalogue only: never a directory of the request
+    bindings_for(canned, dict(params))  # 400 before any work: unknown, missing or ill-typed
+    runner: QueryPool = request.app.state.runner
+    settings: ServeSettings = request.app.state.settings
+    body = await runner.run(
+        canned_job,
+        canned,
+        params,
+        settings.max_bytes,
+        what=f"the canned query {name}",
+        shape=f"canned {name}",
+    )
     return Response(body, media_type="application/json")

@@ -20,8 +20,9 @@ class Follower:
     """A daemon thread following `settings.follow`; `stop()` ends it after its current round."""
 
     def __init__(self, store: Store, settings: ServeSettings, writer: Writer) -> None:
-        """A follower, not started yet."""
+        """A follower, not started yet; after each round that wrote, `writer.written` runs."""
         self._stop = threading.Event()
+        self._written = writer.written
         self.error: ProvmlError | None = None
         self._thread = threading.Thread(
             target=self._run, args=(store, settings, writer), name="provml-follow", daemon=True
@@ -42,11 +43,17 @@ class Follower:
                 quarantine=settings.quarantine,
                 interval=settings.follow_interval,
                 lock=writer.lock,
-                on_round=_log_round,
+                on_round=self._round,
             )
         except ProvmlError as error:
             self.error = error
             log.error("following the spools stopped: %s", error)
+
+    def _round(self, report: LoadReport) -> None:
+        """Log a round and, if it wrote, let queries see it."""
+        _log_round(report)
+        if (report.events or report.quads) and self._written is not None:
+            self._written()
 
     def stop(self, wait: float = 30.0) -> None:
         """Ask the thread to stop and wait up to `wait` s for its round to commit."""

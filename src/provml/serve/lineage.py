@@ -17,7 +17,7 @@ from provml.kg import SelectResult, named_node
 from provml.kg.results import term_value
 from provml.kg.store import Store
 from provml.queries import run_query
-from provml.serve.limits import CappedOutput, QueryRunner
+from provml.serve.workers import QueryPool
 
 #: Edges drawn at most; a browser graph view beyond this is unreadable anyway.
 MAX_EDGES = 500
@@ -99,10 +99,5 @@ async def lineage_route(request: Request) -> Response:
     entity = request.query_params.get("entity")
     if not entity:
         raise HTTPException(400, "name the entity: /lineage?entity=<IRI>")
-    runner: QueryRunner = request.app.state.runner
-    store = request.app.state.store
-
-    def work(_output: CappedOutput) -> dict[str, Any]:
-        return lineage(store, entity)
-
-    return JSONResponse(await runner.run(work, "the lineage query"))
+    runner: QueryPool = request.app.state.runner
+    return JSONResponse(await runner.run(lineage, entity, what="the lineage query"))

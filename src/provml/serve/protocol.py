@@ -22,9 +22,10 @@ from provml.kg.results import is_graph_answer
 from provml.kg.store import Store
 from provml.queries.adhoc import check_read_only
 from provml.serve.auth import require_writer
-from provml.serve.limits import CappedOutput, QueryRunner, read_body
+from provml.serve.limits import CappedOutput, read_body
 from provml.serve.negotiation import GRAPH_FORMATS, RESULT_FORMATS, Format, choose_format
 from provml.serve.settings import ServeSettings
+from provml.serve.workers import QueryPool, query_shape
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
@@ -112,7 +113,7 @@ def answer_query(
     allow_service: bool,
     output: CappedOutput,
 ) -> Format:
-    """Check, evaluate and serialize a query into `output` (in a worker thread); its format.
+    """Check, evaluate and serialize a query into `output` (in a query worker); its format.
 
     Raises UnsafeParameter for an update or a refused SERVICE, QueryError for a query that
     cannot be parsed or evaluated, AnswerTooLarge or QueryTimeout from the output.
@@ -134,6 +135,15 @@ def answer_query(
     return answer_format
 
 
+def sparql_job(
+    store: Store, asked: ProtocolRequest, accept: str | None, allow_service: bool, max_bytes: int
+) -> tuple[str, bytes]:
+    """A query's answer (media type, bytes) of at most `max_bytes`, in a query worker."""
+    output = CappedOutput(max_bytes)
+    answer_format = answer_query(store, asked, accept, allow_service, output)
+    return answer_format.media_type, output.getvalue()
+
+
 async def sparql_endpoint(request: Request) -> Response:
     """Answer one SPARQL 1.1 Protocol request."""
     state = request.app.state
@@ -144,12 +154,15 @@ async def sparql_endpoint(request: Request) -> Response:
         update = asked.update
         await state.writer.run(lambda: state.store.update(update))
         return PlainTextResponse("update applied\n")
-    runner: QueryRunner = state.runner
+    runner: QueryPool = state.runner
     accept = request.headers.get("accept")
-
-    def work(output: CappedOutput) -> tuple[Format, bytes]:
-        answer_format = answer_query(state.store, asked, accept, settings.allow_service, output)
-        return answer_format, output.getvalue()
-
-    answer_format, body = await runner.run(work, "the query")
-    return Response(body, media_type=answer_format.media_type)
+    media_type, body = await runner.run(
+        sparql_job,
+        asked,
+        accept,
+        settings.allow_service,
+        settings.max_bytes,
+        what="the query",
+        shape=query_shape(asked.query or ""),
+    )
+    return Response(body, media_type=media_type)

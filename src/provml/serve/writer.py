@@ -15,18 +15,24 @@ T = TypeVar("T")
 
 
 class Writer:
-    """The server's writer lock, for request handlers (`run`) and background threads (`lock`)."""
+    """The server's writer lock, for request handlers (`run`) and background threads (`lock`);
+    `written` runs after each write of `run` (the server makes a new view for its queries)."""
 
-    def __init__(self) -> None:
+    def __init__(self, written: Callable[[], object] | None = None) -> None:
         """An unlocked writer."""
         self.lock = threading.Lock()
+        self.written = written
 
     async def run(self, write: Callable[[], T]) -> T:
         """Run `write` in a thread while holding the lock; its result (writes have no time limit:
-        an abandoned write would still commit)."""
+        an abandoned write would still commit); queries see it once it returns."""
 
         def locked() -> T:
             with self.lock:
-                return write()
+                try:
+                    return write()
+                finally:  # a refused write may have committed part of a load
+                    if self.written is not None:
+                        self.written()
 
         return await asyncio.to_thread(locked)
