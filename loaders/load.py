@@ -379,6 +379,8 @@ def _commit(
                 to_utf8("".join(pending)),
             ]
         )
+        for batch in batches:
+            batch.nquads = b""  # held once, in `data`, while the store writes it
         write(data, "nquads", source=source)
     for batch in batches:
         report.events += batch.events

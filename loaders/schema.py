@@ -42,28 +42,34 @@ def schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _validators() -> tuple[dict[str, Validator], Validator]:
-    """One compiled validator per kind, and one for the whole schema."""
+def _schemas() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The schema of each kind (the common part plus its branch), and the whole schema."""
     whole = copy.deepcopy(schema())
     whole["$schema"] = _DRAFT
     common = {key: value for key, value in whole.items() if key != "allOf"}
-    per_kind: dict[str, Validator] = {}
+    per_kind: dict[str, dict[str, Any]] = {}
     for branch in whole["allOf"]:
         condition = branch["if"]["properties"]["kind"]
         kinds = [condition["const"]] if "const" in condition else condition["enum"]
-        compiled = fastjsonschema.compile({**common, "allOf": [branch["then"]]})
         for kind in kinds:
-            per_kind[kind] = compiled
-    return per_kind, fastjsonschema.compile(whole)
+            per_kind[kind] = {**common, "allOf": [branch["then"]]}
+    return per_kind, whole
+
+
+@functools.cache
+def _validator(kind: str | None) -> Validator:
+    """The compiled validator of one kind (None: the whole schema), compiled when first needed:
+    compiling them all costs a conversion worker most of a second before its first batch."""
+    per_kind, whole = _schemas()
+    return fastjsonschema.compile(whole if kind is None else per_kind[kind])
 
 
 def validate(event: Any) -> None:
     """Check one event; raise InvalidEvent naming the field and what is wrong."""
-    per_kind, whole = _validators()
     kind = event.get("kind") if isinstance(event, dict) else None
-    check = per_kind.get(kind, whole) if isinstance(kind, str) else whole
+    known = isinstance(kind, str) and kind in _schemas()[0]
     try:
-        check(event)
+        _validator(kind if known else None)(event)
     except fastjsonschema.JsonSchemaValueException as error:
         raise InvalidEvent(_describe(error)) from None
 
