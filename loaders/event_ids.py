@@ -9,7 +9,9 @@ content it is a duplicate: a bad line whose reason names where the id was first 
 The ids seen are kept in a SQLite file (run, id, digest of the content, file, line): beside the
 checkpoint, so a later load with that checkpoint knows what earlier loads took, or in a temporary
 file for a load without one. An index only grows; it is written after each batch's commit, so a
-crash between the two leaves ids out, which the replay of that batch adds.
+crash between the two leaves ids out, which the replay of that batch adds. (`load_spools` checks
+the next group while a group is written: that write's commit of the index also keeps the ids of
+the group checked meanwhile, whose replay after a crash, the same lines, passes.)
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ from provml.loaders.ntriples import to_utf8
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
 DEFAULT_BATCH_BYTES = 2 * 1024 * 1024
 #: Batches gathered per commit by `load_spools(bulk=True)`.
-BULK_GROUP = 4
+BULK_GROUP = 2
 #: Event dicts per batch in `load_events`.
 EVENTS_PER_BATCH = 10_000
 
@@ -208,7 +208,7 @@ def load_spools(
     try:
         with (
             _progress_bar(progress, total) as advance,
-            _converter(parallel, workers) as submit,
+            _converter(parallel, workers, batch_bytes) as submit,
             EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
         ):
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
@@ -392,17 +392,28 @@ def _commit(
 
 @contextlib.contextmanager
 def _converter(
-    parallel: bool, workers: int
+    parallel: bool, workers: int, first_here: int
 ) -> Iterator[Callable[[Chunk], Future[ConvertedBatch] | ConvertedBatch]]:
     """A function converting a chunk: here, or in worker processes (`provml.loaders.workers`:
-    fresh interpreters, not forks of this process, which holds the store's threads and locks)."""
+    fresh interpreters, not forks of this process, which holds the store's threads and locks).
+    With workers, about `first_here` bytes of chunks are converted here while they start (an
+    interpreter takes a fraction of a second to be ready), so the first commit starts sooner."""
     if not parallel:
         yield lambda chunk: convert_lines(chunk.data, chunk.first_line, chunk.path)
         return
     from provml.loaders.workers import ConversionPool  # its module is also a worker's __main__
 
     with ConversionPool(workers) as pool:
-        yield lambda chunk: pool.submit(chunk.data, chunk.first_line, chunk.path)
+        here = first_here
+
+        def submit(chunk: Chunk) -> Future[ConvertedBatch] | ConvertedBatch:
+            nonlocal here
+            if here > 0:
+                here -= len(chunk.data)
+                return convert_lines(chunk.data, chunk.first_line, chunk.path)
+            return pool.submit(chunk.data, chunk.first_line, chunk.path)
+
+        yield submit
 
 
 @contextlib.contextmanager
