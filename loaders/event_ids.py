@@ -53,6 +53,8 @@ class EventIds:
         self.path = path
         self._name = "the event id index" if path is None else f"the event id index {path}"
         self._sources: dict[str, int] = {}
+        # Whether the last `refuse` opened a savepoint for `forget` to take back.
+        self._staged = False
         try:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +77,7 @@ class EventIds:
 
         Raises LoadError naming the index if it cannot be read.
         """
+        self._staged = False
         if not ids:
             return {}
         place = str(source)
@@ -83,6 +86,7 @@ class EventIds:
             # Each batch's ids in a savepoint (released by `record`): batches gathered into one
             # commit stage theirs in one transaction, and the last one's can be taken back alone.
             self._db.execute("SAVEPOINT batch")
+            self._staged = True
             first: dict[tuple[str, str], tuple[bytes, str, int]] = {}
             refused = _refuse(ids, place, first)
             before = self._db.total_changes
@@ -112,6 +116,7 @@ class EventIds:
 
         Raises LoadError naming the index if it cannot be written.
         """
+        self._staged = False
         try:
             self._db.commit()
         except sqlite3.Error as error:
@@ -119,6 +124,9 @@ class EventIds:
 
     def forget(self) -> None:
         """Take back the ids the last `refuse` staged (its batch will not be committed)."""
+        if not self._staged:  # a batch without a valid event staged nothing
+            return
+        self._staged = False
         try:
             self._db.execute("ROLLBACK TO batch")
             self._db.execute("RELEASE batch")
