@@ -20,9 +20,11 @@ from __future__ import annotations
 __all__ = ["LoadReport", "load_events", "load_lines", "load_spools"]
 
 import contextlib
+import ctypes
 import functools
 import itertools
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -252,8 +254,17 @@ def load_spools(
 
 def _finish(store: Store, runs: set[str]) -> None:
     """The updates that span events, then a flush; run after every load (they are idempotent)."""
+    _release_freed_memory()
     finish_runs(store, runs)
     store.flush()
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap the batches freed back to the system (glibc keeps it otherwise, about 70 MB
+    of a 200k-event load that the finishing would add to); a no-op elsewhere."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 class _Group:
