@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from provml.capture.reader import TEXT_CHARS, TOO_DEEP, BadLine, line_text, parse_line
-from provml.loaders.convert import convert
+from provml.loaders.convert import convert, metrics_nquads
 from provml.loaders.digests import MetricDigests
 from provml.loaders.event_ids import EventId
 from provml.loaders.ntriples import to_utf8
-from provml.loaders.schema import InvalidEvent, validate
+from provml.loaders.schema import InvalidEvent, metrics_valid, validate
 
 
 @dataclass
@@ -72,7 +72,6 @@ def convert_lines(
         else:
             batch.ids.append((event["run"], event["id"], _digest(raw.strip()), number))
     batch.nquads = to_utf8("".join(quads))
-    batch.quads = len(quads)
     return batch
 
 
@@ -96,7 +95,6 @@ def convert_events(
             text = json.dumps(event, sort_keys=True, default=repr)
             batch.ids.append((event["run"], event["id"], _digest(text.encode()), number))
     batch.nquads = to_utf8("".join(quads))
-    batch.quads = len(quads)
     return batch
 
 
@@ -106,12 +104,18 @@ def _digest(content: bytes) -> bytes:
 
 
 def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
-    """Validate and convert one event into `quads`; the reason it was refused, or None."""
+    """Validate and convert one event into `quads` (N-Quads texts, counted in `batch.quads`);
+    the reason it was refused, or None."""
     if not isinstance(event, dict):
         return f"not a JSON object but {type(event).__name__}"
+    kind = event.get("kind")
     try:
-        validate(event)
-        converted = convert(event)
+        if kind == "metrics" and metrics_valid(event):
+            text, count = metrics_nquads(event)  # the common case: one text per event
+        else:
+            validate(event)
+            converted = convert(event)
+            text, count = "".join(converted), len(converted)
     except InvalidEvent as error:
         return str(error)
     except (ValueError, OverflowError, OSError) as error:
@@ -120,15 +124,17 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
     except RecursionError:
         # An event dict (lines are refused by parse_line before this) nested past the stack.
         return TOO_DEEP
-    quads.extend(converted)
+    quads.append(text)
+    batch.quads += count
     batch.events += 1
-    if event["kind"] != "annotation":  # an annotation's `run` names its stream, not a run
+    if kind != "annotation":  # an annotation's `run` names its stream, not a run
         batch.runs.add(event["run"])
-    if event["kind"] == "metrics":
+    if kind == "metrics":
         run: str = event["run"]
         epoch, step, split = (event.get(key) for key in ("epoch", "step", "split"))
+        add = batch.digests.add
         for name, value in event["values"].items():
-            batch.digests.add((run, name, split), (epoch, step, float(value)))
+            add((run, name, split), (epoch, step, float(value)))
     return None
 
 

@@ -51,6 +51,9 @@ class Checkpoint:
         """
         self.path = path
         self.positions: dict[str, FilePosition] = {}
+        # Each file's entry as JSON text, written when it moves: a save after each commit then
+        # costs a join, not a serialization of every file's position (thousands of files).
+        self._entries: dict[str, str] = {}
         if path is None or not path.exists():
             return
         try:
@@ -86,7 +89,9 @@ class Checkpoint:
 
     def advance(self, spool_file: Path, position: FilePosition) -> None:
         """Record that everything before `position` is committed (saved by `save`)."""
-        self.positions[_key(spool_file)] = position
+        key = _key(spool_file)
+        self.positions[key] = position
+        self._entries[key] = _entry(key, position)
 
     def save(self) -> None:
         """Write the checkpoint atomically: a temporary file beside it, fsynced, renamed over it.
@@ -95,16 +100,21 @@ class Checkpoint:
         """
         if self.path is None:
             return
-        content = {
-            "version": CHECKPOINT_VERSION,
-            "files": {name: asdict(position) for name, position in self.positions.items()},
-        }
-        text = json.dumps(content, indent=1, sort_keys=True)
+        for name, position in self.positions.items():
+            if name not in self._entries:  # read from the file and not moved since
+                self._entries[name] = _entry(name, position)
+        files = ",\n".join(self._entries.values())
+        text = f'{{\n "files": {{\n{files}\n }},\n "version": {CHECKPOINT_VERSION}\n}}'
         try:
             with atomic_write(self.path, durable=True) as stream:
                 stream.write(text.encode("utf-8"))
         except OSError as error:
             raise LoadError(f"cannot write the checkpoint {self.path}: {error}") from None
+
+
+def _entry(name: str, position: FilePosition) -> str:
+    """One file's entry in the checkpoint's `files` object (JSON text)."""
+    return f"  {json.dumps(name)}: {json.dumps(asdict(position), sort_keys=True)}"
 
 
 def _key(spool_file: Path) -> str:

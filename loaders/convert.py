@@ -112,33 +112,46 @@ def convert(event: Mapping[str, Any]) -> Quads:
 
 def _metrics(event: Mapping[str, Any]) -> Quads:
     """Metrics, the bulk of every spool: one EvaluationMeasure per key, written inline."""
+    text, _ = metrics_nquads(event)
+    return [line + "\n" for line in text.split("\n")[:-1]]  # escaped in every term
+
+
+_MEASURE_TYPE = f"{P.type} {C.EvaluationMeasure}"
+
+
+def metrics_nquads(event: Mapping[str, Any]) -> tuple[str, int]:
+    """The N-Quads of one schema-valid metrics event as one text, and how many lines it holds:
+    what `convert` returns for it, joined (the loader's fast path: one string per event)."""
     run = event["run"]
     graph = iris.run(run)
     task = event.get("task")
     activity = graph if task is None else iris.task(run, task)
     tail = f" {graph} .\n"
+    # Statements every measure of the event makes, in `convert`'s order.
     common = [
-        f"{P.wasGeneratedBy} {activity}{tail}",
-        f"{P.generatedAtTime} {nt.timestamp(event['t'])}{tail}",
+        f"{P.wasGeneratedBy} {activity}",
+        f"{P.generatedAtTime} {nt.timestamp(event['t'])}",
     ]
     step, epoch, split, model = (event.get(key) for key in ("step", "epoch", "split", "model"))
     if step is not None:
-        common.append(f"{P.step} {nt.integer(step)}{tail}")
+        common.append(f"{P.step} {nt.integer(step)}")
     if epoch is not None:
-        common.append(f"{P.epoch} {nt.integer(epoch)}{tail}")
+        common.append(f"{P.epoch} {nt.integer(epoch)}")
     if split is not None:
-        common.append(f"{P.split} {nt.string(split)}{tail}")
+        common.append(f"{P.split} {nt.string(split)}")
     if model is not None:
-        common.append(f"{P.evaluatesModel} {iris.entity(model)}{tail}")
-    quads: Quads = []
+        common.append(f"{P.evaluatesModel} {iris.entity(model)}")
+    prefix = f"<{iris.RUNS}{iris.segment(run)}/metric/{event['id']}/"
+    texts = []
     for key, value in event["values"].items():
-        measure = iris.measure(run, event["id"], key) + " "
+        measure = f"{prefix}{iris.segment(key)}> "
         number = nt.double(value) if isinstance(value, float) else nt.integer(value)
-        quads.append(f"{measure}{P.type} {C.EvaluationMeasure}{tail}")
-        quads.append(f"{measure}{P.value} {number}{tail}")
-        quads.append(f"{measure}{P.measureName} {nt.string(key)}{tail}")
-        quads.extend(measure + line for line in common)
-    return quads
+        between = tail + measure
+        texts.append(
+            f"{measure}{_MEASURE_TYPE}{between}{P.value} {number}{between}"
+            f"{P.measureName} {nt.string(key)}{between}{between.join(common)}{tail}"
+        )
+    return "".join(texts), len(texts) * (3 + len(common))
 
 
 def _run_start(event: Mapping[str, Any], add: Add) -> None:

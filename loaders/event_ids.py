@@ -9,7 +9,9 @@ content it is a duplicate: a bad line whose reason names where the id was first 
 The ids seen are kept in a SQLite file (run, id, digest of the content, file, line): beside the
 checkpoint, so a later load with that checkpoint knows what earlier loads took, or in a temporary
 file for a load without one. An index only grows; it is written after each batch's commit, so a
-crash between the two leaves ids out, which the replay of that batch adds.
+crash between the two leaves ids out, which the replay of that batch adds. (`load_spools` checks
+the next group while a group is written: that write's commit of the index also keeps the ids of
+the group checked meanwhile, whose replay after a crash, the same lines, passes.)
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class EventIds:
         self.path = path
         self._name = "the event id index" if path is None else f"the event id index {path}"
         self._sources: dict[str, int] = {}
+        # Whether the last `refuse` opened a savepoint for `forget` to take back.
+        self._staged = False
         try:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +77,7 @@ class EventIds:
 
         Raises LoadError naming the index if it cannot be read.
         """
+        self._staged = False
         if not ids:
             return {}
         place = str(source)
@@ -81,6 +86,7 @@ class EventIds:
             # Each batch's ids in a savepoint (released by `record`): batches gathered into one
             # commit stage theirs in one transaction, and the last one's can be taken back alone.
             self._db.execute("SAVEPOINT batch")
+            self._staged = True
             first: dict[tuple[str, str], tuple[bytes, str, int]] = {}
             refused = _refuse(ids, place, first)
             before = self._db.total_changes
@@ -110,6 +116,7 @@ class EventIds:
 
         Raises LoadError naming the index if it cannot be written.
         """
+        self._staged = False
         try:
             self._db.commit()
         except sqlite3.Error as error:
@@ -117,6 +124,9 @@ class EventIds:
 
     def forget(self) -> None:
         """Take back the ids the last `refuse` staged (its batch will not be committed)."""
+        if not self._staged:  # a batch without a valid event staged nothing
+            return
+        self._staged = False
         try:
             self._db.execute("ROLLBACK TO batch")
             self._db.execute("RELEASE batch")

@@ -20,12 +20,14 @@ from __future__ import annotations
 __all__ = ["LoadReport", "load_events", "load_lines", "load_spools"]
 
 import contextlib
+import ctypes
 import functools
 import itertools
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,7 @@ from provml.loaders.ntriples import to_utf8
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
 DEFAULT_BATCH_BYTES = 2 * 1024 * 1024
 #: Batches gathered per commit by `load_spools(bulk=True)`.
-BULK_GROUP = 4
+BULK_GROUP = 2
 #: Event dicts per batch in `load_events`.
 EVENTS_PER_BATCH = 10_000
 
@@ -211,7 +213,7 @@ def load_spools(
     try:
         with (
             _progress_bar(progress, total) as advance,
-            _converter(parallel, workers) as submit,
+            _converter(parallel, workers, batch_bytes) as submit,
             EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
         ):
             in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
@@ -227,22 +229,25 @@ def load_spools(
                 bulk or store.atomic_bulk_load,
                 batch_bytes * (BULK_GROUP if bulk else 1),
             )
-            for piece in pieces:
-                if isinstance(piece, BadLine):
-                    report.torn.append(piece)
-                    advance(piece.size)
-                    continue
-                in_flight.append((submit(piece), piece))
-                ahead += len(piece.data)
-                # Bounded: about two batches converted ahead (counted in bytes: a spool of small
-                # files needs many chunks in flight to keep the workers busy).
-                while len(in_flight) > workers and ahead > 2 * batch_bytes:
-                    done = in_flight.popleft()
-                    ahead -= len(done[1].data)
-                    advance(group.add(*done))
-            while in_flight:
-                advance(group.add(*in_flight.popleft()))
-            advance(group.commit())
+            try:
+                for piece in pieces:
+                    if isinstance(piece, BadLine):
+                        report.torn.append(piece)
+                        advance(piece.size)
+                        continue
+                    in_flight.append((submit(piece), piece))
+                    ahead += len(piece.data)
+                    # Bounded: about two batches converted ahead (counted in bytes: a spool of
+                    # small files needs many chunks in flight to keep the workers busy).
+                    while len(in_flight) > workers and ahead > 2 * batch_bytes:
+                        done = in_flight.popleft()
+                        ahead -= len(done[1].data)
+                        advance(group.add(*done))
+                while in_flight:
+                    advance(group.add(*in_flight.popleft()))
+                advance(group.close())
+            finally:
+                group.shutdown()
     except MalformedEvent:
         _finish(store, report)
         raise
@@ -253,15 +258,32 @@ def load_spools(
 def _finish(store: Store, report: LoadReport) -> None:
     """The updates that span events, then a flush; run after every load (they are idempotent).
     Notes in `report` the entities its runs generated more than once without a content hash."""
+    _release_freed_memory()
     finish_runs(store, report.runs)
     store.flush()
     report.regenerated = regenerated_without_hash(store, report.runs)
 
 
+def _release_freed_memory() -> None:
+    """Hand the heap the batches freed back to the system (glibc keeps it otherwise, about 70 MB
+    of a 200k-event load that the finishing would add to); a no-op elsewhere."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).malloc_trim(0)
+
+
 class _Group:
     """Converted chunks gathered until they hold `batch_bytes` of spool lines, then committed in
     one write: a spool of many small files (one per rank and restart) commits as few
-    transactions, checkpoint saves and id index writes as one of few large files."""
+    transactions, checkpoint saves and id index writes as one of few large files.
+
+    The write runs in a thread of its own (the store's engine releases the GIL), so the next
+    group is received from the workers and checked against the id index while the store writes:
+    at most two groups are held, the one being written and the one being gathered. Their ids
+    are kept by the index once the write before them is committed, possibly just before their
+    own: a crash between leaves ids of lines not loaded yet, which their replay (the same
+    content) passes.
+    """
 
     def __init__(
         self,
@@ -277,45 +299,70 @@ class _Group:
         self.strict, self.bulk, self.batch_bytes = strict, bulk, batch_bytes
         self.batches: list[tuple[ConvertedBatch, Chunk]] = []
         self.size = 0
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="provml-writer")
+        self._writing: tuple[Future[None], list[tuple[ConvertedBatch, Chunk]], int] | None = None
 
     def add(self, converted: Future[ConvertedBatch] | ConvertedBatch, chunk: Chunk) -> int:
-        """Take one converted chunk (events reusing a taken id refused); commit the group once
-        it is full. The spool bytes committed."""
+        """Take one converted chunk (events reusing a taken id refused); start writing the group
+        once it is full. The spool bytes committed meanwhile."""
         batch = converted.result() if isinstance(converted, Future) else converted
         if refused := self.ids.refuse(batch.ids, chunk.path):
             batch = convert_lines(chunk.data, chunk.first_line, chunk.path, refused)
         if self.strict and batch.bad:
             self.ids.forget()
-            self.commit()  # what came before the bad line is written, as batch by batch
+            self.close()  # what came before the bad line is written, as batch by batch
             _commit(self.store, [batch], str(chunk.path), self.report, strict=True, bulk=False)
         self.batches.append((batch, chunk))
         self.size += len(chunk.data)
         return self.commit() if self.size >= self.batch_bytes else 0
 
     def commit(self) -> int:
-        """Commit the gathered chunks in one write, quarantine their bad lines, record their ids,
-        then move the checkpoint past them; the spool bytes committed."""
-        if not self.batches:
+        """Wait for the write in progress (`wait`), then start writing the gathered chunks in
+        one write; the spool bytes committed by the write waited for."""
+        done = self.wait()
+        if self.batches:
+            batches, size = self.batches, self.size
+            self.batches, self.size = [], 0
+            self._writing = (self._writer.submit(self._write, batches), batches, size)
+        return done
+
+    def close(self) -> int:
+        """Write what is gathered and wait for it; the spool bytes committed."""
+        return self.commit() + self.wait()
+
+    def wait(self) -> int:
+        """Wait for the write in progress, then record its ids, quarantine its bad lines and move
+        the checkpoint past it; the spool bytes it committed (its error raised as it is)."""
+        if self._writing is None:
             return 0
-        batches = [batch for batch, _ in self.batches]
+        future, batches, size = self._writing
+        self._writing = None
+        future.result()
+        self.ids.record()
+        if self.report.quarantine is not None:
+            quarantine_file.append(
+                self.report.quarantine, [bad for batch, _ in batches for bad in batch.bad]
+            )
+        for _, chunk in batches:
+            self.saved.advance(chunk.path, chunk.end)
+        self.saved.save()
+        return size
+
+    def shutdown(self) -> None:
+        """Let a write in progress end (leaving on an error: it is not recorded), stop the
+        thread."""
+        self._writer.shutdown(wait=True)
+
+    def _write(self, batches: list[tuple[ConvertedBatch, Chunk]]) -> None:
+        """Commit the chunks in one write (in the writer thread)."""
         _commit(
             self.store,
-            batches,
-            str(self.batches[0][1].path),
+            [batch for batch, _ in batches],
+            str(batches[0][1].path),
             self.report,
             strict=False,
             bulk=self.bulk,
         )
-        self.ids.record()
-        if self.report.quarantine is not None:
-            quarantine_file.append(
-                self.report.quarantine, [bad for batch in batches for bad in batch.bad]
-            )
-        for _, chunk in self.batches:
-            self.saved.advance(chunk.path, chunk.end)
-        self.saved.save()
-        done, self.batches, self.size = self.size, [], 0
-        return done
 
 
 def _commit(
@@ -348,6 +395,8 @@ def _commit(
                 to_utf8("".join(pending)),
             ]
         )
+        for batch in batches:
+            batch.nquads = b""  # held once, in `data`, while the store writes it
         write(data, "nquads", source=source)
     for batch in batches:
         report.events += batch.events
@@ -359,17 +408,28 @@ def _commit(
 
 @contextlib.contextmanager
 def _converter(
-    parallel: bool, workers: int
+    parallel: bool, workers: int, first_here: int
 ) -> Iterator[Callable[[Chunk], Future[ConvertedBatch] | ConvertedBatch]]:
     """A function converting a chunk: here, or in worker processes (`provml.loaders.workers`:
-    fresh interpreters, not forks of this process, which holds the store's threads and locks)."""
+    fresh interpreters, not forks of this process, which holds the store's threads and locks).
+    With workers, about `first_here` bytes of chunks are converted here while they start (an
+    interpreter takes a fraction of a second to be ready), so the first commit starts sooner."""
     if not parallel:
         yield lambda chunk: convert_lines(chunk.data, chunk.first_line, chunk.path)
         return
     from provml.loaders.workers import ConversionPool  # its module is also a worker's __main__
 
     with ConversionPool(workers) as pool:
-        yield lambda chunk: pool.submit(chunk.data, chunk.first_line, chunk.path)
+        here = first_here
+
+        def submit(chunk: Chunk) -> Future[ConvertedBatch] | ConvertedBatch:
+            nonlocal here
+            if here > 0:
+                here -= len(chunk.data)
+                return convert_lines(chunk.data, chunk.first_line, chunk.path)
+            return pool.submit(chunk.data, chunk.first_line, chunk.path)
+
+        yield submit
 
 
 @contextlib.contextmanager

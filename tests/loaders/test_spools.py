@@ -132,6 +132,18 @@ def test_strict_mode_fails_naming_file_and_line_and_writes_nothing_of_that_batch
     assert list(saved) == [str(good.resolve())]  # the bad file's checkpoint did not move
 
 
+def test_strict_mode_names_the_bad_line_of_a_batch_without_a_valid_event(tmp_path):
+    # Such a batch staged no ids: taking them back must not fail on the id index.
+    good = _spool(tmp_path, run_id="good")
+    path = tmp_path / "spool" / "only-bad.jsonl"
+    path.write_bytes(b'{"v": 1, "kind": "nope", "id": "a.1", "run": "r", "t": 1}\n')
+    with open_store(tmp_path / "store") as store:
+        with pytest.raises(MalformedEvent) as raised:
+            load_spools(store, [good, path], checkpoint=tmp_path / "ck.json", strict=True)
+        assert (raised.value.path, raised.value.line) == (path.resolve(), 1)
+        assert "https://w3id.org/provml/id/run/good" in store.graphs()
+
+
 def test_a_crash_between_commit_and_checkpoint_replays_the_batch_harmlessly(tmp_path, monkeypatch):
     path = _spool(tmp_path, steps=400)
     checkpoint = tmp_path / "checkpoint.json"
