@@ -1,7 +1,9 @@
 """A training run that keeps going: run as `python online_workflow.py SPOOL RUN_ID EPOCHS`.
 
 Each epoch logs a loss, flushes the capture, prints `epoch N` and waits a little, so a test can
-check how soon the store shows the newest epoch while the run is still going.
+check how soon the store shows the newest epoch while the run is still going; after the last
+epoch the run stays open for HOLD_SECONDS (longer than the test's deadline), so the last epochs
+too are seen while it goes on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import sys
 import time
 
 from provml import Workflow
+
+#: Seconds the run stays open after its last epoch (the test waits at most 5 s per epoch).
+HOLD_SECONDS = 6.0
 
 
 def main(spool: str, run_id: str, epochs: int) -> None:
@@ -23,6 +28,7 @@ def main(spool: str, run_id: str, epochs: int) -> None:
             wf.flush()
             print(f"epoch {epoch}", flush=True)
             time.sleep(0.5)
+        time.sleep(HOLD_SECONDS)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def test_a_query_sees_a_running_workflows_newest_epoch_within_5_s(tmp_path):
                     )
                     time.sleep(0.1)
                 waits.append(epoch)
-                assert workflow.poll() is None or epoch == 7  # seen while the run goes on
+                assert workflow.poll() is None  # seen while the run goes on
             assert waits == list(range(8))
         assert workflow.returncode == 0
 
