@@ -78,6 +78,19 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
+def launch(server, texts: list[str], outcomes: list[int]) -> list[threading.Thread]:
+    """One started thread per query text, each adding its answer's status to `outcomes`."""
+    bombs = [
+        threading.Thread(
+            target=lambda text=text: outcomes.append(ask(server, text)[0]), daemon=True
+        )
+        for text in texts
+    ]
+    for bomb in bombs:
+        bomb.start()
+    return bombs
+
+
 def tree_memory(server) -> int:
     """The resident memory of the server and its workers."""
     return resident_bytes(process_tree(server.process.pid))
@@ -117,14 +130,7 @@ def test_a_burst_of_bombs_leaves_simple_queries_answered(server):
         query.replace("}", f"FILTER(?c != {number}) }}", 1)
         for number, query in enumerate([CPU_BOMB, MEMORY_BOMB] * 10)
     ]
-    bombs = [
-        threading.Thread(
-            target=lambda text=text: outcomes.append(ask(server, text)[0]), daemon=True
-        )
-        for text in texts
-    ]
-    for bomb in bombs:
-        bomb.start()
+    bombs = launch(server, texts, outcomes)
     attacked: list[float] = []
     peak = 0
     while any(bomb.is_alive() for bomb in bombs):
@@ -161,14 +167,7 @@ def test_bombs_of_twenty_shapes_leave_simple_queries_answered(server):
         CPU_BOMB.replace("}", " ".join(f"OPTIONAL {{ ?a ?b ?x{k} }}" for k in range(n)) + " }", 1)
         for n in range(20)
     ]
-    bombs = [
-        threading.Thread(
-            target=lambda text=text: outcomes.append(ask(server, text)[0]), daemon=True
-        )
-        for text in texts
-    ]
-    for bomb in bombs:
-        bomb.start()
+    bombs = launch(server, texts, outcomes)
     attacked: list[float] = []
     while any(bomb.is_alive() for bomb in bombs):
         attacked += latencies(server, 5)  # each answered (200) within the time limit
