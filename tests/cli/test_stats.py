@@ -120,3 +120,51 @@ def test_stats_defaults_to_provml_store_in_the_working_directory(tmp_path, monke
     result = CliRunner().invoke(app, ["stats", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["triples"] == 13
+
+
+def test_every_store_command_takes_the_remote_options_as_flags_or_variables(
+    virtuoso, virtuoso_system_graphs, tmp_path
+):
+    """`provml load` writes to Virtuoso through the flags; `query` and `lineage` read with the
+    same options given as environment variables; each answer is the run the test recorded."""
+    from tests.helpers.loaders import write_seismic_workflow
+
+    write_seismic_workflow(tmp_path / "spool", run_id="remote-options", epochs=2)
+    flags = [
+        "--store", virtuoso.query_url,
+        "--update-url", f"{virtuoso.base}/sparql-auth",
+        "--graph-store-url", f"{virtuoso.base}/sparql-graph-crud-auth",
+        "--user", virtuoso.user, "--password", virtuoso.password, "--auth", "digest",
+    ]  # fmt: skip
+    variables = {
+        "PROVML_STORE_UPDATE_URL": f"{virtuoso.base}/sparql-auth",
+        "PROVML_STORE_USER": virtuoso.user,
+        "PROVML_STORE_PASSWORD": virtuoso.password,
+        "PROVML_STORE_AUTH": "digest",
+        "PROVML_STORE_MAX_ROWS": "50000",
+    }
+    runner = CliRunner()
+    try:
+        loaded = runner.invoke(
+            app, ["load", str(tmp_path / "spool"), *flags, "--checkpoint", str(tmp_path / "c")]
+        )
+        assert loaded.exit_code == 0, loaded.output
+        assert "1 runs" in loaded.output
+        runs = runner.invoke(
+            app,
+            ["query", "runs", "--store", virtuoso.query_url, "--format", "json"],
+            env=variables,
+        )
+        assert runs.exit_code == 0, runs.output
+        assert [row["run"] for row in json.loads(runs.output)] == [
+            "https://w3id.org/provml/id/run/remote-options"
+        ]
+        refused = runner.invoke(
+            app, ["stats", "--store", virtuoso.query_url, "--max-rows", "0"], env=variables
+        )
+        assert refused.exit_code == 2  # the flag overrides the variable, and is checked
+    finally:
+        with virtuoso.open() as store:
+            for graph in store.graphs():
+                if graph not in virtuoso_system_graphs:
+                    store.update(f"DROP SILENT GRAPH {named_node(graph)}")

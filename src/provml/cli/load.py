@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -65,9 +64,10 @@ BULK = typer.Option(
 )
 
 
+@options.store_command
 def load(
     paths: list[Path] = PATHS,
-    store: str | None = options.STORE,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
     checkpoint: Path | None = CHECKPOINT,
     quarantine: Path | None = QUARANTINE,
     strict: bool = STRICT,
@@ -75,36 +75,16 @@ def load(
     bulk: bool = BULK,
     follow: bool = FOLLOW,
     interval: float = INTERVAL,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Load capture spools into the knowledge graph (and the ontology, once per store)."""
     from provml.loaders.load import load_spools
     from provml.loaders.ontology import load_ontology
 
     if follow:
-        _follow(
-            paths,
-            store,
-            checkpoint,
-            quarantine,
-            interval,
-            wait,
-            options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-        )
+        _follow(paths, store_options, checkpoint, quarantine, interval)
         return
     try:
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-            must_exist=False,
-        ) as opened:
+        with store_options.open(must_exist=False) as opened:
             checkpoint = checkpoint or default_sidecar(opened.location, "checkpoint.json")
             quarantine = quarantine or default_sidecar(opened.location, "quarantine.jsonl")
             load_ontology(opened)
@@ -142,12 +122,10 @@ def load(
 
 def _follow(
     paths: list[Path],
-    store: str | None,
+    store_options: options.StoreOptions,
     checkpoint: Path | None,
     quarantine: Path | None,
     interval: float,
-    wait: float,
-    remote: dict[str, Any],
 ) -> None:
     """`provml load --follow`: load the paths whenever they grow, until SIGINT or SIGTERM."""
     import signal
@@ -173,7 +151,7 @@ def _follow(
         sys.stdout.flush()
 
     try:
-        with options.open_cli_store(store, **remote, wait=wait, must_exist=False) as opened:
+        with store_options.open(must_exist=False) as opened:
             load_ontology(opened)
             typer.echo(f"following {', '.join(map(str, paths))} into {opened.location}")
             sys.stdout.flush()

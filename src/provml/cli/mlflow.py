@@ -18,18 +18,12 @@ EXPERIMENT = typer.Option(
 RUN = typer.Option([], "--run", metavar="ID", help="Import only this run.")
 
 
+@options.store_command
 def import_mlflow(
     location: str = LOCATION,
     experiment: list[str] = EXPERIMENT,
     run: list[str] = RUN,
-    store: str | None = options.STORE,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
 ) -> None:
     """Import MLflow runs: each becomes workflow run `mlflow-<run id>` with its training task."""
     from provml.loaders import mlflow_import
@@ -37,12 +31,7 @@ def import_mlflow(
     try:
         mlflow_import.require_mlflow()
         uri = mlflow_import.tracking_uri_for(location)
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-            must_exist=False,
-        ) as opened:
+        with store_options.open(must_exist=False) as opened:
             report = mlflow_import.import_mlflow(opened, uri, experiments=experiment, runs=run)
             where = opened.location
     except ProvmlError as error:

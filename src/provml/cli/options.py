@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -61,23 +65,81 @@ MAX_ROWS = typer.Option(
 )
 
 
-def remote(
-    user: str | None,
-    password: str | None,
-    update_url: str | None,
-    graph_store_url: str | None,
-    auth: str,
-    max_rows: int | None,
-) -> dict[str, Any]:
-    """The remote-store options of a command, as `open_cli_store` takes them."""
-    return {
-        "user": user,
-        "password": password,
-        "update_url": update_url,
-        "graph_store_url": graph_store_url,
-        "auth": auth,
-        "max_rows": max_rows,
+@dataclass(frozen=True)
+class StoreOptions:
+    """The store a command names and how to reach it: the options every store command shares."""
+
+    store: str | None = None
+    wait: float = 0.0
+    user: str | None = None
+    password: str | None = None
+    update_url: str | None = None
+    graph_store_url: str | None = None
+    auth: str = "basic"
+    max_rows: int | None = None
+
+    def open(self, *, must_exist: bool = True) -> Store:
+        """Open the named store (see `open_cli_store`)."""
+        return open_cli_store(
+            self.store,
+            user=self.user,
+            password=self.password,
+            update_url=self.update_url,
+            graph_store_url=self.graph_store_url,
+            auth=self.auth,
+            max_rows=self.max_rows,
+            wait=self.wait,
+            must_exist=must_exist,
+        )
+
+
+#: The default a store command declares for `store_options` (store_command passes the real ones).
+STORE_OPTIONS = StoreOptions()
+
+# The command-line form of each StoreOptions field, in --help order.
+_STORE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "store": (STORE, str | None),
+    "wait": (WAIT, float),
+    "user": (USER, str | None),
+    "password": (PASSWORD, str | None),
+    "update_url": (UPDATE_URL, str | None),
+    "graph_store_url": (GRAPH_STORE_URL, str | None),
+    "auth": (AUTH, str),
+    "max_rows": (MAX_ROWS, int | None),
+}
+assert set(_STORE_OPTIONS) == {field.name for field in fields(StoreOptions)}
+
+
+def store_command(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with the store options on its command line, handed to it as `store_options`.
+
+    Typer reads a command's options from its signature, so the wrapper's signature is the
+    command's own (less `store_options`) followed by one parameter per StoreOptions field.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [param for name, param in signature.parameters.items() if name != "store_options"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (option, kind) in _STORE_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def with_store_options(**arguments: Any) -> None:
+        chosen = StoreOptions(**{name: arguments.pop(name) for name in _STORE_OPTIONS})
+        command(**arguments, store_options=chosen)
+
+    parameters = [
+        *(param.replace(kind=inspect.Parameter.KEYWORD_ONLY) for param in own),
+        *added,
+    ]
+    with_store_options.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters
+    )
+    with_store_options.__annotations__ = {
+        **{param.name: param.annotation for param in parameters},
+        "return": None,
     }
+    return with_store_options
 
 
 def store_location(store: str | None, *, must_exist: bool = True) -> str:

@@ -23,6 +23,7 @@ _OUTPUT = typer.Option(
 )
 
 
+@options.store_command
 def import_prov(
     files: list[Path] = _FILES,
     input_format: str | None = typer.Option(
@@ -36,26 +37,14 @@ def import_prov(
         metavar="IRI",
         help="Named graph to import into (default: import/prov/{sha256 of the file}).",
     ),
-    store: str | None = options.STORE,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
 ) -> None:
     """Import W3C PROV documents (PROV-JSON, PROV-XML, PROV-N, PROV-O RDF), one transaction each."""
     from provml.loaders.prov_import import import_prov as import_one
 
     failed = False
     try:
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-            must_exist=False,
-        ) as opened:
+        with store_options.open(must_exist=False) as opened:
             for path in files:
                 try:
                     report = import_one(opened, path, format=input_format, graph=graph)
@@ -79,19 +68,13 @@ def import_prov(
         raise typer.Exit(1)
 
 
+@options.store_command
 def export(
     run: str | None = typer.Option(None, "--run", metavar="ID", help="Export workflow run ID."),
     graph: str | None = typer.Option(None, "--graph", metavar="IRI", help="Export this graph."),
     output_format: str = typer.Option(..., "--format", help=f"One of {_EXPORT_FORMATS}."),
     output: Path | None = _OUTPUT,
-    store: str | None = options.STORE,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
 ) -> None:
     """Export a run, a named graph, or the whole store (dataset formats) as RDF or W3C PROV."""
     from provml.loaders.iris import run_graph
@@ -101,11 +84,7 @@ def export(
         raise typer.BadParameter("pass --run or --graph, not both", param_hint="--run")
     selected = run_graph(run) if run is not None else graph
     try:
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-        ) as opened:
+        with store_options.open() as opened:
             target = output if output is not None else sys.stdout.buffer
             report = export_graph(opened, target, output_format, graph=selected)
     except ProvmlError as error:

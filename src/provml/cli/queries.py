@@ -94,18 +94,12 @@ def _parse_params(values: list[str]) -> dict[str, str]:
     return params
 
 
+@options.store_command
 def query(
     name: str = typer.Argument(..., help="The canned query (see `provml queries`)."),
     param: list[str] | None = PARAM,
     output_format: str = ROWS_FORMAT,
-    store: str | None = options.STORE,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
     queries_dir: list[Path] | None = QUERIES_DIR,
     plain: bool = PLAIN,
 ) -> None:
@@ -117,31 +111,21 @@ def query(
         canned = get_query(name, [*(queries_dir or ()), *([PLAIN_QUERIES] if plain else [])])
         params = _parse_params(param or [])
         bindings_for(canned, dict(params))  # refuse bad values before opening the store
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-        ) as opened:
+        with store_options.open() as opened:
             rows = run_query(opened, canned, **params)
     except ProvmlError as error:
         raise options.fail(error) from None
     _print_rows(rows, chosen)
 
 
+@options.store_command
 def sparql(
     file: str = typer.Argument(..., metavar="FILE.rq|-", help="The query file, or - for stdin."),
     output_format: str = ROWS_FORMAT,
     allow_service: bool = typer.Option(
         False, "--allow-service", help="Allow SERVICE (the store then fetches from other hosts)."
     ),
-    store: str | None = options.STORE,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
     param: list[str] | None = PARAM,
 ) -> None:
     """Run an ad-hoc read-only SPARQL query (updates refused; SERVICE refused unless allowed).
@@ -162,11 +146,7 @@ def sparql(
             name = Path(source).stem if source != "<stdin>" else "stdin"
             canned = parse_query(text, source, name)
             bindings_for(canned, dict(params))  # refuse bad values before opening the store
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-        ) as opened:
+        with store_options.open() as opened:
             if canned is not None:
                 rows = run_query(opened, canned, **params)
             else:
@@ -176,6 +156,7 @@ def sparql(
     _print_rows(rows, chosen)
 
 
+@options.store_command
 def lineage(
     iri: str = typer.Argument(..., metavar="IRI", help="The entity or activity."),
     down: bool = typer.Option(
@@ -188,14 +169,7 @@ def lineage(
         None, "--class", metavar="IRI", help="Only edges to nodes of this class."
     ),
     output_format: str = ROWS_FORMAT,
-    store: str | None = options.STORE,
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
 ) -> None:
     """The lineage of an entity or activity, level by level: each edge with its depth, how it
     was known (recorded, inferred, generated, used, version) and the run (name) recording it."""
@@ -208,11 +182,7 @@ def lineage(
         to_term(Param("IRI", "iri"), iri, "lineage")  # refuse before opening the store
         if node_class is not None:
             to_term(Param("class", "iri"), node_class, "lineage")
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-        ) as opened:
+        with store_options.open() as opened:
             edges = walk(opened, iri, down=down, depth=depth, node_class=node_class)
     except ProvmlError as error:
         raise options.fail(error) from None

@@ -12,18 +12,12 @@ from provml.cli import options
 from provml.errors import ProvmlError
 
 
+@options.store_command
 def stats(
-    store: str | None = options.STORE,
+    store_options: options.StoreOptions = options.STORE_OPTIONS,
     output_format: str = typer.Option(
         "table", "--format", metavar="table|json", help="Output format.", case_sensitive=False
     ),
-    wait: float = options.WAIT,
-    user: str | None = options.USER,
-    password: str | None = options.PASSWORD,
-    update_url: str | None = options.UPDATE_URL,
-    graph_store_url: str | None = options.GRAPH_STORE_URL,
-    auth: str = options.AUTH,
-    max_rows: int | None = options.MAX_ROWS,
 ) -> None:
     """Show the triples, named graphs and workflow runs in the knowledge graph."""
     from provml.kg import backend_for
@@ -32,11 +26,7 @@ def stats(
     if output_format.lower() not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
     try:
-        with options.open_cli_store(
-            store,
-            **options.remote(user, password, update_url, graph_store_url, auth, max_rows),
-            wait=wait,
-        ) as opened:
+        with store_options.open() as opened:
             where, backend = opened.location, backend_for(opened.location)
             graphs = {graph: opened.count(graph) for graph in opened.graphs()}
             triples = opened.count()
