@@ -72,10 +72,11 @@ def _with_frontier(text: str, nodes: Iterable[str]) -> str:
     """The level query with the frontier, `{ SELECT ?child WHERE { VALUES ?child { ... } } }`,
     opening its WHERE group.
 
-    In a sub-select because Virtuoso 7.2 applies a VALUES block of several rows that opens a
-    group to the first branch of the UNION after it only (every other branch then reads the
-    whole store); first in the group, so that Oxigraph looks the edges up per frontier node (a
-    VALUES block at the end of the group made the downstream walk 4x slower at 1M triples).
+    In a sub-select because Virtuoso 7.2 ignores a VALUES block of several rows that opens
+    the level query's group (it answered with the edges of every node in the store, and
+    crashed on the same query without its OPTIONALs); first in the group, so that Oxigraph
+    looks the edges up per frontier node (a VALUES block at the end of the group made the
+    downstream walk 4x slower at 1M triples).
     """
     terms = " ".join(sparql_term(pyoxigraph.NamedNode(node), "a lineage node") for node in nodes)
     brace = first_group_brace(text)
