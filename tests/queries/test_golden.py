@@ -597,15 +597,8 @@ def remote_store(lifecycle, virtuoso):
             store.update(f"DROP SILENT GRAPH <{ID}shared>")
 
 
-#: Queries Virtuoso cannot compile yet (its SQL compiler fails on them: error SQ156, "unknown
-#: table for a column"); known failures until they are rewritten for it.
-VIRTUOSO_CANNOT_COMPILE = {"lineage_downstream", "lineage_graph", "lineage_upstream"}
-
-
 @pytest.mark.parametrize("name", sorted(path.name.removesuffix(".rq") for path in QUERY_FILES))
 def test_oxigraph_and_virtuoso_agree(name, lifecycle, remote_store):
-    if name in VIRTUOSO_CANNOT_COMPILE:
-        pytest.xfail("Virtuoso's SQL compiler fails on this query (SQ156)")
     store, _, _ = lifecycle
     local_rows = comparable(store, name)
     assert local_rows, f"{name} returns no rows: the comparison would prove nothing"
