@@ -138,7 +138,8 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
     store.add_quads(durations)
-    store.update(summaries.replace_summaries(store, graphs))
+    for replacement in summaries.replace_summaries(store, graphs):
+        store.update(replacement)
     _add_in_chunks(store, summaries.raw_lineage(store, graphs))
     _add_in_chunks(store, summaries.model_lineage(store, graphs))
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)

@@ -37,6 +37,9 @@ DURATIONS = "run_durations.rq"
 MEASURES = "run_measures.rq"
 PENDING = "pending_digests.rq"
 REPLACE = "replace_summaries.ru"
+# Summary quads per replacing update: Virtuoso refuses an update whose generated SQL passes
+# 10,000 lines (SP031), which a 36-run group's INSERT DATA did.
+SUMMARIES_PER_UPDATE = 1_000
 # Run graphs (${graphs}) that hold metric summaries already.
 _SUMMARIZED = (
     "VALUES ?graph { ${graphs} } GRAPH ?graph { ?summary a <" + str(PROVML.MetricSummary) + "> }"
@@ -72,29 +75,62 @@ def run_digests(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[py
     return list(_durations(store, graphs))
 
 
-def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> str:
-    """One update that writes the metric summaries of the runs whose graphs are `graphs` and
-    removes their pending digest state (`replace_summaries.ru`).
+def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[str]:
+    """Updates that write the metric summaries of the runs whose graphs are `graphs` and remove
+    their pending digest state (`replace_summaries.ru`): one per group of whole runs, each group
+    at most SUMMARIES_PER_UPDATE summary quads (a run with more goes alone).
 
     A run without summaries yet gets them from the digests its batches left (`digests.py`),
     one row per summary; a run that has some (a later load adds measures to it) has them
-    computed again from its measures, since its older measures left no pending state. Raises
-    QueryError as the store does.
+    computed again from its measures, since its older measures left no pending state. Each
+    update replaces its runs' summaries as one transaction, so a crash between two leaves every
+    run either summarized or pending. Raises QueryError as the store does.
     """
     result = store.query(fill(f"SELECT DISTINCT ?graph WHERE {{ {_SUMMARIZED} }}", graphs))
     assert isinstance(result, SelectResult)
-    summarized = [
+    summarized = {
         row["graph"] for row in result.rows if isinstance(row["graph"], pyoxigraph.NamedNode)
-    ]
-    fresh = [graph for graph in graphs if graph not in set(summarized)]
-    quads = [*_metric_summaries(store, summarized), *_pending_summaries(store, fresh)]
-    # One request (one transaction), comment lines left out as `sparql_files.operations` does.
-    text = "\n".join(line for line in read(REPLACE).splitlines() if not line.startswith("#"))
-    return Template(text).substitute(
-        summarized=" ".join(str(graph) for graph in summarized),
-        graphs=" ".join(str(graph) for graph in graphs),
+    }
+    fresh = [graph for graph in graphs if graph not in summarized]
+    by_run: dict[pyoxigraph.NamedNode, list[pyoxigraph.Quad]] = {graph: [] for graph in graphs}
+    for quad in [
+        *_metric_summaries(store, sorted(summarized, key=str)),
+        *_pending_summaries(store, fresh),
+    ]:
+        assert isinstance(quad.graph_name, pyoxigraph.NamedNode)
+        by_run[quad.graph_name].append(quad)
+    # Comment lines left out as `sparql_files.operations` does.
+    template = Template(
+        "\n".join(line for line in read(REPLACE).splitlines() if not line.startswith("#"))
+    )
+    group: list[pyoxigraph.NamedNode] = []
+    quads: list[pyoxigraph.Quad] = []
+    for graph in graphs:
+        if group and len(quads) + len(by_run[graph]) > SUMMARIES_PER_UPDATE:
+            yield _replacement(template, group, summarized, quads)
+            group, quads = [], []
+        group.append(graph)
+        quads.extend(by_run[graph])
+    if group:
+        yield _replacement(template, group, summarized, quads)
+
+
+def _replacement(
+    template: Template,
+    group: Sequence[pyoxigraph.NamedNode],
+    summarized: set[pyoxigraph.NamedNode],
+    quads: Sequence[pyoxigraph.Quad],
+) -> str:
+    """`replace_summaries.ru` for one group of runs and their new summaries."""
+    by_graph: dict[pyoxigraph.NamedNode, list[str]] = defaultdict(list)
+    for q in quads:
+        assert isinstance(q.graph_name, pyoxigraph.NamedNode)
+        by_graph[q.graph_name].append(f"{q.subject} {q.predicate} {q.object} .")
+    return template.substitute(
+        summarized=" ".join(str(graph) for graph in group if graph in summarized),
+        graphs=" ".join(str(graph) for graph in group),
         summaries=" ".join(
-            f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in quads
+            f"GRAPH {graph} {{ {' '.join(triples)} }}" for graph, triples in by_graph.items()
         ),
     )
 
@@ -172,9 +208,11 @@ def _pending_summaries(
     for row in _rows(store, PENDING, graphs):
         split = row["split"].value if row["split"] is not None else None
         kind = row["kind"].value.rsplit("/", 1)[-1]
-        least_kind = kind == "lowestKey"
-        key = row["least" if least_kind else "greatest"].value
-        keys[(row["graph"], row["summary"], row["name"].value, split)][kind] = key
+        key = row["key"].value
+        found = keys[(row["graph"], row["summary"], row["name"].value, split)]
+        # The lowest value's key is the least; every other kind's is the greatest.
+        if kind not in found or (key < found[kind] if kind == "lowestKey" else key > found[kind]):
+            found[kind] = key
     for (graph, summary, name, split), found in keys.items():
         lowest = digests.double_of(found["lowestKey"])
         highest = digests.double_of(found["highestKey"])
