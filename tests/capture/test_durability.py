@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from bench.capture_kill import kill_trial
 
 from provml import Workflow, read_spool
 from provml.capture.spool import SpoolWriter, spool_file_name
@@ -114,6 +115,16 @@ def test_kill_9_in_sync_mode_loses_no_acknowledged_event(tmp_path):
     steps = {e["step"] for e in of_kind(contents.events, "metrics")}
     assert set(acknowledged) <= steps
     assert all(line.torn for line in contents.bad_lines) and len(contents.bad_lines) <= 1
+
+
+@pytest.mark.parametrize("run_for_s", [0.35, 0.6, 0.9])
+def test_kill_9_at_an_unthrottled_rate_loses_nothing_older_than_the_window(tmp_path, run_for_s):
+    # bench/capture_kill.py runs the same trial 30 times and prints the figures.
+    trial = kill_trial(tmp_path, run_for_s, flush_interval_ms=200)
+    assert trial.covered > 1000, trial  # the victim ran long enough to check something
+    assert trial.lost_beyond_window == 0, trial
+    assert trial.written >= trial.covered and trial.torn_lines <= 1
+    assert trial.peak_rss_mb < 200, trial  # the backlog is bounded
 
 
 def test_buffered_events_are_flushed_at_exit_without_end(tmp_path):
