@@ -94,7 +94,7 @@ def kill_trial(directory: Path, run_for_s: float, flush_interval_ms: float = 200
     os.kill(child.pid, signal.SIGKILL)
     child.communicate(timeout=60)
     acks: list[tuple[int, float]] = []
-    with open(acks_path, "rb") as handle, mmap.mmap(handle.fileno(), 0, prot=mmap.PROT_READ) as m:
+    with open(acks_path, "rb") as reader, mmap.mmap(reader.fileno(), 0, prot=mmap.PROT_READ) as m:
         for slot in range(ACK_SLOTS):
             step, at = ACK.unpack_from(m, slot * ACK.size)
             if at == 0.0:
