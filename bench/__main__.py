@@ -83,7 +83,7 @@ def capture_rows(quick: bool) -> list[Row]:
             f"loop overhead: torch MLP, {loop['step_ms']:.2f} ms steps, 2 metrics/step",
             f"{loop['overhead_pct']:+.2f}",
             "% CPU",
-            f"paired 20-step blocks; writer thread {loop['writer_pct']:.2f}%",
+            f"writer thread {loop['writer_pct']:.2f}%; no-op control {loop['control_pct']:+.2f}%",
         )
     )
     return rows

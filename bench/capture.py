@@ -17,13 +17,15 @@ Python >= 3.12 and rdflib < 7, so the bench makes it a virtual environment of it
 ``~/.cache/provml-bench/`` (``--no-install``: use it only if already there).
 
 Then the overhead of provml on a short-step PyTorch CPU training loop (steps of about 0.68 ms,
-two metrics per step) in process CPU time, runs paired (off/on, alternating order).
+two metrics per step) in CPU time, from interleaved blocks without logging, with a no-op call
+(the control: this measurement's noise floor) and with provml.
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import itertools
 import json
 import os
 import shutil
@@ -219,55 +221,63 @@ def calibrated_batch() -> tuple[int, float]:
     return batch, (time.process_time() - start) / 300
 
 
-def loop_overhead(quick: bool, directory: Path) -> dict[str, Any]:
-    """CPU overhead of provml on the training loop, in paired blocks of steps.
+def _no_op(key: str, value: float, step: int | None = None, split: str | None = None) -> None:
+    """The control arm's stand-in for log_metric: a Python call that records nothing."""
 
-    One run, one model: blocks of steps without and with the two log_metric calls per step
-    alternate (ABBA), each timed in the training thread's CPU, so drifts in machine load fall
-    on both sides of every pair. The capture cost is the on-blocks' extra CPU plus every other
-    thread's CPU (the spool writer) and the final flush.
+
+def loop_overhead(quick: bool, directory: Path) -> dict[str, Any]:
+    """CPU overhead of provml on the training loop, from interleaved blocks of steps.
+
+    One run, one model: blocks of steps without logging ("off"), with two calls per step to a
+    no-op function ("control": the noise floor of this measurement, and what any Python call
+    costs), and with two ``log_metric`` calls per step ("on") rotate in every order, each timed
+    in the training thread's CPU, so drifts in machine load fall on every arm. provml's cost is
+    the on-blocks' extra CPU over the off-blocks plus every other thread's CPU (the spool
+    writer) and the final flush.
     """
     batch, step_seconds = calibrated_batch()
     step = training_step(batch)
     block = 20
-    pairs = 60 if quick else 250
+    groups = 60 if quick else 240
     wf = provml.Workflow("loop", spool_dir=tempfile.mkdtemp(dir=directory), capture_git=False)
     wf.start()
     task = wf.task("fit", "learning", stage="training").start()
-    log_metric = wf.log_metric
-    off: list[float] = []
-    on: list[float] = []
+    calls = {"off": None, "control": _no_op, "on": wf.log_metric}
+    orders = list(itertools.permutations(calls))
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
     number = 0
     process_start, thread_start = time.process_time(), time.thread_time()
-    for pair in range(pairs):
-        for captured in (False, True) if pair % 2 == 0 else (True, False):
+    for group in range(groups):
+        for name in orders[group % len(orders)]:
+            log = calls[name]
             start = time.thread_time()
             for _ in range(block):
                 loss = step()
-                if captured:
-                    log_metric("loss", loss, step=number, split="training")
-                    log_metric("lr", 0.01, step=number)
+                if log is not None:
+                    log("loss", loss, step=number, split="training")
+                    log("lr", 0.01, step=number)
                 number += 1
-            (on if captured else off).append(time.thread_time() - start)
+            cpu[name].append(time.thread_time() - start)
     flush_start = time.thread_time()
     wf.flush()
     flush = time.thread_time() - flush_start
     others = (time.process_time() - process_start) - (time.thread_time() - thread_start)
     task.end()
     wf.end()
-    extra = sum(on) - sum(off) + others + flush
-    per_pair = sorted(100.0 * (b - a) / a for a, b in zip(off, on, strict=True))
-    quartile = len(per_pair) // 4
+    off = sum(cpu["off"])
+    per_group = sorted(100.0 * (b - a) / a for a, b in zip(cpu["off"], cpu["on"], strict=True))
+    quartile = len(per_group) // 4
     return {
         "batch": batch,
         "step_ms": step_seconds * 1000,
         "steps": number,
-        "pairs": pairs,
-        "overhead_pct": 100.0 * extra / sum(off),
-        "median_pair_pct": statistics.median(per_pair),
-        "iqr_pct": (per_pair[quartile], per_pair[-quartile - 1]),
-        "writer_pct": 100.0 * (others + flush) / sum(off),
-        "off_s": sum(off),
+        "groups": groups,
+        "overhead_pct": 100.0 * (sum(cpu["on"]) - off + others + flush) / off,
+        "control_pct": 100.0 * (sum(cpu["control"]) - off) / off,
+        "median_group_pct": statistics.median(per_group),
+        "iqr_pct": (per_group[quartile], per_group[-quartile - 1]),
+        "writer_pct": 100.0 * (others + flush) / off,
+        "off_s": off,
     }
 
 
@@ -310,9 +320,11 @@ def measure(quick: bool, install: bool = True) -> dict[str, Any]:
         low, high = loop["iqr_pct"]
         print(
             f"  batch {loop['batch']} ({loop['step_ms']:.2f} ms CPU/step), {loop['steps']} steps "
-            f"in {loop['pairs']} pairs of 20-step blocks: provml adds {loop['overhead_pct']:+.2f}%"
-            f" CPU (writer thread and flush {loop['writer_pct']:.2f}%); per pair median "
-            f"{loop['median_pair_pct']:+.2f}%, middle half {low:+.2f}% to {high:+.2f}%"
+            f"in {loop['groups']} groups of 20-step blocks (off, no-op control, provml)\n"
+            f"  provml adds {loop['overhead_pct']:+.2f}% CPU (writer thread and final flush "
+            f"{loop['writer_pct']:.2f}%; per group median {loop['median_group_pct']:+.2f}%, "
+            f"middle half {low:+.2f}% to {high:+.2f}%)\n"
+            f"  control, two no-op Python calls per step: {loop['control_pct']:+.2f}%"
         )
         unthrottled = results[0]["provml"]
         if isinstance(unthrottled, dict):
