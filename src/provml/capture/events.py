@@ -6,7 +6,7 @@ forked child), the sequence counts up, so ids are unique across the processes of
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_FILE", "SCHEMA_VERSION", "LineEncoder"]
+__all__ = ["SCHEMA_FILE", "SCHEMA_VERSION"]
 
 import itertools
 import json
