@@ -295,3 +295,21 @@ def test_an_unserialisable_record_is_dropped_alone(tmp_path, caplog):
     assert (writer.health.written, writer.health.dropped) == (2, 1)
     assert "cannot serialise" in (writer.health.last_error or "")
     assert [e["id"] for e in read_valid_events(tmp_path / "r")] == ["a.1", "a.3"]
+
+
+def test_a_full_backlog_is_written_by_the_calling_thread(tmp_path):
+    # The background thread never runs here (a one-hour interval): the bound alone writes.
+    writer = SpoolWriter(tmp_path / "r", "r", flush_interval=3600, max_backlog=100)
+    wf = Workflow("bounded", spool_dir=tmp_path, run_id="r", capture_git=False, sink=writer)
+    wf.start()
+    longest = 0
+    for step in range(1050):
+        wf.log_metric("loss", 0.5, step=step)
+        longest = max(longest, len(writer.queue))
+    assert longest < 100
+    on_disk = [e["step"] for e in of_kind(read_valid_events(tmp_path / "r"), "metrics")]
+    assert on_disk == list(range(1000))  # the last 50 wait for the next write
+    wf.end()
+    assert [e["step"] for e in of_kind(read_valid_events(tmp_path / "r"), "metrics")] == list(
+        range(1050)
+    )
