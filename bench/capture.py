@@ -68,10 +68,11 @@ STEP_SECONDS = 0.68e-3  # the training loop's step, as in the issue that set the
 
 # -- interpreters ----------------------------------------------------------------------------
 def python_312() -> str | None:
-    """An interpreter of Python >= 3.12 on this machine (PATH, then pyenv), or None."""
-    candidates = [shutil.which(name) for name in ("python3.14", "python3.13", "python3.12")]
+    """The oldest Python >= 3.12 on this machine (PATH, then pyenv), or None: the version
+    yProv4ML was tested with here is 3.12."""
+    candidates = [shutil.which(name) for name in ("python3.12", "python3.13", "python3.14")]
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    candidates += sorted(glob.glob(str(pyenv / "3.1[2-9]*" / "bin" / "python3")), reverse=True)
+    candidates += sorted(glob.glob(str(pyenv / "3.1[2-9]*" / "bin" / "python3")))
     for candidate in candidates:
         if candidate and (
             subprocess.run(
