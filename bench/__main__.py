@@ -1,11 +1,11 @@
 """Every benchmark in one table: `python -m bench` (`--quick`: small sizes, under 2 minutes).
 
-Capture: µs per log_metric call against the bare baseline and MLflow (when installed), measured
-in the same run, and the training-loop overhead. Load: triples/s of load_spools against
-pyoxigraph's bulk_load ceiling on the same quads. Queries: every canned query's latency on
-stores loaded from `provml synth` spools (about 1M and 10M triples; `--quick`: about 10k), each
-query stopped after a deadline. The table is printed and written, with the machine's
-description, to bench/RESULTS.md (`--output` elsewhere).
+Capture: process CPU per event of provml, a bare baseline and the peers installed, at 1k, 10k and
+unthrottled calls/s, measured in the same run, and the training-loop overhead. Load: triples/s
+of load_spools against pyoxigraph's bulk_load ceiling on the same quads. Queries: every canned
+query's latency on stores loaded from `provml synth` spools (about 1M and 10M triples;
+`--quick`: about 10k), each query stopped after a deadline. The table is printed and written,
+with the machine's description, to bench/RESULTS.md (`--output` elsewhere).
 """
 
 from __future__ import annotations
@@ -55,50 +55,37 @@ def machine() -> dict[str, str]:
 
 
 def capture_rows(quick: bool) -> list[Row]:
-    """bench/capture.py's figures as table rows."""
+    """bench/capture.py's figures as table rows: per-event CPU of provml, the baseline and each
+    peer at each call rate, and the training-loop overhead."""
     with contextlib.redirect_stdout(io.StringIO()):
-        figures = capture.measure(quick)
-    baseline, provml = figures["baseline"], figures["buffered_call"]
-    rows: list[Row] = [
-        ("capture", "bare baseline (json.dumps + write)", f"{baseline * 1e6:.2f}", "µs/call", ""),
-        (
-            "capture",
-            "provml log_metric, buffered (calling thread)",
-            f"{provml * 1e6:.2f}",
-            "µs/call",
-            f"{provml / baseline:.2f}x baseline",
-        ),
-    ]
-    end_to_end = figures["per_call"]["provml buffered, end to end (incl. writer)"]
+        figures = capture.measure(quick, install=False)
+    rows: list[Row] = []
+    for rate, systems in figures["per_event"].items():
+        where = "unthrottled" if not rate else f"{rate:,}/s"
+        base = systems["baseline"]
+        for name, result in systems.items():
+            label = f"{capture.LABELS[name]} @ {where}"
+            if isinstance(result, str):
+                rows.append(("capture", label, result, "", ""))
+                continue
+            against = (
+                f"calling thread {result['thread'] * 1e6:.2f} µs; {result['bytes']:.0f} B/event"
+            )
+            if isinstance(base, dict) and name != "baseline":
+                against = f"{result['process'] / base['process']:.2f}x baseline; {against}"
+            rows.append(
+                ("capture", label, f"{result['process'] * 1e6:.2f}", "µs CPU/event", against)
+            )
+    loop = figures["loop"]
     rows.append(
         (
             "capture",
-            "provml log_metric, buffered (incl. writer)",
-            f"{end_to_end * 1e6:.2f}",
-            "µs/call",
-            f"{end_to_end / baseline:.2f}x baseline",
+            f"loop overhead: torch MLP, {loop['step_ms']:.2f} ms steps, 2 metrics/step",
+            f"{loop['overhead_pct']:+.2f}",
+            "% CPU",
+            f"writer thread {loop['writer_pct']:.2f}%; no-op control {loop['control_pct']:+.2f}%",
         )
     )
-    for label, key in (
-        ("MLflow log_metric, synchronous", "mlflow_sync"),
-        ("MLflow log_metric, asynchronous", "mlflow_async"),
-    ):
-        cost = figures[key]
-        rows.append(
-            ("capture", label, f"{cost * 1e6:.1f}", "µs/call", f"{cost / provml:.0f}x provml")
-            if cost is not None
-            else ("capture", label, "not installed", "", "")
-        )
-    for label, size, overhead, attributable in figures["loops"]:
-        rows.append(
-            (
-                "capture",
-                f"loop overhead: {label} ({size} it.)",
-                f"{overhead:+.2f}",
-                "% median wall",
-                f"calls x cost {attributable:.3f}%",
-            )
-        )
     return rows
 
 

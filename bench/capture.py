@@ -1,320 +1,339 @@
-"""Capture cost: µs per log_metric for provml, a bare baseline and peers; training-loop overhead.
+"""Capture cost per event for provml, a bare baseline and peers; overhead on a training loop.
 
-Run: ``python bench/capture.py`` (``--quick`` for a short run). Peers are timed when installed:
-MLflow (``pip install 'provml[bench]'``) on a local SQLite store, and ProvLake's client
-(``pip install --ignore-requires-python provlake``: it declares Python < 3.9) with its file
-persister. Every figure is the median of several repeats measured in this same run.
+Run: ``python bench/capture.py`` (``--quick`` for a short run). Each system logs one metric per
+call at 1k, 10k and unthrottled calls/s, in a process of its own (bench/capture_driver.py):
+
+- calling-thread CPU per event (the cost the training thread pays),
+- process CPU per event (all threads: background writers included, and the final flush),
+- bytes written per event,
+
+each the median of several repeats, with the same paced loop without logging subtracted, and
+as a ratio to the bare baseline (``json.dumps`` + a buffered append) measured in this same run.
+
+Peers, when installed: ProvLake's client (``pip install --ignore-requires-python provlake``,
+file persister, one task per metric), Flowcept (offline mode, one task per metric), MLflow
+(local SQLite store, asynchronous logging) and yProv4ML (CSV every 100 logs). yProv4ML needs
+Python >= 3.12 and rdflib < 7, so the bench makes it a virtual environment of its own under
+``~/.cache/provml-bench/`` (``--no-install``: use it only if already there).
+
+Then the overhead of provml on a short-step PyTorch CPU training loop (steps of about 0.68 ms,
+two metrics per step) in CPU time, from interleaved blocks without logging, with a no-op call
+(the control: this measurement's noise floor) and with provml.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
+import glob
+import itertools
 import json
-import logging
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import provml
 
-RUN = "bench-run"
+DRIVER = Path(__file__).with_name("capture_driver.py")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "provml-bench"
+# xarray: imported by yProv4ML but not declared by it.
+YPROV4ML_REQUIREMENTS = ("yprov4ml", "rdflib<7", "xarray")
+SYSTEMS = ("baseline", "provml", "yprov4ml", "flowcept", "provlake", "mlflow")
+LABELS = {
+    "baseline": "bare json.dumps + append",
+    "provml": "provml buffered",
+    "yprov4ml": "yProv4ML (CSV every 100)",
+    "flowcept": "Flowcept offline",
+    "provlake": "ProvLake file persister",
+    "mlflow": "MLflow sqlite, async",
+}
+# Most events one run logs per system (slow peers get fewer); paced runs last about a second.
+CAPS = {
+    "baseline": 200_000,
+    "provml": 200_000,
+    "yprov4ml": 200_000,
+    "flowcept": 20_000,
+    "provlake": 5_000,
+    "mlflow": 200,
+}
+RATES = (1_000, 10_000, 0)
+STEP_SECONDS = 0.68e-3  # the training loop's step, as in the issue that set the < 1% target
 
 
-def median_time(function: Callable[[], float], repeats: int) -> float:
-    """Median over ``repeats`` of the seconds ``function`` reports."""
-    return statistics.median(function() for _ in range(repeats))
+# -- interpreters ----------------------------------------------------------------------------
+def python_312() -> str | None:
+    """The oldest Python >= 3.12 on this machine (PATH, then pyenv), or None: the version
+    yProv4ML was tested with here is 3.12."""
+    candidates = [shutil.which(name) for name in ("python3.12", "python3.13", "python3.14")]
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    candidates += sorted(glob.glob(str(pyenv / "3.1[2-9]*" / "bin" / "python3")))
+    for candidate in candidates:
+        if candidate and (
+            subprocess.run(
+                [candidate, "-c", "import sys; sys.exit(sys.version_info < (3, 12))"],
+                capture_output=True,
+            ).returncode
+            == 0
+        ):
+            return candidate
+    return None
 
 
-# -- per-call cost ---------------------------------------------------------------------------
-def bare_baseline(n: int, directory: Path) -> float:
-    """json.dumps of the same metrics record + a buffered file write, per call."""
-    path = directory / "baseline.jsonl"
-    with open(path, "w", buffering=1 << 16) as handle:
-        start = time.perf_counter()
-        for step in range(n):
-            record = {
-                "v": 1,
-                "kind": "metrics",
-                "id": f"bench.{step}",
-                "run": RUN,
-                "t": time.time(),
-                "task": None,
-                "values": {"loss": 0.5},
-                "step": step,
-                "epoch": None,
-                "split": "training",
-                "model": None,
-            }
-            handle.write(json.dumps(record) + "\n")
-        elapsed = time.perf_counter() - start
-    path.unlink()
-    return elapsed / n
+def yprov4ml_python(install: bool) -> tuple[str | None, str]:
+    """The yProv4ML virtual environment's interpreter (made on first use), or None and why."""
+    venv = CACHE / "yprov4ml"
+    python = venv / "bin" / "python"
+    stamp = venv / ".provml-bench-installed"
+    if stamp.exists():
+        return str(python), ""
+    if not install:
+        return None, f"no environment at {venv} (run without --no-install)"
+    base = python_312()
+    if base is None:
+        return None, "no Python >= 3.12 on this machine (yProv4ML requires it)"
+    print(f"making yProv4ML's environment with {base} in {venv} (once; it pulls in torch)...")
+    made = subprocess.run([base, "-m", "venv", str(venv)], capture_output=True, text=True)
+    if made.returncode == 0:
+        made = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *YPROV4ML_REQUIREMENTS],
+            capture_output=True,
+            text=True,
+        )
+    if made.returncode != 0:
+        return None, f"could not install yProv4ML: {made.stderr.strip().splitlines()[-1:]}"
+    stamp.touch()
+    return str(python), ""
 
 
-def provml_cost(n: int, directory: Path, durability: str) -> tuple[float, float]:
-    """(calling-thread seconds per log_metric, end-to-end seconds per event incl. writing)."""
-    spool = tempfile.mkdtemp(dir=directory)
-    wf = provml.Workflow("bench", spool_dir=spool, durability=durability, capture_git=False)
-    wf.start()
-    wf.flush()
-    log_metric = wf.log_metric
-    start = time.perf_counter()
-    for step in range(n):
-        log_metric("loss", 0.5, step=step, split="training")
-    calling = time.perf_counter() - start
-    wf.flush()
-    total = time.perf_counter() - start
-    wf.end()
-    assert wf.capture_health.ok, wf.capture_health
-    return calling / n, total / n
-
-
-def mlflow_cost(n: int, directory: Path, synchronous: bool) -> tuple[float, float] | None:
-    """MLflow log_metric on a local SQLite store: (calling thread, end-to-end incl. flush)."""
-    try:
-        import mlflow
-    except ImportError:
-        return None
-    logging.getLogger("mlflow").setLevel(logging.ERROR)
-    logging.getLogger("alembic").setLevel(logging.ERROR)
-    store = directory / f"mlflow-{synchronous}-{time.monotonic_ns()}.db"
-    mlflow.set_tracking_uri(f"sqlite:///{store}")
-    with (
-        warnings.catch_warnings(),
-        contextlib.redirect_stderr(io.StringIO()),
-        mlflow.start_run(),
-    ):
-        warnings.simplefilter("ignore")
-        mlflow.log_metric("warmup", 0.0)
-        start = time.perf_counter()
-        for step in range(n):
-            mlflow.log_metric("loss", 0.5, step=step, synchronous=synchronous)
-        calling = time.perf_counter() - start
-        if not synchronous:
-            mlflow.flush_async_logging()
-        total = time.perf_counter() - start
-    return calling / n, total / n
-
-
-def provlake_cost(n: int, directory: Path) -> float | None:
-    """ProvLake's client: seconds per task begin+end with its file persister."""
-    try:
-        from provlake import ProvLake
-        from provlake.capture import ProvTask, ProvWorkflow
-    except ImportError:
-        return None
-    ProvLake._persister_singleton_instance = None
-    persister = ProvLake.get_persister(
-        log_dir=str(directory), should_send_to_file=True, managed_persistence=True
+# -- per-event cost --------------------------------------------------------------------------
+def run_driver(
+    python: str, system: str, rate: int, n: int, repeats: int, directory: Path
+) -> dict[str, Any] | str:
+    """Per-event medians from bench/capture_driver.py, or why the system could not run."""
+    work = Path(tempfile.mkdtemp(dir=directory))
+    done = subprocess.run(
+        [python, str(DRIVER), system, str(rate), str(n), str(repeats), str(work)],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")},
     )
-    workflow = ProvWorkflow(persister, "bench")
-    workflow.begin()
-    start = time.perf_counter()
-    for step in range(n):
-        task = ProvTask(persister, "train_step", workflow, input_args={"step": step})
-        task.begin()
-        task.end({"loss": 0.5})
-    elapsed = time.perf_counter() - start
-    workflow.end()
-    return elapsed / n
+    shutil.rmtree(work, ignore_errors=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return "not installed" if "ModuleNotFoundError" in last else last[:80]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    runs = report["repeats"]
+    return {
+        "thread": statistics.median((r["run_thread"] - r["null_thread"]) / n for r in runs),
+        "process": statistics.median((r["run_process"] - r["null_process"]) / n for r in runs),
+        "bytes": statistics.median(r["run_bytes"] / n for r in runs),
+        "rate": statistics.median(n / r["run_wall"] for r in runs),
+        "python": report["python"],
+    }
 
 
-def provml_task_cost(n: int, directory: Path) -> float:
-    """provml's own task begin+end with one metric inside, per task (for the ProvLake row)."""
-    spool = tempfile.mkdtemp(dir=directory)
-    with provml.Workflow("bench", spool_dir=spool, capture_git=False) as wf:
-        start = time.perf_counter()
-        for step in range(n):
-            with wf.task("train_step", "learning", stage="iteration") as task:
-                task.log_metric("loss", 0.5, step=step)
-        elapsed = time.perf_counter() - start
-    return elapsed / n
+def per_event(
+    quick: bool, install: bool, directory: Path
+) -> dict[int, dict[str, dict[str, Any] | str]]:
+    """Every system at every rate: {rate: {system: figures or why not}}, printed as it goes."""
+    repeats = 2 if quick else 3
+    seconds = 0.3 if quick else 1.0
+    interpreters: dict[str, str | None] = dict.fromkeys(SYSTEMS, sys.executable)
+    why_not: dict[str, str] = {}
+    interpreters["yprov4ml"], why_not["yprov4ml"] = yprov4ml_python(install)
+    results: dict[int, dict[str, dict[str, Any] | str]] = {}
+    us = 1e6
+    for rate in RATES:
+        print(f"\n{'unthrottled' if not rate else f'{rate:,} calls/s'}")
+        print(
+            f"  {'system':26} {'calls':>7} {'calls/s':>9} {'thread µs':>10} {'process µs':>11}"
+            f" {'bytes':>6} {'thread':>8} {'process':>8}"
+        )
+        results[rate] = {}
+        for system in SYSTEMS:
+            cap = CAPS[system] // (5 if quick else 1)
+            n = min(cap, int(rate * seconds)) if rate else cap
+            python = interpreters[system]
+            figures = (
+                run_driver(python, system, rate, n, repeats, directory)
+                if python
+                else why_not[system]
+            )
+            results[rate][system] = figures
+            if isinstance(figures, str):
+                print(f"  {LABELS[system]:26} {figures}")
+                continue
+            base = results[rate]["baseline"]
+            ratios = (
+                (figures["thread"] / base["thread"], figures["process"] / base["process"])
+                if isinstance(base, dict)
+                else (float("nan"), float("nan"))
+            )
+            print(
+                f"  {LABELS[system]:26} {n:7d} {figures['rate']:9,.0f} "
+                f"{figures['thread'] * us:10.2f} {figures['process'] * us:11.2f} "
+                f"{figures['bytes']:6.0f} {ratios[0]:7.2f}x {ratios[1]:7.2f}x"
+            )
+    return results
 
 
 # -- training-loop overhead ------------------------------------------------------------------
-def sklearn_loop(epochs: int, wf: provml.Workflow | None) -> float:
-    """SGD partial_fit epochs on a small classification set; log the loss when ``wf`` is given."""
-    import numpy as np
-    from sklearn.datasets import make_classification
-    from sklearn.linear_model import SGDClassifier
-
-    X, y = make_classification(n_samples=2000, n_features=20, random_state=0)
-    model = SGDClassifier(loss="log_loss", random_state=0)
-    classes = np.array([0, 1])
-    start = time.perf_counter()
-    task = wf.task("fit", "learning", stage="training").start() if wf else None
-    for epoch in range(epochs):
-        model.partial_fit(X, y, classes=classes)
-        loss = float(np.mean(model.decision_function(X[:200]) * (2 * y[:200] - 1) < 0))
-        if wf is not None:
-            wf.log_metric("error", loss, epoch=epoch, split="training")
-            wf.log_metric("lr", 0.01, epoch=epoch)
-    if task is not None:
-        task.end()
-    return time.perf_counter() - start
-
-
-def torch_loop(steps: int, wf: provml.Workflow | None) -> float:
-    """A small MLP on CPU, one metric per step when ``wf`` is given."""
+def training_step(batch: int) -> Callable[[], float]:
+    """One SGD step of an MLP on CPU (single-threaded torch); returns the loss."""
     import torch
 
     torch.manual_seed(0)
     torch.set_num_threads(1)
-    model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    x, y = torch.randn(256, 32), torch.randn(256, 1)
-    start = time.perf_counter()
-    task = wf.task("fit", "learning", stage="training").start() if wf else None
-    for step in range(steps):
+    x, y = torch.randn(batch, 64), torch.randn(batch, 1)
+
+    def step() -> float:
         optimizer.zero_grad()
         loss = torch.nn.functional.mse_loss(model(x), y)
         loss.backward()
         optimizer.step()
-        value = loss.item()
-        if wf is not None:
-            wf.log_metric("loss", value, step=step, split="training")
-    if task is not None:
-        task.end()
-    return time.perf_counter() - start
+        return float(loss.item())
+
+    return step
 
 
-def loop_overhead(
-    loop: Callable[[int, provml.Workflow | None], float], size: int, repeats: int, directory: Path
-) -> dict[str, tuple[float, float]]:
-    """Seconds without and with capture, runs interleaved: median wall, min wall, median CPU.
+def calibrated_batch() -> tuple[int, float]:
+    """The batch size whose step takes about STEP_SECONDS of CPU here, and that step's time."""
+    batch = 256
+    for _ in range(3):
+        step = training_step(batch)
+        start = time.process_time()
+        for _ in range(200):
+            step()
+        seconds = (time.process_time() - start) / 200
+        batch = max(8, round(batch * STEP_SECONDS / seconds))
+    step = training_step(batch)
+    start = time.process_time()
+    for _ in range(300):
+        step()
+    return batch, (time.process_time() - start) / 300
 
-    CPU is the process's CPU time (all threads, so the writer thread counts); the minimum is
-    the figure least disturbed by other load on a shared machine.
+
+def _no_op(key: str, value: float, step: int | None = None, split: str | None = None) -> None:
+    """The control arm's stand-in for log_metric: a Python call that records nothing."""
+
+
+def loop_overhead(quick: bool, directory: Path) -> dict[str, Any]:
+    """CPU overhead of provml on the training loop, from interleaved blocks of steps.
+
+    One run, one model: blocks of steps without logging ("off"), with two calls per step to a
+    no-op function ("control": the noise floor of this measurement, and what any Python call
+    costs), and with two ``log_metric`` calls per step ("on") rotate in every order, each timed
+    in the training thread's CPU, so drifts in machine load fall on every arm. provml's cost is
+    the on-blocks' extra CPU over the off-blocks plus every other thread's CPU (the spool
+    writer) and the final flush.
     """
-    wall: dict[bool, list[float]] = {False: [], True: []}
-    cpu: dict[bool, list[float]] = {False: [], True: []}
-    loop(size // 4, None)  # warm up imports and caches
-    for _ in range(repeats):
-        for captured in (False, True):
-            wf = None
-            if captured:
-                spool = tempfile.mkdtemp(dir=directory)
-                wf = provml.Workflow("loop", spool_dir=spool, capture_git=False).start()
-            cpu_start = time.process_time()
-            wall[captured].append(loop(size, wf))
-            if wf is not None:
-                wf.end()  # writing the rest is part of the cost
-            cpu[captured].append(time.process_time() - cpu_start)
+    batch, step_seconds = calibrated_batch()
+    step = training_step(batch)
+    block = 20
+    groups = 60 if quick else 240
+    wf = provml.Workflow("loop", spool_dir=tempfile.mkdtemp(dir=directory), capture_git=False)
+    wf.start()
+    task = wf.task("fit", "learning", stage="training").start()
+    calls = {"off": None, "control": _no_op, "on": wf.log_metric}
+    orders = list(itertools.permutations(calls))
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    number = 0
+    process_start, thread_start = time.process_time(), time.thread_time()
+    for group in range(groups):
+        for name in orders[group % len(orders)]:
+            log = calls[name]
+            start = time.thread_time()
+            for _ in range(block):
+                loss = step()
+                if log is not None:
+                    log("loss", loss, step=number, split="training")
+                    log("lr", 0.01, step=number)
+                number += 1
+            cpu[name].append(time.thread_time() - start)
+    flush_start = time.thread_time()
+    wf.flush()
+    flush = time.thread_time() - flush_start
+    others = (time.process_time() - process_start) - (time.thread_time() - thread_start)
+    task.end()
+    wf.end()
+    off = sum(cpu["off"])
+    per_group = sorted(100.0 * (b - a) / a for a, b in zip(cpu["off"], cpu["on"], strict=True))
+    quartile = len(per_group) // 4
     return {
-        "median wall": (statistics.median(wall[False]), statistics.median(wall[True])),
-        "min wall": (min(wall[False]), min(wall[True])),
-        "median CPU": (statistics.median(cpu[False]), statistics.median(cpu[True])),
+        "batch": batch,
+        "step_ms": step_seconds * 1000,
+        "steps": number,
+        "groups": groups,
+        "overhead_pct": 100.0 * (sum(cpu["on"]) - off + others + flush) / off,
+        "control_pct": 100.0 * (sum(cpu["control"]) - off) / off,
+        "median_group_pct": statistics.median(per_group),
+        "iqr_pct": (per_group[quartile], per_group[-quartile - 1]),
+        "writer_pct": 100.0 * (others + flush) / off,
+        "off_s": off,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats")
+    parser.add_argument(
+        "--no-install", action="store_true", help="do not make yProv4ML's environment"
+    )
     options = parser.parse_args()
-    measure(options.quick)
+    measure(options.quick, install=not options.no_install)
 
 
-def measure(quick: bool) -> dict:
-    """Run every measurement, print the report, and return its figures (seconds per call by
-    label, the baseline, MLflow's and ProvLake's costs or None, and per training loop its
-    label, iterations, median-wall overhead % and calls x per-call cost %)."""
-    options = argparse.Namespace(quick=quick)
-    measured: dict = {"per_call": {}, "loops": []}
-    n = 20_000 if options.quick else 200_000
-    peer_n = 300 if options.quick else 2000
-    repeats = 3 if options.quick else 7
-    us = 1e6
+def measure(quick: bool, install: bool = True) -> dict[str, Any]:
+    """Run every measurement, print the report and return its figures: ``per_event`` ({rate:
+    {system: {thread, process, bytes, rate} seconds/bytes per event, or why not}}) and ``loop``
+    (the paired training-loop overhead)."""
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
         print(
-            f"provml capture benchmark ({'quick' if options.quick else 'full'}), Python "
-            f"{sys.version.split()[0]}, {os.cpu_count()} CPUs; medians of {repeats} repeats\n"
+            f"provml capture benchmark ({'quick' if quick else 'full'}), Python "
+            f"{sys.version.split()[0]}, {os.cpu_count()} CPUs. Per event: CPU µs of the calling "
+            "thread and of the whole process (writer threads and final flush included), bytes "
+            "written; ratios to the bare baseline in the same run."
         )
-        baseline = median_time(lambda: bare_baseline(n, directory), repeats)
-        buffered = [provml_cost(n, directory, "buffered") for _ in range(repeats)]
-        buffered_call = statistics.median(b[0] for b in buffered)
-        buffered_total = statistics.median(b[1] for b in buffered)
-        sync = [provml_cost(peer_n, directory, "sync") for _ in range(repeats)]
-        sync_call = statistics.median(s[0] for s in sync)
-        print(f"{'per log_metric call':44} {'µs/call':>10} {'vs baseline':>12}")
-        rows = [
-            ("bare baseline (json.dumps + buffered write)", baseline),
-            ("provml buffered, calling thread", buffered_call),
-            ("provml buffered, end to end (incl. writer)", buffered_total),
-            ("provml sync (write + fsync per call)", sync_call),
-        ]
-        peers: dict[str, float | None] = {}
-        mlflow_sync = mlflow_cost(peer_n // 4, directory, synchronous=True)
-        mlflow_async = mlflow_cost(peer_n, directory, synchronous=False)
-        peers["mlflow sync"] = mlflow_sync[0] if mlflow_sync else None
-        peers["mlflow async"] = mlflow_async[0] if mlflow_async else None
-        if mlflow_async:
-            rows.append(("MLflow sqlite, synchronous=True", mlflow_sync[0]))  # type: ignore[index]
-            rows.append(("MLflow sqlite, synchronous=False (call)", mlflow_async[0]))
-            rows.append(("MLflow sqlite, synchronous=False (+flush)", mlflow_async[1]))
-        provlake = provlake_cost(peer_n, directory)
-        provml_task = median_time(lambda: provml_task_cost(peer_n * 5, directory), repeats)
-        rows.append(("provml task begin+end with 1 metric", provml_task))
-        if provlake is not None:
-            rows.append(("ProvLake task begin+end (file persister)", provlake))
-        for label, seconds in rows:
-            print(f"{label:44} {seconds * us:10.2f} {seconds / baseline:11.2f}x")
-        measured.update(
-            per_call=dict(rows),
-            baseline=baseline,
-            buffered_call=buffered_call,
-            mlflow_sync=peers["mlflow sync"],
-            mlflow_async=peers["mlflow async"],
-            provlake=provlake,
-            provml_task=provml_task,
-        )
-        if mlflow_async is None:
-            print(f"{'MLflow':44} {'not installed':>10}")
-        if provlake is None:
-            print(f"{'ProvLake':44} {'not installed':>10}")
-        print("\nratios (peer cost / provml buffered calling-thread cost)")
-        print(f"  provml buffered vs bare baseline: {buffered_call / baseline:.2f}x the baseline")
-        if provlake is not None:
-            print(f"  ProvLake task / provml task:      {provlake / provml_task:.1f}x")
-            print(
-                f"  ProvLake per event / provml event: {provlake / 2 / buffered_call:.1f}x "
-                "(ProvLake task = 2 events)"
+        results = per_event(quick, install, directory)
+        print("\nprocess CPU per event, provml vs each peer (peer / provml)")
+        for rate, systems in results.items():
+            mine = systems["provml"]
+            if not isinstance(mine, dict):
+                continue
+            ratios = ", ".join(
+                f"{LABELS[name].split()[0]} {figures['process'] / mine['process']:.2f}x"
+                for name, figures in systems.items()
+                if name != "provml" and isinstance(figures, dict)
             )
-        for name in ("mlflow sync", "mlflow async"):
-            value = peers[name]
-            if value is not None:
-                print(f"  {name} / provml:{' ' * (19 - len(name))}{value / buffered_call:.0f}x")
-        print("\ntraining-loop overhead (runs interleaved; capture on vs off)")
-        loops = [
-            (
-                "sklearn SGD partial_fit, 2 metrics/epoch",
-                sklearn_loop,
-                2,
-                100 if options.quick else 400,
-            ),
-            ("torch MLP on CPU, 1 metric/step", torch_loop, 1, 200 if options.quick else 800),
-        ]
-        for label, loop, per_iteration, size in loops:
-            figures = loop_overhead(loop, size, repeats * 2, directory)
-            base = figures["median wall"][0]
-            attributable = 100.0 * size * per_iteration * buffered_call / base
-            print(f"  {label} ({size} iterations, {size * per_iteration} metric calls)")
-            for name, (off, on) in figures.items():
-                print(
-                    f"    {name:12} off {off * 1000:8.1f} ms  on {on * 1000:8.1f} ms  "
-                    f"overhead {100.0 * (on - off) / off:+6.2f}%"
-                )
-            print(f"    calls x per-call cost: {attributable:.3f}% of the loop")
-            off, on = figures["median wall"]
-            measured["loops"].append((label, size, 100.0 * (on - off) / off, attributable))
-    return measured
+            print(f"  {'unthrottled' if not rate else f'{rate:,}/s':12} {ratios}")
+        print("\ntraining-loop overhead: PyTorch MLP on CPU, 2 metrics/step, CPU time, paired")
+        loop = loop_overhead(quick, directory)
+        low, high = loop["iqr_pct"]
+        print(
+            f"  batch {loop['batch']} ({loop['step_ms']:.2f} ms CPU/step), {loop['steps']} steps "
+            f"in {loop['groups']} groups of 20-step blocks (off, no-op control, provml)\n"
+            f"  provml adds {loop['overhead_pct']:+.2f}% CPU (writer thread and final flush "
+            f"{loop['writer_pct']:.2f}%; per group median {loop['median_group_pct']:+.2f}%, "
+            f"middle half {low:+.2f}% to {high:+.2f}%)\n"
+            f"  control, two no-op Python calls per step: {loop['control_pct']:+.2f}%"
+        )
+        unthrottled = results[0]["provml"]
+        if isinstance(unthrottled, dict):
+            share = 200 * unthrottled["process"] / (loop["step_ms"] / 1000)
+            print(
+                f"  2 events x provml's unthrottled process CPU per event: {share:.2f}% of a step"
+            )
+    return {"per_event": results, "loop": loop}
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from bench.capture_kill import kill_trial
 
 from provml import Workflow, read_spool
 from provml.capture.spool import SpoolWriter, spool_file_name
@@ -114,6 +115,16 @@ def test_kill_9_in_sync_mode_loses_no_acknowledged_event(tmp_path):
     steps = {e["step"] for e in of_kind(contents.events, "metrics")}
     assert set(acknowledged) <= steps
     assert all(line.torn for line in contents.bad_lines) and len(contents.bad_lines) <= 1
+
+
+@pytest.mark.parametrize("run_for_s", [0.3, 0.45, 0.6])
+def test_kill_9_at_an_unthrottled_rate_loses_nothing_older_than_the_window(tmp_path, run_for_s):
+    # bench/capture_kill.py runs the same trial 30 times and prints the figures.
+    trial = kill_trial(tmp_path, run_for_s, flush_interval_ms=200)
+    assert trial.covered > 1000, trial  # the victim ran long enough to check something
+    assert trial.lost_beyond_window == 0, trial
+    assert trial.written >= trial.covered and trial.torn_lines <= 1
+    assert trial.peak_rss_mb < 200, trial  # the backlog is bounded
 
 
 def test_buffered_events_are_flushed_at_exit_without_end(tmp_path):
@@ -284,3 +295,21 @@ def test_an_unserialisable_record_is_dropped_alone(tmp_path, caplog):
     assert (writer.health.written, writer.health.dropped) == (2, 1)
     assert "cannot serialise" in (writer.health.last_error or "")
     assert [e["id"] for e in read_valid_events(tmp_path / "r")] == ["a.1", "a.3"]
+
+
+def test_a_full_backlog_is_written_by_the_calling_thread(tmp_path):
+    # The background thread never runs here (a one-hour interval): the bound alone writes.
+    writer = SpoolWriter(tmp_path / "r", "r", flush_interval=3600, max_backlog=100)
+    wf = Workflow("bounded", spool_dir=tmp_path, run_id="r", capture_git=False, sink=writer)
+    wf.start()
+    longest = 0
+    for step in range(1050):
+        wf.log_metric("loss", 0.5, step=step)
+        longest = max(longest, len(writer.queue))
+    assert longest < 100
+    on_disk = [e["step"] for e in of_kind(read_valid_events(tmp_path / "r"), "metrics")]
+    assert on_disk == list(range(1000))  # the last 50 wait for the next write
+    wf.end()
+    assert [e["step"] for e in of_kind(read_valid_events(tmp_path / "r"), "metrics")] == list(
+        range(1050)
+    )

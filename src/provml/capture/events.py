@@ -141,6 +141,74 @@ METRIC, TASK_START, TASK_END = 0, 1, 2
 LINE_BUILDERS = (metric_line, task_start_line, task_end_line)
 
 
+def _json_token(value: str | None) -> str:
+    return "null" if value is None else f'"{value}"'
+
+
+class LineEncoder:
+    """Builds the JSON Lines bytes of queued events; the same text ``json`` writes, made cheaply.
+
+    A single-metric event's text is fixed by its run, id prefix, task, metric name, split, model
+    and whether step and epoch are given; that text is built once per shape as a ``%`` template,
+    so each event formats only its id number, time, value, step and epoch. Several-metric events,
+    non-finite values and other events go through ``json``.
+    """
+
+    MAX_TEMPLATES = 4096  # shapes kept; a run with more tasks or metric names starts over
+
+    def __init__(self, run: str) -> None:
+        self.run = run
+        self.prefix = ""
+        self.templates: dict[tuple[Any, ...], bytes] = {}
+
+    def encode(self, items: list[Any], prefix: str) -> bytes:
+        """The lines of ``items`` (queued tuples or event dicts), each ending in a newline."""
+        if prefix != self.prefix:
+            self.templates.clear()
+            self.prefix = prefix
+        templates = self.templates
+        out: list[bytes] = []
+        append = out.append
+        for item in items:
+            if item.__class__ is tuple and item[0] == METRIC:
+                _, seq, t, task, key, value, step, epoch, split, model = item
+                # value - value is 0 for finite numbers, NaN (truthy) for NaN and infinities
+                if key is not None and not value - value:
+                    shape = (task, key, split, model, step is None, epoch is None)
+                    template = templates.get(shape) or self._template(shape)
+                    append(template % (seq, t, value, step, epoch))
+                    continue
+            append(self.line(item, prefix))
+        return b"".join(out)
+
+    def line(self, item: Any, prefix: str) -> bytes:
+        """One queued tuple or event dict as a JSON line (with its newline), through ``json``."""
+        text = (
+            encode_event(item)
+            if type(item) is dict
+            else LINE_BUILDERS[item[0]](item, self.run, prefix)
+        )
+        return text.encode() + b"\n"
+
+    def _template(self, shape: tuple[Any, ...]) -> bytes:
+        task, key, split, model, no_step, no_epoch = shape
+        if len(self.templates) >= self.MAX_TEMPLATES:
+            self.templates.clear()
+        # "%.0a" consumes a None and writes nothing, so every event formats the same five fields
+        text = (
+            f'{{"v":1,"kind":"metrics","id":"{_escape(self.prefix)}.%d","run":"{_escape(self.run)}",'
+            f'"t":%a,"task":{_escape(_json_token(task))},"values":{{{_escape(_quote(key))}:%a}},'
+            f'"step":{"null%.0a" if no_step else "%d"},"epoch":{"null%.0a" if no_epoch else "%d"},'
+            f'"split":{_escape(_json_token(split))},"model":{_escape(_json_token(model))}}}\n'
+        )
+        template = self.templates[shape] = text.encode()
+        return template
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%%")
+
+
 def task_start_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
     """Build a task_start event from the tuple ``Task.start`` queued."""
     _, task, t, name, phase, stage, operation, parent, host, pid, thread, rank, attributes = item
@@ -263,8 +331,10 @@ def metric_value(key: object, value: object) -> float | int:
         raise CaptureError(f"metric name must be a non-empty string; got {key!r}")
     if isinstance(value, (bool, str, bytes)):
         raise CaptureError(f"metric {key!r} must be a number; got {value!r}")
-    if isinstance(value, (int, float)):
+    if value.__class__ is int or value.__class__ is float:
         return value
+    if isinstance(value, int):  # IntEnum and other int subclasses: written as plain numbers
+        return int(value)
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as error:

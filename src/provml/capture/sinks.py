@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-from provml.capture.events import LINE_BUILDERS, SEQUENCE, encode_event
+from provml.capture.events import SEQUENCE, LineEncoder
 from provml.capture.spool import CaptureHealth
 
 
@@ -55,6 +55,7 @@ class MemorySink:
         self.run = run
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._encoder = LineEncoder(run)
 
     @property
     def health(self) -> CaptureHealth:
@@ -68,12 +69,8 @@ class MemorySink:
 
     def submit(self, event: Any) -> None:
         """Build the event's record exactly as the spool writer would, and keep it."""
-        if type(event) is dict:
-            line = encode_event(event)
-        else:
-            line = LINE_BUILDERS[event[0]](event, self.run, SEQUENCE.prefix)
-        record = json.loads(line)
         with self._lock:
+            record = json.loads(self._encoder.encode([event], SEQUENCE.prefix))
             self.events.append(record)
 
     def flush(self) -> None:

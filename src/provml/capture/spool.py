@@ -5,12 +5,15 @@ after a write error, so a torn line can only be the last line of a file.
 
 Durability (what a ``kill -9`` of the process leaves on disk):
 
-- ``buffered``: calls append to an in-memory queue; a background thread writes the queue to the
-  file (one ``write`` per batch) at least every ``flush_interval`` seconds, and at exit, on
-  SIGTERM/SIGINT and on ``flush()``. After ``kill -9`` every event queued more than one flush
-  interval (plus the time to write it) before the kill is in the file; the last interval's events
-  may be lost and the final line may be torn. Written batches are in the OS page cache, so they
-  survive the process but not a power loss or kernel crash.
+- ``buffered``: calls append to an in-memory backlog of at most ``max_backlog`` events. A
+  background thread writes the backlog to the file (one ``write`` per batch) every half
+  ``flush_interval``; a call that finds the backlog full writes it itself before it returns, so
+  at high call rates the training thread pays for its own events (the writer thread cannot keep
+  up while that thread holds the GIL) and memory stays bounded. After ``kill -9`` every event
+  acknowledged more than ``flush_interval`` before the kill is in the file; the last interval's
+  events may be lost and the final line may be torn. Written batches are in the OS page cache,
+  so they survive the process but not a power loss or kernel crash. Also written at exit, on
+  SIGTERM/SIGINT and on ``flush()``.
 - ``sync``: the call serialises its event, writes it, and ``fsync``\\s the file before it returns.
   Every event whose call returned is on disk and survives ``kill -9`` and a power loss (on file
   systems that honour ``fsync``). An event whose call was interrupted may be a torn final line.
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 __all__ = ["CaptureHealth", "SpoolWriter"]
 
-import collections
 import contextlib
 import errno
 import itertools
@@ -32,18 +34,19 @@ import logging
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provml.capture.events import LINE_BUILDERS, SEQUENCE, encode_event, slug
+from provml.capture.events import SEQUENCE, LineEncoder, slug
 
 LOG = logging.getLogger("provml.capture")
 DURABILITIES = ("buffered", "sync")
 DEFAULT_FLUSH_INTERVAL = 0.2
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
-ENCODE_CHUNK = 64
+# Events queued before the calling thread writes them itself: about 1 MB of queued metric
+# tuples, a few ms of writing; measured by bench/capture.py and bench/capture_kill.py.
+DEFAULT_MAX_BACKLOG = 4096
 
 _file_numbers: dict[Path, itertools.count[int]] = {}
 _file_numbers_lock = threading.Lock()
@@ -79,13 +82,16 @@ class SpoolWriter:
         durability: str = "buffered",
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_backlog: int = DEFAULT_MAX_BACKLOG,
     ) -> None:
         self.run_dir = run_dir
         self.run = run
         self.sync = durability == "sync"
         self.flush_interval = flush_interval
         self.max_file_bytes = max_file_bytes
-        self.queue: collections.deque[Any] = collections.deque()
+        self.max_backlog = max_backlog
+        self.queue: list[Any] = []
+        self._encoder = LineEncoder(run)
         self._host = socket.gethostname()
         self._written = 0
         self._dropped = 0
@@ -131,11 +137,18 @@ class SpoolWriter:
         )
 
     def submit(self, event: Any) -> None:
-        """Queue an event (buffered) or write and fsync it now (sync); never raises on I/O."""
+        """Queue an event (buffered) or write and fsync it now (sync); never raises on I/O.
+
+        Buffered: a call that finds ``max_backlog`` events queued writes them before returning
+        (waiting for a write in progress first), so the backlog and its memory stay bounded.
+        """
         if self.sync:
             self._write([event])
-        else:
-            self.queue.append(event)
+            return
+        queue = self.queue
+        queue.append(event)
+        if len(queue) >= self.max_backlog:
+            self._write(())
 
     def flush(self) -> None:
         """Write everything queued so far (a no-op in sync mode). Never raises on I/O."""
@@ -155,43 +168,31 @@ class SpoolWriter:
                 self._fd = None
 
     def _run(self) -> None:
+        # Every half interval: an event waits at most that long plus one batch's write.
         while not self._closed:
-            self._wake.wait(self.flush_interval)
+            self._wake.wait(self.flush_interval / 2)
             try:
                 if self.queue:
-                    self._write((), background=True)
+                    self._write(())
             except Exception as error:  # a writer crash must not lose the process silently
                 self._report(error, "spool writer failed")
 
-    def _write(self, extra: Any, background: bool = False) -> None:
+    def _write(self, extra: Any) -> None:
         with self._lock:
             queue = self.queue
-            items = [queue.popleft() for _ in range(len(queue))]
+            count = len(queue)
+            items = queue[:count]
+            del queue[:count]  # one C call each: appends from other threads land after them
             items.extend(extra)
             if not items:
                 return
-            prefix = SEQUENCE.prefix
-            run = self.run
-            # Hot-path calls queue (builder, fields...) tuples; the record is built here, in
-            # chunks: the background thread yields the GIL between them so that the training
-            # thread never waits a whole switch interval (5 ms) behind a large batch.
-            lines: list[str] = []
-            for start in range(0, len(items), ENCODE_CHUNK):
-                chunk = items[start : start + ENCODE_CHUNK]
-                try:
-                    lines += [
-                        encode_event(item)
-                        if type(item) is dict
-                        else LINE_BUILDERS[item[0]](item, run, prefix)
-                        for item in chunk
-                    ]
-                except Exception:  # one bad record must not take the batch down
-                    lines += self._encode_each(chunk, run, prefix)
-                if background:
-                    time.sleep(0)
+            try:
+                data = self._encoder.encode(items, SEQUENCE.prefix)
+                lines = len(items)
+            except Exception:  # one bad record must not take the batch down
+                data, lines = self._encode_each(items)
             if not lines:
                 return
-            data = ("\n".join(lines) + "\n").encode()
             try:
                 fd = self._open()
                 view = memoryview(data)
@@ -200,28 +201,24 @@ class SpoolWriter:
                 if self.sync:
                     os.fsync(fd)
             except OSError as error:
-                self._dropped += len(lines)
+                self._dropped += lines
                 self._report(error, f"cannot write {self._path or self.run_dir}")
                 self._abandon_file()
                 return
-            self._written += len(lines)
+            self._written += lines
             self._bytes += len(data)
             if self._bytes >= self.max_file_bytes:
                 self._abandon_file()
 
-    def _encode_each(self, items: list[Any], run: str, prefix: str) -> list[str]:
+    def _encode_each(self, items: list[Any]) -> tuple[bytes, int]:
         lines = []
         for item in items:
             try:
-                lines.append(
-                    encode_event(item)
-                    if type(item) is dict
-                    else LINE_BUILDERS[item[0]](item, run, prefix)
-                )
+                lines.append(self._encoder.line(item, SEQUENCE.prefix))
             except Exception as error:
                 self._dropped += 1
                 self._report(error, "cannot serialise an event")
-        return lines
+        return b"".join(lines), len(lines)
 
     def _open(self) -> int:
         if self._fd is not None:

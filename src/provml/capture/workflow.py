@@ -447,7 +447,9 @@ class Workflow:
     ) -> None:
         """Record one measured value (split: 'training'/'train', 'validation'/'val', 'test'...).
 
-        Buffered mode: only queues a small tuple; serialisation happens in the writer thread.
+        Buffered mode: queues a small tuple, serialised by the writer thread; a call that finds
+        the backlog full (4096 events) writes it before returning, so after ``kill -9`` nothing
+        acknowledged more than ``flush_interval_ms`` earlier is lost, at any call rate.
         Sync mode: returns after the event is written and fsynced.
         """
         if key.__class__ is not str or value.__class__ not in _PLAIN_NUMBERS:
