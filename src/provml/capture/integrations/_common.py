@@ -89,6 +89,9 @@ def _content_digest(data: Any) -> str | None:
         import numpy
     except ImportError:  # pragma: no cover - every framework hook brings numpy
         return None
+    tensors = getattr(data, "tensors", None)
+    if isinstance(tensors, tuple) and tensors:  # a torch TensorDataset: its inputs
+        data = tensors[0]
     if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
         data = data.detach().cpu().numpy()
     elif hasattr(data, "to_numpy"):  # a pandas frame or series
