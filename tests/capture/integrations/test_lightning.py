@@ -98,7 +98,9 @@ def test_settings_superseded_checkpoints_invalidated_and_predict_inputs(tmp_path
     with Workflow("lightning hooks", spool_dir=tmp_path / "spool") as wf:
         callback = ProvmlCallback(wf)
         module = Regressor()
-        _trainer(tmp_path, [callback, best_only]).fit(module, train, val)
+        trainer = _trainer(tmp_path, [callback, best_only])
+        trainer.fit(module, train, val)
+        saved = callback.save(trainer, tmp_path / "final.ckpt")
         predict_data = _data(5, 2)
         _trainer(tmp_path, [callback]).predict(module, torch.utils.data.DataLoader(predict_data))
     run = wf.run_id
@@ -121,6 +123,9 @@ def test_settings_superseded_checkpoints_invalidated_and_predict_inputs(tmp_path
         }
         gone = rows(store, "invalidated_entities", run=run_iri(run))
         predicted = rows(store, "model_predictions", model=entity_iri(callback.model.id))
+        models = {str(row["model"]) for row in rows(store, "models")}
+    assert entity_iri(saved.id) in models and entity_iri(kept.id) in models
+    assert saved.size == (tmp_path / "final.ckpt").stat().st_size
     assert (settings["batch_size"], settings["training_rows"], settings["validation_rows"]) == (
         "6",
         "24",

@@ -119,15 +119,15 @@ def test_pickled_estimators_work_untracked_until_attached(tmp_path):
         copied = clone(tracked)
         assert isinstance(copied, TrackedEstimator) and copied.workflow is wf
         assert copied.get_params()["C"] == 2.0 and not hasattr(copied, "coef_")
-        saved = io.BytesIO()
-        joblib.dump(tracked, saved)  # raised TypeError: cannot pickle '_TaskStacks' before
-        saved.seek(0)
-        restored = joblib.load(saved)
+        saved = tracked.save(tmp_path / "model.joblib")  # joblib.dump raised TypeError before
+        restored = joblib.load(tmp_path / "model.joblib")
         assert restored.workflow is None and restored.model_id == tracked.model_id
         assert (restored.predict(X[:5]) == tracked.estimator.predict(X[:5])).all()
+        in_memory = io.BytesIO()
+        joblib.dump(restored, in_memory)  # untracked ones pickle too
         wf.flush()
-        # The untracked predict recorded nothing.
-        assert len(of_kind(read_valid_events(tmp_path / "spool"), "task_start")) == 1
+        # The untracked predict recorded nothing: the fit and the save only.
+        assert len(of_kind(read_valid_events(tmp_path / "spool"), "task_start")) == 2
         restored.attach(wf).predict(X[:5])
     events = read_valid_events(tmp_path / "spool")
     predicts = [e for e in of_kind(events, "task_start") if e["name"].startswith("predict")]
@@ -135,6 +135,10 @@ def test_pickled_estimators_work_untracked_until_attached(tmp_path):
     used = {e["entity"] for e in of_kind(events, "used") if e["task"] == predicts[0]["task"]}
     assert tracked.model_id in used
 
+    assert saved is not None and saved.sha256 and saved.path == str(tmp_path / "model.joblib")
+
     with loaded(tmp_path / "spool", tmp_path) as store:
         (row, *_) = rows(store, "model_predictions", model=entity_iri(tracked.model_id))
+        models = {str(row["model"]): row for row in rows(store, "models")}
     assert row["inference"] == "predict LogisticRegression"
+    assert models[entity_iri(saved.id)]["model_label"] == "LogisticRegression"
