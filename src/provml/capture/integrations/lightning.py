@@ -5,8 +5,8 @@ trainer's settings, the batch size and the training and validation rows with the
 share), per-epoch training and validation metrics (from ``self.log``), checkpoints written by
 ``ModelCheckpoint`` as generated checkpoint entities (with their content hash; a file it later
 deletes or overwrites is invalidated by the fit, ``prov:wasInvalidatedBy``), the trained model,
-and test and predict runs as evaluation and inference tasks (predict uses the model and its input
-data). A fit, test or predict that raises ends its task as failed with the error. ``save(trainer,
+and test and predict runs as evaluation and inference tasks (each uses the model and the data it
+read). A fit, test or predict that raises ends its task as failed with the error. ``save(trainer,
 path)`` writes a checkpoint file and records it as the model's saved form.
 """
 
@@ -127,12 +127,12 @@ class ProvmlCallback(Callback):
 
     # -- test and predict --------------------------------------------------------------------
     def on_test_start(self, trainer: Any, pl_module: Any) -> None:
-        """Start an evaluation task that uses the model."""
+        """Start an evaluation task that uses the model and the test data."""
         self._eval = self.workflow.task(
             f"test {type(pl_module).__name__}",
             "learning",
             stage="evaluation",
-            used=[self._model_entity(pl_module)],
+            used=self._inputs_of(pl_module, trainer.test_dataloaders, "test data"),
         ).start()
 
     def on_test_epoch_end(self, trainer: Any, pl_module: Any) -> None:
@@ -154,12 +154,7 @@ class ProvmlCallback(Callback):
 
     def on_predict_start(self, trainer: Any, pl_module: Any) -> None:
         """Start an inference task that uses the model."""
-        inputs: list[Entity | str] = [self._model_entity(pl_module)]
-        for loader in _loaders(trainer.predict_dataloaders):
-            dataset = getattr(loader, "dataset", loader)
-            inputs.append(
-                input_entity(self.workflow, dataset, f"{type(pl_module).__name__} input", self.data)
-            )
+        inputs = self._inputs_of(pl_module, trainer.predict_dataloaders, "input")
         self._eval = self.workflow.task(
             f"predict {type(pl_module).__name__}", "inference", used=inputs
         ).start()
@@ -245,6 +240,15 @@ class ProvmlCallback(Callback):
             )
             self.checkpoints[path] = checkpoint
             self._fit.generated(checkpoint, derived_from=self.used)
+
+    def _inputs_of(self, pl_module: Any, loaders: Any, what: str) -> list[Entity | str]:
+        """The model and the data of each dataloader (``data=`` if given), as a task's inputs."""
+        inputs: list[Entity | str] = [self._model_entity(pl_module)]
+        for loader in _loaders(loaders):
+            dataset = getattr(loader, "dataset", loader)
+            name = f"{type(pl_module).__name__} {what}"
+            inputs.append(input_entity(self.workflow, dataset, name, self.data))
+        return inputs
 
     def _model_entity(self, pl_module: Any) -> Entity:
         if self.model is None:
