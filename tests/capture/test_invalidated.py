@@ -3,10 +3,13 @@ Oxigraph store as prov:wasInvalidatedBy / prov:invalidatedAtTime and queried bac
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from provml import CaptureError, Workflow
 from provml.loaders.load import load_spools
+from provml.loaders.prov_export import export
 from tests.capture.integrations.loaded import (
     entity_iri,
     loaded,
@@ -41,6 +44,8 @@ def test_invalidated_versions_and_entities_load_and_query_back(tmp_path):
         # A replay writes the same triples again: nothing new appears.
         load_spools(store, [tmp_path / "spool"])
         again = rows(store, "invalidated_entities", run=run_iri(run))
+        document = io.BytesIO()
+        export(store, document, "prov-n", graph=run_iri(run))
     assert found == again
     assert [(str(row["version"]), row["invalidator"], row["generator"]) for row in found] == [
         (
@@ -54,3 +59,6 @@ def test_invalidated_versions_and_entities_load_and_query_back(tmp_path):
     # The event's time, to the literal's precision.
     times = [row["invalidated"].timestamp() for row in found]
     assert times == pytest.approx([e["t"] for e in (versioned, stable)], abs=1e-3)
+    # A W3C PROV document of the run holds the invalidations as PROV records.
+    text = document.getvalue().decode()
+    assert text.count("wasInvalidatedBy(") == 2
