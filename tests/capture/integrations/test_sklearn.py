@@ -30,7 +30,11 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from provml.capture.integrations.sklearn import TrackedEstimator, track_estimator  # noqa: E402
+from provml.capture.integrations.sklearn import (  # noqa: E402
+    TrackedEstimator,
+    record_search,
+    track_estimator,
+)
 
 X, Y = make_classification(n_samples=90, n_features=4, random_state=0)
 FOLDS = KFold(3)  # unshuffled: the test knows each fold's rows
@@ -142,3 +146,46 @@ def test_pickled_estimators_work_untracked_until_attached(tmp_path):
         models = {str(row["model"]): row for row in rows(store, "models")}
     assert row["inference"] == "predict LogisticRegression"
     assert models[entity_iri(saved.id)]["model_label"] == "LogisticRegression"
+
+
+def test_record_search_records_every_candidate_and_fold_whatever_n_jobs(tmp_path):
+    search = GridSearchCV(
+        LogisticRegression(max_iter=200),
+        {"C": [0.1, 10.0]},
+        cv=FOLDS,
+        n_jobs=2,  # fits in other processes: only cv_results_ comes back
+        return_train_score=True,
+    ).fit(X, Y)
+    with Workflow("sklearn parallel search", spool_dir=tmp_path / "spool") as wf:
+        parent = record_search(wf, search, training_data="toy-classes")
+    run = wf.run_id
+    results = search.cv_results_
+
+    with loaded(tmp_path / "spool", tmp_path) as store:
+        settings = defaultdict(dict)
+        for row in rows(
+            store, "run_hyperparameters", workflow=workflow_iri("sklearn parallel search")
+        ):
+            settings[row["task_label"]][row["parameter"]] = row["value"]
+        measures = {
+            (row["task_label"], row["split"]): row["value"]
+            for row in rows(store, "task_measures", run=run_iri(run))
+            if row["metric"] == "score"
+        }
+    assert settings["search LogisticRegression"]["best_candidate"] == str(search.best_index_)
+    for candidate, params in enumerate(results["params"]):
+        for fold in range(3):
+            label = f"LogisticRegression candidate {candidate} fold {fold}"
+            assert float(settings[label]["C"]) == params["C"]
+            assert measures[(label, "validation")] == pytest.approx(
+                results[f"split{fold}_test_score"][candidate]
+            )
+            assert measures[(label, "training")] == pytest.approx(
+                results[f"split{fold}_train_score"][candidate]
+            )
+    events = read_valid_events(tmp_path / "spool")
+    folds = [e for e in of_kind(events, "task_start") if e["parent"] == parent.id]
+    assert len(folds) == 2 * 3
+    # The search and each fold used the training data.
+    users = {e["task"] for e in of_kind(events, "used") if e["entity"] == "toy-classes"}
+    assert users == {parent.id} | {e["task"] for e in folds}

@@ -16,7 +16,9 @@ Pickling (``joblib.dump``, ``pickle``) keeps the fitted estimator and the id of 
 but not the workflow, a live recorder: an unpickled wrapper works untracked (calls delegate,
 nothing is recorded) until ``attach(workflow)``; its later tasks then use the model entity of the
 run that fitted it. Fits in other processes (``n_jobs`` > 1 in a search) are unpickled copies,
-so they are not recorded; the search's final refit, in this process, is.
+so they are not recorded; the search's final refit, in this process, is. ``record_search(wf,
+search)`` records any fitted search from its ``cv_results_`` (one task per candidate and fold,
+with its parameters and scores), whatever ``n_jobs``.
 """
 
 from __future__ import annotations
@@ -251,6 +253,56 @@ class TrackedEstimator:
 def track_estimator(workflow: Workflow, estimator: Any, **options: Any) -> TrackedEstimator:
     """Wrap ``estimator`` so its fit/partial_fit/predict/score calls are recorded."""
     return TrackedEstimator(workflow, estimator, **options)
+
+
+def record_search(
+    workflow: Workflow,
+    search: Any,
+    *,
+    name: str | None = None,
+    training_data: Entity | str | None = None,
+) -> Task:
+    """Record a fitted search (``GridSearchCV``, ``RandomizedSearchCV``...) from its
+    ``cv_results_``: a training task with one sub-task per candidate and fold, each with the
+    candidate's parameters and that fold's scores (validation: the fold held out; training, if
+    ``return_train_score``). Works whatever ``n_jobs`` (fits in other processes included);
+    returns the search task, already ended."""
+    results = search.cv_results_
+    splits = int(search.n_splits_)
+    estimator = getattr(search, "estimator", None)
+    label = name or type(getattr(estimator, "estimator", estimator)).__name__
+    used = [training_data] if training_data is not None else []
+    with workflow.task(f"search {label}", "learning", stage="training", used=used) as parent:
+        summary: dict[str, Any] = {"candidates": len(results["params"]), "folds": splits}
+        if hasattr(search, "best_index_"):
+            summary["best_candidate"] = int(search.best_index_)
+        parent.log_params(summary)
+        for candidate, params in enumerate(results["params"]):
+            for fold in range(splits):
+                attributes = {"candidate": candidate, "fold": fold}
+                with workflow.task(
+                    f"{label} candidate {candidate} fold {fold}",
+                    "learning",
+                    stage="training",
+                    used=used,
+                    attributes=attributes,
+                ) as task:
+                    task.log_params(dict(params))
+                    for prefix, split in (("test", "validation"), ("train", "training")):
+                        scores = _fold_scores(results, fold, prefix, candidate)
+                        if scores:
+                            task.log_metrics(scores, split=split)
+    return parent
+
+
+def _fold_scores(results: Any, fold: int, prefix: str, candidate: int) -> dict[str, float]:
+    """One fold's scores of one candidate, by metric (``split0_test_score`` -> ``score``)."""
+    start = f"split{fold}_{prefix}_"
+    return {
+        key[len(start) :]: float(values[candidate])
+        for key, values in results.items()
+        if key.startswith(start)
+    }
 
 
 def _sklearn() -> str:
