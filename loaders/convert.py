@@ -451,6 +451,17 @@ def _generated(event: Mapping[str, Any], add: Add) -> None:
         add(generation, P.hadRole, _role(role, add))
 
 
+def _invalidated(event: Mapping[str, Any], add: Add) -> None:
+    """The version (else the stable entity) stopped existing at the event's time, by the task."""
+    key = event.get("version")
+    entity = (
+        iris.entity(event["entity"]) if key is None else iris.entity_version(event["entity"], key)
+    )
+    graph = iris.run(event["run"])
+    add(entity, P.wasInvalidatedBy, iris.task(event["run"], event["task"]), graph)
+    add(entity, P.invalidatedAtTime, nt.timestamp(event["t"]), graph)
+
+
 def _version(version: str, stable: str, event: Mapping[str, Any], add: Add) -> None:
     """A version's own triples: what it is a version of, its class, hash and size if known."""
     add(version, P.versionOf, stable)
@@ -544,6 +555,7 @@ _CONVERTERS: dict[str, Callable[[Mapping[str, Any], Add], None]] = {
     "entity": _entity,
     "used": _used,
     "generated": _generated,
+    "invalidated": _invalidated,
     "params": _params,
     "plan": _plan,
 }

@@ -95,6 +95,8 @@ class P:
     startedAtTime = _term(PROV.startedAtTime)
     endedAtTime = _term(PROV.endedAtTime)
     generatedAtTime = _term(PROV.generatedAtTime)
+    wasInvalidatedBy = _term(PROV.wasInvalidatedBy)
+    invalidatedAtTime = _term(PROV.invalidatedAtTime)
     value = _term(PROV.value)
     qualifiedUsage = _term(PROV.qualifiedUsage)
     qualifiedGeneration = _term(PROV.qualifiedGeneration)

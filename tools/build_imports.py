@@ -88,6 +88,7 @@ PROV_USED_AS_IS = (
     "actedOnBehalfOf",
     "endedAtTime",
     "generatedAtTime",
+    "invalidatedAtTime",
     "startedAtTime",
     "used",
     "value",
@@ -96,6 +97,7 @@ PROV_USED_AS_IS = (
     "wasDerivedFrom",
     "wasGeneratedBy",
     "wasInformedBy",
+    "wasInvalidatedBy",
 )
 
 # W3C ML-Schema classes provml aligns to (https://www.w3.org/2016/10/mls/).

@@ -167,6 +167,11 @@ def test_lightning_callback(tmp_path):
         for epoch in range(3)
         for split, key in (("validation", "val_loss"), ("training", "train_loss"))
     ]
+    # Test and predict use the model and the data they read (32 rows each time).
+    data = {e["entity"]: e for e in of_kind(events, "entity") if e["type"] == "learning_data"}
+    for start in starts[1:]:
+        used = [e["entity"] for e in of_kind(events, "used") if e["task"] == start["task"]]
+        assert used[0] == callback.model.id and data[used[1]]["attributes"]["rows"] == 32
     (test_metrics,) = [m for m in metrics if m["split"] == "test"]
     assert test_metrics["model"] == callback.model.id and "test_loss" in test_metrics["values"]
     checkpoints = [e for e in of_kind(events, "entity") if e["type"] == "checkpoint"]

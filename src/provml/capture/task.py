@@ -316,6 +316,18 @@ class Task:
             entity_ref(entity, "generated")
             self._usage("generated", entity, role, refs)
 
+    def invalidated(self, *entities: Entity | str) -> None:
+        """Record that this task ended the given entities' existence (a deleted file, a
+        superseded checkpoint): ``prov:wasInvalidatedBy`` once loaded.
+
+        An Entity whose version this process knows is invalidated at that version; an id string
+        names the stable entity. Durable like every event; raises CaptureError for a bad entity
+        or id, or a task not started.
+        """
+        for entity in entities:
+            entity_ref(entity, "invalidated")
+            self._usage("invalidated", entity, None)
+
     def _usage(
         self,
         kind: str,

@@ -234,8 +234,9 @@ class Workflow:
 
         ``ended_at`` (timezone-aware; else the one given to the workflow, else now) is the run's
         end time; raises CaptureError if it is before the run's start. After it returns every
-        event of the run is written to the spool file (and fsynced in ``sync`` mode). Calling it
-        again does nothing.
+        event of the run is written to the spool file (and fsynced in ``sync`` mode). A run ending
+        'failed' or 'killed' first ends the calling thread's open tasks as failed, with its error.
+        Calling it again does nothing.
         """
         if not self._open:
             return
@@ -246,6 +247,11 @@ class Workflow:
             raise CaptureError(
                 f"workflow {self.name!r}: ended_at {ended_at or end_seconds} is before its start"
             )
+        if status != "completed":
+            # Tasks a failure left open (a hook whose framework raised past it) fail with the
+            # run, so `failed_tasks` lists them; innermost first.
+            for task in reversed(list(self._task_stack())):
+                task.end("failed", error or f"the run ended {status} while the task was open")
         event = base_event("run_end", self.run_id)
         event.update(status=status, error=error)
         if end_seconds is not None:
