@@ -1,5 +1,6 @@
 """The browser page of `provml serve` in real headless Chromium (Debian's chromium and
-chromedriver, driven by Selenium): canned query to rows, SPARQL editor, lineage view."""
+chromedriver, driven by Selenium): the SPARQL console (`#/sparql`): canned query to rows, SPARQL
+editor, lineage view. The explorer's views are walked in test_explorer.py."""
 
 from __future__ import annotations
 
@@ -55,12 +56,18 @@ def wait(browser):
     return WebDriverWait(browser, WAIT_SECONDS)
 
 
+def open_console(browser, server):
+    """A fresh load of the console view (a hash change alone would keep the last test's page)."""
+    browser.get("about:blank")
+    browser.get(server.base + "/#/sparql")
+
+
 def rows(browser):
     return browser.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")
 
 
 def test_canned_query_shows_rows_and_an_iri_opens_its_lineage(server, browser):
-    browser.get(server.base + "/")
+    open_console(browser, server)
     item = wait(browser).until(
         expected_conditions.element_to_be_clickable(
             (By.CSS_SELECTOR, '#canned-list li[data-name="metric_trajectory"]')
@@ -81,7 +88,7 @@ def test_canned_query_shows_rows_and_an_iri_opens_its_lineage(server, browser):
 
 
 def test_lineage_view_draws_the_models_provenance(server, browser):
-    browser.get(server.base + "/")
+    open_console(browser, server)
     field = wait(browser).until(
         expected_conditions.presence_of_element_located((By.ID, "lineage-input"))
     )
@@ -98,7 +105,7 @@ def test_lineage_view_draws_the_models_provenance(server, browser):
 
 
 def test_sparql_editor_runs_a_query_and_shows_errors(server, browser):
-    browser.get(server.base + "/")
+    open_console(browser, server)
     editor = wait(browser).until(
         expected_conditions.presence_of_element_located((By.ID, "query-text"))
     )
