@@ -60,6 +60,7 @@ function display(value) {
   if (value === null || value === undefined) return "";
   const iri = iriOf(value);
   if (iri) return iri.startsWith("https://w3id.org/provml/ontology#") ? tail(iri) : iri;
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value)) return value.slice(0, 19).replace("T", " ");
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
   return String(value);
 }
@@ -141,6 +142,16 @@ function lineChart(container, key, title, xLabel, xs, series) {
   return chart;
 }
 
+// A measure with an epoch or a step is a point of a curve; one with neither (a test score) is
+// a single value, listed under the chart.
+const onCurve = (row) => row.epoch !== null && row.epoch !== undefined || row.step !== null && row.step !== undefined;
+
+function singleValues(rows) {
+  const singles = rows.filter((row) => !onCurve(row));
+  if (!singles.length) return null;
+  return el("p", { className: "single-values" }, singles.map((row) => `${row.split ?? ""} ${row.metric}: ${display(row.value)}`).join(" · "));
+}
+
 // The x of a measure: its epoch, else its step, else its place.
 function positionOf(row, index) {
   return row.epoch ?? row.step ?? index;
@@ -182,9 +193,11 @@ function runCharts(measures) {
       for (const [metric, rows] of byMetric) {
         const holder = el("div", { className: "chart", dataset: { metric } });
         box.append(holder);
-        const splits = groupBy(rows, (row) => row.split ?? "");
+        const curve = rows.filter(onCurve);
+        const splits = groupBy(curve, (row) => row.split ?? "");
         const { xs, series } = aligned([...splits].map(([split, points]) => ({ label: split || metric, points: points.map((row, i) => [positionOf(row, i), row.value]) })));
-        lineChart(holder, metric, metric, axisName(rows), xs, series);
+        if (curve.length) lineChart(holder, metric, metric, axisName(curve), xs, series);
+        holder.append(singleValues(rows));
       }
     },
   };
@@ -311,7 +324,7 @@ async function runRecords(workflow) {
   }
   // A parameter set by one kind of task is named alone, else task/parameter.
   const paramKey = (row) => (tasksOf.get(row.parameter).size > 1 ? `${row.task_label}/${row.parameter}` : row.parameter);
-  const records = new Map(runs.map((row) => [iriOf(row.run), { ...row, run: iriOf(row.run), name: tail(iriOf(row.run)), params: {}, metrics: {}, epochs: null }]));
+  const records = new Map(runs.map((row) => [iriOf(row.run), { ...row, run: iriOf(row.run), name: tail(iriOf(row.run)), params: {}, metrics: {}, recorded_epochs: null }]));
   const paramKeys = new Set();
   const metricKeys = new Set();
   for (const row of settings) {
@@ -327,7 +340,7 @@ async function runRecords(workflow) {
     const key = row.split ? `${row.metric}/${row.split}` : row.metric;
     metricKeys.add(key);
     record.metrics[key] = row.final;
-    if (row.last_epoch !== null) record.epochs = Math.max(record.epochs ?? 0, row.last_epoch + 1);
+    if (row.last_epoch !== null) record.recorded_epochs = Math.max(record.recorded_epochs ?? 0, row.last_epoch + 1);
   }
   return { records: [...records.values()], paramKeys: [...paramKeys].sort(), metricKeys: [...metricKeys].sort() };
 }
@@ -390,7 +403,7 @@ async function runsView(params, view, gen) {
       showError(error.message);
       return;
     }
-    const known = new Set(["name", "status", "started", "duration", "epochs", ...paramKeys, ...metricKeys]);
+    const known = new Set(["name", "status", "started", "duration", "recorded_epochs", ...paramKeys, ...metricKeys]);
     const unknown = groups.flat().map((condition) => condition.name).filter((name) => !known.has(name));
     if (unknown.length) {
       showError(`no column ${unknown.join(", ")} in this table (columns: ${[...known].join(", ")})`);
@@ -403,7 +416,7 @@ async function runsView(params, view, gen) {
       { key: "status" },
       { key: "started" },
       { key: "duration", title: "duration (s)" },
-      { key: "epochs" },
+      { key: "recorded_epochs", title: "epochs recorded" },
       ...chosen.filter((key) => paramKeys.includes(key)).map((key) => ({ key, title: key, value: (record) => record.params[key] })),
       ...chosen.filter((key) => metricKeys.includes(key)).map((key) => ({ key, title: key, value: (record) => record.metrics[key] })),
     ];
@@ -489,8 +502,13 @@ async function compareView(params, view) {
     const of = (rows) => rows.filter((row) => (row.split ? `${row.metric}/${row.split}` : row.metric) === key);
     const holder = el("div", { className: "chart", dataset: { metric: key } });
     box.append(holder);
-    const { xs, series } = aligned(runs.map((run, i) => ({ label: tail(run), points: of(measures[i]).map((row, j) => [positionOf(row, j), row.value]) })));
-    lineChart(holder, key, key, axisName(measures.flatMap(of)), xs, series);
+    const curves = measures.map((rows) => of(rows).filter(onCurve));
+    if (curves.some((rows) => rows.length)) {
+      const { xs, series } = aligned(runs.map((run, i) => ({ label: tail(run), points: curves[i].map((row, j) => [positionOf(row, j), row.value]) })));
+      lineChart(holder, key, key, axisName(curves.flat()), xs, series);
+    } else {
+      holder.append(el("h3", { text: key }), ...runs.map((run, i) => el("p", { className: "single-values" }, `${tail(run)}: ${of(measures[i]).map((row) => display(row.value)).join(", ") || "—"}`)));
+    }
   }
   diffs.forEach((rows, i) => {
     const other = others[i];
