@@ -94,6 +94,7 @@ def page_views(parameters: dict[str, dict[str, object]]) -> dict[str, list[PageR
                 canned_path("runs", in_workflow=workflow),
                 canned_path("run_hyperparameters", workflow=workflow),
                 canned_path("metric_summaries", workflow=workflow),
+                canned_path("run_resources", workflow=workflow),
             ]
         ],
         "run": [
@@ -120,7 +121,9 @@ def page_views(parameters: dict[str, dict[str, object]]) -> dict[str, list[PageR
                 canned_path("lineage_upstream", start=model),
                 canned_path("lineage_downstream", start=model),
                 "/lineage?" + urllib.parse.urlencode({"entity": str(model)}),
-            ]
+            ],
+            # A trained model: then the inferences that used it.
+            [canned_path("model_predictions", model=model)],
         ],
         "search (text)": [
             [

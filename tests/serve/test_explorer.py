@@ -103,6 +103,15 @@ def test_walk_from_workflows_to_the_raw_data_behind_a_model(server, browser, tmp
     shown(browser, "runs")
     runs = ask(server, "SELECT ?run WHERE { ?run provml:executesPlan <$workflow> }", **expected)
     assert run_names(browser) == {tail(found["run"]) for found in runs}
+    nodes = ask(
+        server,
+        "SELECT ?run (COUNT(DISTINCT ?node) AS ?nodes) WHERE { ?run provml:executesPlan "
+        "<$workflow> . GRAPH ?run { ?process provml:onNode ?node } } GROUP BY ?run",
+        **expected,
+    )
+    assert pairs(browser, "runs-table", "name", "nodes") and set(
+        pairs(browser, "runs-table", "name", "nodes")
+    ) == {(tail(found["run"]), found["nodes"]) for found in nodes}
     low, high = 0.001, 0.005
     in_range = ask(
         server,

@@ -312,10 +312,11 @@ async function workflowsView(params, view) {
 
 // One record per run of a workflow: its row of `runs`, parameters and final metric values.
 async function runRecords(workflow) {
-  const [runs, settings, summaries] = await Promise.all([
+  const [runs, settings, summaries, resources] = await Promise.all([
     canned("runs", { in_workflow: workflow }),
     canned("run_hyperparameters", { workflow }),
     canned("metric_summaries", { workflow }),
+    workflow === ANY_WORKFLOW ? [] : canned("run_resources", { workflow }),
   ]);
   const tasksOf = new Map();
   for (const row of settings) {
@@ -333,6 +334,10 @@ async function runRecords(workflow) {
     const key = paramKey(row);
     paramKeys.add(key);
     record.params[key] = number(row.value) ?? row.value;
+  }
+  for (const row of resources) {
+    const record = records.get(iriOf(row.run));
+    if (record) Object.assign(record, { nodes: row.nodes, gpus: row.gpus });
   }
   for (const row of summaries) {
     const record = records.get(iriOf(row.run));
@@ -403,7 +408,7 @@ async function runsView(params, view, gen) {
       showError(error.message);
       return;
     }
-    const known = new Set(["name", "status", "started", "duration", "recorded_epochs", ...paramKeys, ...metricKeys]);
+    const known = new Set(["name", "status", "started", "duration", "recorded_epochs", "nodes", "gpus", ...paramKeys, ...metricKeys]);
     const unknown = groups.flat().map((condition) => condition.name).filter((name) => !known.has(name));
     if (unknown.length) {
       showError(`no column ${unknown.join(", ")} in this table (columns: ${[...known].join(", ")})`);
@@ -417,6 +422,8 @@ async function runsView(params, view, gen) {
       { key: "started" },
       { key: "duration", title: "duration (s)" },
       { key: "recorded_epochs", title: "epochs recorded" },
+      { key: "nodes" },
+      { key: "gpus", title: "GPUs" },
       ...chosen.filter((key) => paramKeys.includes(key)).map((key) => ({ key, title: key, value: (record) => record.params[key] })),
       ...chosen.filter((key) => metricKeys.includes(key)).map((key) => ({ key, title: key, value: (record) => record.metrics[key] })),
     ];
@@ -544,6 +551,8 @@ async function entityView(params, view) {
   ]);
   const label = facts.find((row) => row.kind === "property" && row.name === "label")?.value || tail(entity);
   const classes = facts.filter((row) => row.kind === "class").map((row) => tail(iriOf(row.link)));
+  // A trained model: the inferences that used it, wherever they ran.
+  const predictions = classes.includes("TrainedModel") ? await canned("model_predictions", { model: entity }) : null;
   const versions = facts.filter((row) => row.kind === "version" || row.kind === "stable");
   const lineageColumns = [
     { key: "node", cell: (row) => entityLink(iriOf(row.node), row.node_label) },
@@ -563,6 +572,11 @@ async function entityView(params, view) {
       { key: "kind" }, { key: "link", title: "entity", cell: (row) => entityLink(iriOf(row.link)) },
       { key: "run", cell: (row) => (iriOf(row.run) ? runLink(iriOf(row.run)) : "") }, { key: "at", title: "generated" },
     ], versions) : el("p", { className: "muted", text: "no other versions" })),
+    predictions ? section("Inferences with this model", predictions.length ? table("entity-predictions", [
+      { key: "inference" }, { key: "run", cell: (row) => runLink(iriOf(row.run)) }, { key: "started" }, { key: "status" },
+      { key: "input", cell: (row) => (iriOf(row.input) ? entityLink(iriOf(row.input)) : "") },
+      { key: "prediction", cell: (row) => (iriOf(row.prediction) ? entityLink(iriOf(row.prediction)) : "") },
+    ], predictions) : el("p", { className: "muted", text: "no inference used it" })) : null,
     section("Annotations", simpleTable("entity-annotations", annotations, ["key", "value", "unit", "comment", "author_name", "at", "state"])),
     section("Lineage graph", holder, el("p", { id: "entity-graph-status", className: "muted", text: `${graph.nodes.length} nodes, ${graph.edges.length} edges${graph.truncated ? " (truncated)" : ""}` })),
     section("Upstream lineage", upstream.length ? table("entity-upstream", lineageColumns, upstream, { rowData: (row) => ({ node: iriOf(row.node), how: row.how }) }) : el("p", { className: "muted", text: "nothing upstream" })),
