@@ -28,7 +28,8 @@ each view's canned queries fetched at once (six connections, as a browser opens 
 the range search's second round after its first): the first load (the server has not yet
 timed those queries' shapes), then ``--repeat`` times (default 5) after one more; p50 and the
 slowest, the ratio to the 1 s target, and to the same run's baseline (the ``GET /queries``
-listing, which runs no query). ``--reuse`` keeps a store built before under ``--store-dir``
+listing, which runs no query), and how many answers were 503 (busy: retried as the page does,
+1 s then 2 s later). ``--reuse`` keeps a store built before under ``--store-dir``
 (its parameters in ``parameters.json`` beside it).
 """
 
@@ -48,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -145,11 +147,25 @@ def page_views(parameters: dict[str, dict[str, object]]) -> dict[str, list[PageR
     }
 
 
+#: Retries of a 503 (server busy with long queries), as the page does: 1 s, then 2 s later.
+BUSY_RETRIES = 2
+busy_answers = [0]
+
+
 def fetch(base: str, path: str) -> bytes:
-    """GET `path`; its body (an error status raises)."""
-    with urllib.request.urlopen(base + path, timeout=120) as reply:
-        body: bytes = reply.read()
-        return body
+    """GET `path`, retrying a 503 as the page does (counted in `busy_answers`); its body (any
+    other error status raises)."""
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            with urllib.request.urlopen(base + path, timeout=120) as reply:
+                body: bytes = reply.read()
+                return body
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or attempt == BUSY_RETRIES:
+                raise
+            busy_answers[0] += 1
+            time.sleep(attempt + 1)
+    raise AssertionError("unreachable")
 
 
 def time_view(base: str, rounds: list[PageRound], pool: concurrent.futures.Executor) -> float:
@@ -179,18 +195,19 @@ def report_pages(base: str, parameters: dict[str, dict[str, object]], repeat: in
         print(f"baseline: GET /queries (no query) p50 {baseline * 1000:.1f} ms")
         print(
             f"{'view':<18} {'first ms':>9} {'p50 ms':>8} {'max ms':>8} {'p50/1 s':>8} "
-            f"{'p50/baseline':>13}"
+            f"{'p50/baseline':>13} {'503s':>5}"
         )
         for view, rounds in page_views(parameters).items():
             # The first load: shapes the server has not timed yet run on probation (nice 10,
             # a fresh worker); it learns them, so later loads are the steady state.
+            busy_answers[0] = 0
             first = time_view(base, rounds, pool)
             time_view(base, rounds, pool)
             times = [time_view(base, rounds, pool) for _ in range(repeat)]
             middle = statistics.median(times)
             print(
                 f"{view:<18} {first * 1000:>9.1f} {middle * 1000:>8.1f} {max(times) * 1000:>8.1f} "
-                f"{middle:>8.2f} {middle / baseline:>13.1f}"
+                f"{middle:>8.2f} {middle / baseline:>13.1f} {busy_answers[0]:>5}"
             )
 
 

@@ -47,9 +47,18 @@ function showError(message) {
   byId("view-error").hidden = !message;
 }
 
-// A canned query's rows as objects (IRIs stay {"@id": ...}).
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const RETRIES_WHEN_BUSY = 2;
+
+// A canned query's rows as objects (IRIs stay {"@id": ...}). A 503 (the server busy with long
+// queries) is retried twice, a second and then two later.
 async function canned(name, params = {}) {
-  const reply = await fetch(`/queries/${encodeURIComponent(name)}?${new URLSearchParams(params)}`);
+  let reply;
+  for (let attempt = 0; ; attempt++) {
+    reply = await fetch(`/queries/${encodeURIComponent(name)}?${new URLSearchParams(params)}`);
+    if (reply.status !== 503 || attempt === RETRIES_WHEN_BUSY) break;
+    await sleep(1000 * (attempt + 1));
+  }
   const body = await reply.text();
   if (!reply.ok) throw new Error(body.trim() || `${name}: ${reply.status}`);
   const answer = JSON.parse(body);
