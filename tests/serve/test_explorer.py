@@ -6,11 +6,14 @@ answers (through the server's /sparql) and saves a screenshot under the test's t
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 from string import Template
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -301,3 +304,46 @@ def test_a_canned_query_text_is_served_for_the_editor(server):
     assert status == 200 and headers["content-type"].startswith("application/sparql-query")
     assert body.decode() == get_query("run_metrics").text
     assert server.request("/queries/no_such_query.rq")[0] == 404
+
+
+def epochs_loaded(server, run: str) -> int:
+    """How many epochs of the run's training loss the store holds."""
+    (row,) = ask(
+        server,
+        "SELECT (COUNT(DISTINCT ?epoch) AS ?n) WHERE { GRAPH <$run> { ?measure "
+        'provml:measureName "loss" ; provml:epoch ?epoch } }',
+        run=run,
+    )
+    return int(row["n"])
+
+
+def test_the_runs_table_follows_a_running_run(tmp_path, browser):
+    # A run still going, loaded by `provml serve --follow` as it writes: the table, left open,
+    # shows its newer epochs without being reloaded.
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    script = Path(__file__).parents[1] / "helpers" / "online_workflow.py"
+    run = ID + "run/live-1"
+    patient = WebDriverWait(
+        browser, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    with running_server(tmp_path / "store", "--follow", str(spool)) as server:
+        command = [sys.executable, str(script), str(spool), "live-1", "16"]
+        with subprocess.Popen(command, stdout=subprocess.DEVNULL) as workflow:
+            try:
+                patient.until(lambda _: epochs_loaded(server, run) >= 1)
+                browser.get("about:blank")
+                query = urllib.parse.urlencode({"workflow": ID + "workflow/online%20training"})
+                browser.get(f"{server.base}/#/runs?{query}")
+                shown(browser, "runs")
+                browser.execute_script("window.notReloaded = true")
+                assert cells(browser, "runs-table", "status") == ["running"]
+                first = int(cells(browser, "runs-table", "recorded_epochs")[0])
+                patient.until(
+                    lambda _: int(cells(browser, "runs-table", "recorded_epochs")[0] or 0) > first
+                )
+                assert browser.execute_script("return window.notReloaded === true")
+                shown_epochs = int(cells(browser, "runs-table", "recorded_epochs")[0])
+                assert first < shown_epochs <= epochs_loaded(server, run)
+            finally:
+                workflow.kill()

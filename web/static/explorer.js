@@ -361,7 +361,7 @@ async function runRecords(workflow) {
 
 async function runsView(params, view, gen) {
   const workflow = params.get("workflow") || ANY_WORKFLOW;
-  const { records, paramKeys, metricKeys } = await runRecords(workflow);
+  let { records, paramKeys, metricKeys } = await runRecords(workflow);
   const chosen = params.has("cols") ? params.get("cols").split(",").filter(Boolean) : [...paramKeys, ...metricKeys];
   const state = { sort: params.get("sort") || "started", desc: params.has("sort") ? params.get("desc") === "1" : true, filter: params.get("filter") || "" };
   const label = records.find((record) => record.workflow_label)?.workflow_label || tail(workflow);
@@ -446,10 +446,22 @@ async function runsView(params, view, gen) {
     counter.textContent = `${shown.length} of ${records.length} runs`;
   }
   draw();
-  if (records.some((record) => record.status === "running")) {
-    // Live: a run still going (the server follows its spool) gets its new metrics shown.
-    liveTimer = setTimeout(() => gen === generation && render(), LIVE_REFRESH_MS);
-  }
+  // Live: while a run is still going (the server follows its spool), the table is fetched
+  // again every few seconds and redrawn in place, filter, order and picks kept.
+  const follow = () => {
+    if (!records.some((record) => record.status === "running")) return;
+    liveTimer = setTimeout(async () => {
+      if (gen !== generation) return;
+      const fresh = await runRecords(workflow).catch(() => null);
+      if (!fresh || gen !== generation) return follow();
+      const picked = new Set([...holder.querySelectorAll("input.pick:checked")].map((box) => box.value));
+      ({ records, paramKeys, metricKeys } = fresh);
+      draw();
+      for (const box of holder.querySelectorAll("input.pick")) box.checked = picked.has(box.value);
+      follow();
+    }, LIVE_REFRESH_MS);
+  };
+  follow();
   return `${records.length} runs`;
 }
 
