@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,12 @@ def test_the_page_loads_nothing_from_another_host():
     # Links in the page go to its own views (hash routes), never to another host.
     links = re.findall(r'<a\b[^>]*\bhref="([^"]+)"', page)
     assert all(link.startswith("#/") for link in links)
+
+
+def test_the_wheel_ships_every_file_of_the_page(provml_wheel: Path) -> None:
+    names = set(zipfile.ZipFile(provml_wheel).namelist())
+    static = static_directory()
+    page_files = [path for path in static.rglob("*") if path.is_file()]
+    assert any(path.name == "uPlot.min.css" for path in page_files)
+    for path in page_files:
+        assert f"provml/serve/static/{path.relative_to(static).as_posix()}" in names, path.name
