@@ -88,3 +88,24 @@ def test_sparql_editor_runs_a_query_and_shows_errors(server, browser):
     error = browser.find_element(By.ID, "error")
     wait(browser).until(lambda _: error.is_displayed())
     assert error.text.startswith("error: the query: not a SPARQL query")
+
+
+def test_a_canned_query_is_a_template_for_the_editor(server, browser):
+    open_console(browser, server)
+    item = wait(browser).until(
+        expected_conditions.element_to_be_clickable(
+            (By.CSS_SELECTOR, '#canned-list li[data-name="task_times"]')
+        )
+    )
+    item.click()
+    browser.find_element(By.ID, "canned-to-editor").click()
+    editor = browser.find_element(By.ID, "query-text")
+    wait(browser).until(lambda _: "#+ summary:" in (editor.get_attribute("value") or ""))
+    text = editor.get_attribute("value")
+    assert text == server.request("/queries/task_times.rq")[2].decode()
+    # The template runs as it is, its parameter left to the engine as an unbound variable.
+    browser.find_element(By.ID, "run-sparql").click()
+    headers = wait(browser).until(
+        lambda _: [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#results-table th")]
+    )
+    assert headers[:3] == ["run", "run_label", "task"]
