@@ -25,8 +25,8 @@ once, above the idle figure), and how the bombs were answered. The server runs w
 
 ``--pages``: instead, the explorer's views (the page's hash routes) timed as the page loads them:
 each view's canned queries fetched at once (six connections, as a browser opens to one host;
-the range search's second round after its first): the first load (the server has not yet
-timed those queries' shapes), then ``--repeat`` times (default 5) after one more; p50 and the
+a model's inferences after its first round): the first load (the server has not yet timed
+those queries' shapes), then ``--repeat`` times (default 5) after one more; p50 and the
 slowest, the ratio to the 1 s target, and to the same run's baseline (the ``GET /queries``
 listing, which runs no query), and how many answers were 503 (busy: retried as the page does,
 1 s then 2 s later). ``--reuse`` keeps a store built before under ``--store-dir``
@@ -139,10 +139,8 @@ def page_views(parameters: dict[str, dict[str, object]]) -> dict[str, list[PageR
             [
                 canned_path("entities_by_attribute_range", **attribute_range),
                 canned_path("tasks_by_parameter_range", **task_range),
-                canned_path("workflows", search=""),
-            ],
-            # Then the runs' final metrics of every workflow (one request per workflow).
-            ["metric_summaries of every workflow"],
+                canned_path("runs_by_metric_range", metric="iou", min=0.5, max=1),
+            ]
         ],
     }
 
@@ -172,13 +170,6 @@ def time_view(base: str, rounds: list[PageRound], pool: concurrent.futures.Execu
     """Seconds to load one view: each round's requests at once, rounds one after the other."""
     start = time.perf_counter()
     for paths in rounds:
-        if paths == ["metric_summaries of every workflow"]:
-            listing = json.loads(fetch(base, canned_path("workflows", search="")))
-            column = listing["columns"].index("workflow")
-            paths = [
-                canned_path("metric_summaries", workflow=row[column]["@id"])
-                for row in listing["rows"]
-            ]
         list(pool.map(lambda path: fetch(base, path), paths))
     return time.perf_counter() - start
 

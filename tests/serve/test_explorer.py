@@ -297,6 +297,26 @@ def test_the_search_box_finds_runs_by_parameter_and_entities_by_attribute(server
     shown(browser, "search")
     entities = cells(browser, "search-entities", "entity")
     assert "block 7" in entities or "block-7" in entities
+    # A range over a metric and split: the runs whose final value lies in it.
+    box = browser.find_element(By.ID, "search-input")
+    box.clear()
+    box.send_keys("loss/validation < 0.6", Keys.ENTER)
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda _: "loss/validation" in browser.find_element(By.CSS_SELECTOR, "#view h1").text
+    )
+    shown(browser, "search")
+    runs = {
+        found["run"]
+        for found in ask(
+            server,
+            "SELECT ?run WHERE { ?summary provml:summarizesExecution ?run ; "
+            'provml:summarizedMetric "loss" ; provml:summarizedSplit "validation" ; '
+            "provml:finalValue ?final "
+            "FILTER(?final < 0.6) }",
+        )
+    }
+    assert 0 < len(runs) < len(RUNS)
+    assert sorted(cells(browser, "search-runs", "run")) == sorted(tail(run) for run in runs)
 
 
 def test_a_canned_query_text_is_served_for_the_editor(server):

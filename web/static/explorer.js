@@ -631,17 +631,15 @@ async function searchView(params, view) {
     results.push(["Entities by attribute", entities, ["entity", "entity_label", "entity_class", "run"]], ["Tasks by parameter", tasks, ["run", "task_label", "value", "started", "status"]]);
   } else if (condition && condition.op !== "in" && condition.op !== "=" && condition.op !== "!=") {
     const [low, high] = condition.op === "range" ? condition.values.map(Number) : condition.op.startsWith(">") ? [Number(condition.values[0]), 1e308] : [-1e308, Number(condition.values[0])];
-    const [entities, tasks, workflows] = await Promise.all([
+    const [entities, tasks, runs] = await Promise.all([
       canned("entities_by_attribute_range", { attribute: condition.name, min: low, max: high }),
       canned("tasks_by_parameter_range", { parameter: condition.name, min: low, max: high }),
-      canned("workflows", { search: "" }),
+      canned("runs_by_metric_range", { metric: condition.name, min: low, max: high }),
     ]);
-    const summaries = (await Promise.all(workflows.map((row) => canned("metric_summaries", { workflow: iriOf(row.workflow) })))).flat();
-    const runs = summaries.filter((row) => (row.metric === condition.name || `${row.metric}/${row.split}` === condition.name) && holds(condition, row.final));
     results.push(
       ["Entities by attribute", entities, ["entity", "entity_label", "entity_class", "value", "run"]],
       ["Tasks by parameter", tasks, ["run", "task_label", "value", "started", "status"]],
-      ["Runs by final metric value", runs, ["run", "run_label", "metric", "split", "final", "last_epoch"]],
+      ["Runs by final metric value", runs, ["run", "workflow", "metric_name", "split", "final", "last_epoch"]],
     );
   } else {
     const lower = text.toLowerCase();
