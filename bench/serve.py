@@ -22,15 +22,26 @@ and its query workers together) idle, while the bombs run (peak) and after, besi
 (`provml serve --max-memory`, ``--max-memory`` here, times the 2 x workers queries that may run at
 once, above the idle figure), and how the bombs were answered. The server runs with
 ``--timeout`` (``--attack-timeout``, default 5 s).
+
+``--pages``: instead, the explorer's views (the page's hash routes) timed as the page loads them:
+each view's canned queries fetched at once (six connections, as a browser opens to one host;
+a model's inferences after its first round): the first load (the server has not yet timed
+those queries' shapes), then ``--repeat`` times (default 5) after one more; p50 and the
+slowest, the ratio to the 1 s target, and to the same run's baseline (the ``GET /queries``
+listing, which runs no query), and how many answers were 503 (busy: retried as the page does,
+1 s then 2 s later). ``--reuse`` keeps a store built before under ``--store-dir``
+(its parameters in ``parameters.json`` beside it).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import concurrent.futures
 import contextlib
 import dataclasses
 import http.client
+import json
 import os
 import statistics
 import subprocess
@@ -38,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -58,6 +70,136 @@ def build_store(root: Path, events: int) -> tuple[Path, dict[str, dict[str, obje
         triples = opened.count()
     print(f"store: {picks.events:,} events, {triples:,} quads")
     return store, parameters(picks), triples
+
+
+ANY_WORKFLOW = "urn:provml:any-workflow"
+#: What the page's fetches per view: rounds of canned queries (name, parameters) or paths.
+PageRound = list[str]
+
+
+def canned_path(name: str, **params: object) -> str:
+    """The URL path of a canned query with its parameters."""
+    return f"/queries/{name}?" + urllib.parse.urlencode({k: str(v) for k, v in params.items()})
+
+
+def page_views(parameters: dict[str, dict[str, object]]) -> dict[str, list[PageRound]]:
+    """Each view of the explorer and the requests it makes (explorer.js), on synth picks."""
+    workflow = parameters["metric_summaries"]["workflow"]
+    run, other = parameters["diff_runs"]["run"], parameters["diff_runs"]["other"]
+    model = parameters["entity_facts"]["entity"]
+    task_range = parameters["tasks_by_parameter_range"]
+    attribute_range = parameters["entities_by_attribute_range"]
+    return {
+        "workflows": [[canned_path("workflows", search="")]],
+        "runs table": [
+            [
+                canned_path("runs", in_workflow=workflow),
+                canned_path("run_hyperparameters", workflow=workflow),
+                canned_path("metric_summaries", workflow=workflow),
+                canned_path("run_resources", workflow=workflow),
+            ]
+        ],
+        "run": [
+            [
+                canned_path("runs", in_workflow=workflow),
+                canned_path("run_metrics", run=run),
+                canned_path("reproduce_run", run=run),
+                canned_path("task_times", run=run),
+                canned_path("phase_times", run=run),
+                canned_path("run_outputs", run=run),
+            ]
+        ],
+        "compare 2 runs": [
+            [
+                canned_path("run_metrics", run=run),
+                canned_path("run_metrics", run=other),
+                canned_path("diff_runs", run=run, other=other),
+            ]
+        ],
+        "entity (model)": [
+            [
+                canned_path("entity_facts", entity=model),
+                canned_path("annotations", target=model),
+                canned_path("lineage_upstream", start=model),
+                canned_path("lineage_downstream", start=model),
+                "/lineage?" + urllib.parse.urlencode({"entity": str(model)}),
+            ],
+            # A trained model: then the inferences that used it.
+            [canned_path("model_predictions", model=model)],
+        ],
+        "search (text)": [
+            [
+                canned_path("workflows", search="train"),
+                canned_path("models", search="train"),
+                canned_path("datasets", search="train"),
+                canned_path("runs", in_workflow=ANY_WORKFLOW),
+            ]
+        ],
+        "search (range)": [
+            [
+                canned_path("entities_by_attribute_range", **attribute_range),
+                canned_path("tasks_by_parameter_range", **task_range),
+                canned_path("runs_by_metric_range", metric="iou", min=0.5, max=1),
+            ]
+        ],
+    }
+
+
+#: Retries of a 503 (server busy with long queries), as the page does: 1 s, then 2 s later.
+BUSY_RETRIES = 2
+busy_answers = [0]
+
+
+def fetch(base: str, path: str) -> bytes:
+    """GET `path`, retrying a 503 as the page does (counted in `busy_answers`); its body (any
+    other error status raises)."""
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            with urllib.request.urlopen(base + path, timeout=120) as reply:
+                body: bytes = reply.read()
+                return body
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or attempt == BUSY_RETRIES:
+                raise
+            busy_answers[0] += 1
+            time.sleep(attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def time_view(base: str, rounds: list[PageRound], pool: concurrent.futures.Executor) -> float:
+    """Seconds to load one view: each round's requests at once, rounds one after the other."""
+    start = time.perf_counter()
+    for paths in rounds:
+        list(pool.map(lambda path: fetch(base, path), paths))
+    return time.perf_counter() - start
+
+
+def report_pages(base: str, parameters: dict[str, dict[str, object]], repeat: int) -> None:
+    """Print each view's load time (p50, slowest) against the 1 s target and the baseline."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        baseline_times = []
+        for _ in range(repeat + 1):
+            start = time.perf_counter()
+            fetch(base, "/queries")
+            baseline_times.append(time.perf_counter() - start)
+        baseline = statistics.median(baseline_times[1:])
+        print(f"baseline: GET /queries (no query) p50 {baseline * 1000:.1f} ms")
+        print(
+            f"{'view':<18} {'first ms':>9} {'p50 ms':>8} {'max ms':>8} {'p50/1 s':>8} "
+            f"{'p50/baseline':>13} {'503s':>5}"
+        )
+        for view, rounds in page_views(parameters).items():
+            # The first load: shapes the server has not timed yet run on probation (nice 10,
+            # a fresh worker); it learns them, so later loads are the steady state.
+            busy_answers[0] = 0
+            first = time_view(base, rounds, pool)
+            time_view(base, rounds, pool)
+            times = [time_view(base, rounds, pool) for _ in range(repeat)]
+            middle = statistics.median(times)
+            print(
+                f"{view:<18} {first * 1000:>9.1f} {middle * 1000:>8.1f} {max(times) * 1000:>8.1f} "
+                f"{middle:>8.2f} {middle / baseline:>13.1f} {busy_answers[0]:>5}"
+            )
 
 
 def start_server(store: Path, workers: int, *options: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -250,10 +392,27 @@ def main() -> None:
     parser.add_argument("--variety", choices=["same", "constants", "shapes"], default="shapes")
     parser.add_argument("--attack-timeout", type=float, default=5.0)
     parser.add_argument("--max-memory", default="1G")
+    parser.add_argument("--pages", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = arguments.store_dir or Path(scratch)
-        store, parameters, _ = build_store(root, arguments.events)
+        saved = root / "parameters.json"
+        if arguments.reuse and saved.is_file():
+            store, parameters = root / "store", json.loads(saved.read_text())
+            print(f"store: {store} (reused)")
+        else:
+            store, parameters, _ = build_store(root, arguments.events)
+            saved.write_text(json.dumps(parameters, default=str))
+        if arguments.pages:
+            process, base = start_server(store, arguments.workers)
+            try:
+                report_pages(base, parameters, arguments.repeat)
+            finally:
+                process.terminate()
+                process.wait(30)
+            return
         params = {name: str(value) for name, value in parameters[arguments.query].items()}
         run = parameters["metric_trajectory"]["run"]
         targets = {

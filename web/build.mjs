@@ -1,16 +1,30 @@
-// Vendors the page's graph library: copies cytoscape's minified build and its licence from
-// node_modules (installed from package-lock.json by `npm ci`) into the Python package, so
-// `pip install` needs no node and the page loads nothing from a CDN.
+// Vendors the page's libraries: copies the minified builds of cytoscape (graphs) and uPlot
+// (charts) with their licences from node_modules (installed from package-lock.json by
+// `npm ci`) into the Python package, so `pip install` needs no node and the page loads
+// nothing from a CDN.
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = join(here, "node_modules", "cytoscape");
 const target = join(here, "static", "vendor");
-const { version } = JSON.parse(readFileSync(join(source, "package.json"), "utf8"));
+// package -> [file in the package, name in static/vendor]
+const libraries = {
+  cytoscape: [
+    ["dist/cytoscape.min.js", "cytoscape.min.js"],
+    ["LICENSE", "cytoscape-LICENSE.txt"],
+  ],
+  uplot: [
+    ["dist/uPlot.iife.min.js", "uPlot.iife.min.js"],
+    ["dist/uPlot.min.css", "uPlot.min.css"],
+    ["LICENSE", "uPlot-LICENSE.txt"],
+  ],
+};
 
 mkdirSync(target, { recursive: true });
-copyFileSync(join(source, "dist", "cytoscape.min.js"), join(target, "cytoscape.min.js"));
-copyFileSync(join(source, "LICENSE"), join(target, "cytoscape-LICENSE.txt"));
-console.log(`vendored cytoscape ${version} into ${target}`);
+for (const [name, files] of Object.entries(libraries)) {
+  const source = join(here, "node_modules", name);
+  const { version } = JSON.parse(readFileSync(join(source, "package.json"), "utf8"));
+  for (const [from, to] of files) copyFileSync(join(source, from), join(target, to));
+  console.log(`vendored ${name} ${version} into ${target}`);
+}

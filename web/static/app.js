@@ -1,6 +1,7 @@
-// The provml page: canned queries and a SPARQL editor whose rows show as a table; clicking an
-// IRI draws its lineage with cytoscape (vendored). Text from the store is only ever set as
-// textContent, never as HTML.
+// The SPARQL console of the provml page (the `#/sparql` view; explorer.js has the others):
+// canned queries and a SPARQL editor whose rows show as a table, a canned query's text taken
+// into the editor as a template; clicking an IRI draws its lineage with cytoscape (vendored).
+// Text from the store is only ever set as textContent, never as HTML.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -105,6 +106,17 @@ function selectCanned(query, item) {
   }
 }
 
+async function cannedToEditor() {
+  if (!selected) return;
+  try {
+    const { body } = await fetchText(`/queries/${encodeURIComponent(selected.name)}.rq`);
+    $("query-text").value = body;
+    $("editor").open = true;
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
 async function runCanned() {
   if (!selected) return;
   showError("");
@@ -201,6 +213,7 @@ function drawLineage(graph) {
 document.addEventListener("DOMContentLoaded", () => {
   $("run-canned").addEventListener("click", runCanned);
   $("run-sparql").addEventListener("click", runSparql);
+  $("canned-to-editor").addEventListener("click", cannedToEditor);
   $("lineage-show").addEventListener("click", () => showLineage($("lineage-input").value.trim()));
   loadCanned().catch((error) => showError(`cannot list the canned queries: ${error.message}`));
 });

@@ -36,7 +36,7 @@ from provml.errors import (
 from provml.kg.oxigraph import OxigraphStore
 from provml.kg.store import Store
 from provml.loaders.event_ids import EventIds
-from provml.serve.canned import list_canned, run_canned
+from provml.serve.canned import canned_text, list_canned, run_canned
 from provml.serve.connections import RequestLimits
 from provml.serve.follow import Follower
 from provml.serve.ingest import ingest
@@ -122,6 +122,7 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
         Route("/", index),
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
         Route("/queries", list_canned),
+        Route("/queries/{name}.rq", canned_text),
         Route("/queries/{name}", run_canned),
         Route("/lineage", lineage_route),
         Route("/ingest", ingest, methods=["POST"]),

@@ -1,6 +1,7 @@
 """`/queries`: the canned queries listed, and one run with its parameters from the URL.
 
 `GET /queries` lists every query (name, summary, description, taxonomy, parameters, columns).
+`GET /queries/{name}.rq` gives its text (the page's SPARQL editor takes it as a template).
 `GET /queries/{name}?param=value` runs it through `provml.queries.run_query`, which checks each
 value against its declared type and binds it by the engine (never into the query text); the
 URL's parameters are exactly the header's (any other is a 400 naming it).
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from provml.errors import AnswerTooLarge
 from provml.kg.store import Store
@@ -50,6 +51,12 @@ def rows_document(rows: QueryRows) -> dict[str, Any]:
 async def list_canned(request: Request) -> Response:
     """`GET /queries`: every canned query's header."""
     return JSONResponse([describe(query) for query in list_queries()])
+
+
+async def canned_text(request: Request) -> Response:
+    """`GET /queries/{name}.rq`: a canned query's text, header included; 404 for an unknown one."""
+    canned = get_query(request.path_params["name"])  # the built-in catalogue only
+    return PlainTextResponse(canned.text, media_type="application/sparql-query")
 
 
 def canned_job(store: Store, canned: CannedQuery, params: dict[str, str], max_bytes: int) -> bytes:
