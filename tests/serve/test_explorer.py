@@ -317,6 +317,24 @@ def test_the_search_box_finds_runs_by_parameter_and_entities_by_attribute(server
     }
     assert 0 < len(runs) < len(RUNS)
     assert sorted(cells(browser, "search-runs", "run")) == sorted(tail(run) for run in runs)
+    # `>` leaves out the bound itself: a run whose final value is the bound is not shown.
+    finals = ask(
+        server,
+        "SELECT ?run ?final WHERE { ?summary provml:summarizesExecution ?run ; "
+        'provml:summarizedMetric "loss" ; provml:summarizedSplit "validation" ; '
+        "provml:finalValue ?final } ORDER BY ?final",
+    )
+    bound = finals[0]["final"]
+    box = browser.find_element(By.ID, "search-input")
+    box.clear()
+    box.send_keys(f"loss/validation > {bound}", Keys.ENTER)
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda _: f"> {bound}" in browser.find_element(By.CSS_SELECTOR, "#view h1").text
+    )
+    shown(browser, "search")
+    above = sorted(tail(row["run"]) for row in finals if float(row["final"]) > float(bound))
+    assert tail(finals[0]["run"]) not in above
+    assert sorted(cells(browser, "search-runs", "run")) == above
 
 
 def test_a_canned_query_text_is_served_for_the_editor(server):

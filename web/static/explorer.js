@@ -631,10 +631,12 @@ async function searchView(params, view) {
     results.push(["Entities by attribute", entities, ["entity", "entity_label", "entity_class", "run"]], ["Tasks by parameter", tasks, ["run", "task_label", "value", "started", "status"]]);
   } else if (condition && condition.op !== "in" && condition.op !== "=" && condition.op !== "!=") {
     const [low, high] = condition.op === "range" ? condition.values.map(Number) : condition.op.startsWith(">") ? [Number(condition.values[0]), 1e308] : [-1e308, Number(condition.values[0])];
+    // The range queries take inclusive bounds; `>` and `<` then drop the bound itself.
+    const inside = (value) => (condition.op === ">" ? Number(value) > low : condition.op === "<" ? Number(value) < high : true);
     const [entities, tasks, runs] = await Promise.all([
-      canned("entities_by_attribute_range", { attribute: condition.name, min: low, max: high }),
-      canned("tasks_by_parameter_range", { parameter: condition.name, min: low, max: high }),
-      canned("runs_by_metric_range", { metric: condition.name, min: low, max: high }),
+      canned("entities_by_attribute_range", { attribute: condition.name, min: low, max: high }).then((rows) => rows.filter((row) => inside(row.value))),
+      canned("tasks_by_parameter_range", { parameter: condition.name, min: low, max: high }).then((rows) => rows.filter((row) => inside(row.value))),
+      canned("runs_by_metric_range", { metric: condition.name, min: low, max: high }).then((rows) => rows.filter((row) => inside(row.final))),
     ]);
     results.push(
       ["Entities by attribute", entities, ["entity", "entity_label", "entity_class", "value", "run"]],
