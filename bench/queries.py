@@ -236,7 +236,11 @@ def build_store(
     kept = root / f"store-{events}.json"
     if reuse and kept.exists():
         saved = json.loads(kept.read_text())
-        return store_path, saved["parameters"], saved["summary"] + " (reused)"
+        # The parameters of today's catalogue (queries added since the store was built
+        # included): the same seed writes the same campaign, so its picks name the same runs.
+        with tempfile.TemporaryDirectory(prefix="provml-bench-picks-") as scratch:
+            params = parameters(write_population(Path(scratch), events))
+        return store_path, params, saved["summary"] + " (reused)"
     spool = root / f"spool-{events}"
     start = time.perf_counter()
     picks = write_population(spool, events)
