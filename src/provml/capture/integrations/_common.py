@@ -11,9 +11,17 @@ from provml.capture import splits
 
 if TYPE_CHECKING:
     from provml.capture.entities import Entity
+    from provml.capture.task import Task
     from provml.capture.workflow import Workflow
 
 ARCHITECTURE_LIMIT = 4000
+
+
+def end_failed(task: Task | None, error: BaseException | str) -> None:
+    """End `task`, if there is one, as failed: `error` as its message (`Type: text` for an
+    exception), as a task ended by an exception says."""
+    if task is not None:
+        task.end("failed", error if isinstance(error, str) else f"{type(error).__name__}: {error}")
 
 
 def split_of(metric: str) -> str:

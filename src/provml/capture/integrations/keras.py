@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from provml.capture.integrations._common import (
+    end_failed,
     framework_version,
     input_entity,
     numeric_metrics,
@@ -185,9 +186,7 @@ class ProvmlKerasCallback(keras.callbacks.Callback):  # type: ignore[misc]  # ke
         """End the open training task as failed (an exception went through the fit)."""
         self._unwrap()
         task, self._task = self._task, None
-        if task is not None:
-            message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-            task.end("failed", message)
+        end_failed(task, error)
 
     def _watch(self, callbacks: Any) -> None:
         """Wrap the fit's callback list and train step, so an exception in either ends the task

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from provml.capture.integrations._common import (
     describe,
+    end_failed,
     framework_version,
     input_entity,
     numeric_metrics,
@@ -121,8 +122,7 @@ class ProvmlCallback(Callback):
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         """End open tasks as failed."""
         for task in (self._eval, self._fit):
-            if task is not None:
-                task.end("failed", f"{type(exception).__name__}: {exception}")
+            end_failed(task, exception)
         self._fit = self._eval = None
 
     # -- test and predict --------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from provml.capture.integrations._common import (
     describe,
+    end_failed,
     framework_version,
     input_entity,
     numeric_metrics,
@@ -234,9 +235,7 @@ class ProvmlTrainerCallback(TrainerCallback):
         """End the open training task as failed (an exception went through ``train``)."""
         self._unguard()
         task, self._task = self._task, None
-        if task is not None:
-            message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-            task.end("failed", message)
+        end_failed(task, error)
 
     def _guard(self, trainer: Any) -> None:
         """Wrap the trainer's training step and callback dispatch so an exception in either
