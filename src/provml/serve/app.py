@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = ["create_app"]
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -106,6 +107,9 @@ def create_app(store: Store, settings: ServeSettings | None = None) -> Starlette
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.start()
+        # The modules and the application live as long as the server: out of the collector's
+        # full passes, each of which would otherwise delay the request that triggers it.
+        gc.freeze()
         if follower is not None:
             follower.start()
         try:

@@ -48,6 +48,7 @@ import asyncio
 import collections
 import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -163,6 +164,9 @@ def worker_main(connection: Connection, view: str, max_memory: int) -> None:
         # (a worker busy with a query would not notice its pipe closing).
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     store = OxigraphStore.read_only(view)
+    # What the process has now lives as long as it does: out of the collector's full passes,
+    # which would otherwise take a query's time again every few hundred queries.
+    gc.freeze()
     with contextlib.suppress(ProvmlError):  # the first read of a view opens its files
         store.query("ASK { ?s ?p ?o }")
     with contextlib.suppress(ValueError, OSError):
