@@ -306,77 +306,94 @@ def server_memory(pid: int) -> int:
 
 @dataclasses.dataclass
 class Attack:
-    """What a run under attack measured."""
+    """What a run under attack measured, over all its rounds."""
 
     idle: list[float]
     attacked: list[float]
     idle_memory: int
     peak_memory: int
     after_memory: int
-    outcomes: dict[int, int]
-    lasted: float
+    outcomes: collections.Counter[int]
+    lasted: list[float]
+    round_p99: list[tuple[float, float]]  # per round: idle p99 (the window before), attacked p99
 
 
-def attack(base: str, path: str, pid: int, bombs: int, duration: float, variety: str) -> Attack:
-    """Simple-query latencies and server memory idle, then while `bombs` heavy queries run."""
-    idle = load(base, path, 1, duration)[2]
-    idle_memory = server_memory(pid)
-    outcomes: collections.Counter[int] = collections.Counter()
+def bomb_text(number: int, variety: str, round_number: int) -> str:
+    """The text of bomb `number` of a round: CPU or memory by parity, varied by `variety`."""
+    text = (CPU_BOMB, MEMORY_BOMB)[number % 2]
+    if variety == "constants":  # one shape each, texts all different
+        return text.replace("}", f"FILTER(?c != {number + 100 * round_number}) }}", 1)
+    if variety == "shapes":  # every bomb of a shape of its own: n more optional patterns
+        optional = range(number + 20 * round_number)
+        extra = " ".join(f"OPTIONAL {{ ?a ?b ?x{k} }}" for k in optional)
+        return text.replace("}", f"{extra} }}", 1)
+    # Copies (each round's its own: a request stopped a moment ago is refused as a repeat).
+    return text.replace("}", f"FILTER(?c != {100 * round_number}) }}", 1)
+
+
+def attack(
+    base: str, path: str, pid: int, bombs: int, duration: float, variety: str, rounds: int
+) -> Attack:
+    """Simple-query latencies and server memory idle and while `bombs` heavy queries run, in
+    `rounds` rounds: an idle window, the bombs, 1 s to settle; then a last idle window. So the
+    idle figures bracket every attack, and a change in the machine's other load over the run
+    weighs on both alike."""
     host = urllib.parse.urlsplit(base)
+    figures = Attack([], [], 0, 0, 0, collections.Counter(), [], [])
 
-    def bomb(number: int) -> None:
-        text = (CPU_BOMB, MEMORY_BOMB)[number % 2]
-        if variety == "constants":  # one shape each, texts all different
-            text = text.replace("}", f"FILTER(?c != {number}) }}", 1)
-        elif variety == "shapes":  # every bomb of its own shape: n more optional patterns
-            extra = " ".join(f"OPTIONAL {{ ?a ?b ?x{k} }}" for k in range(number))
-            text = text.replace("}", f"{extra} }}", 1)
+    def bomb(text: str) -> None:
         connection = http.client.HTTPConnection(host.hostname or "", host.port, timeout=120)
         connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": text}))
         reply = connection.getresponse()
         reply.read()
-        outcomes[reply.status] += 1
+        figures.outcomes[reply.status] += 1
         connection.close()
 
-    peak = idle_memory
-    attacked: list[float] = []
-    threads = [threading.Thread(target=bomb, args=(number,)) for number in range(bombs)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    while any(thread.is_alive() for thread in threads):
-        attacked += load(base, path, 1, 0.2)[2]
-        peak = max(peak, server_memory(pid))
-    lasted = time.monotonic() - started
-    time.sleep(1.0)
-    return Attack(
-        idle,
-        attacked,
-        idle_memory,
-        peak,
-        server_memory(pid),
-        dict(sorted(outcomes.items())),
-        lasted,
-    )
+    for round_number in range(rounds):
+        idle = load(base, path, 1, duration)[2]
+        figures.idle += idle
+        figures.idle_memory = max(figures.idle_memory, server_memory(pid))
+        texts = [bomb_text(number, variety, round_number) for number in range(bombs)]
+        threads = [threading.Thread(target=bomb, args=(text,)) for text in texts]
+        attacked: list[float] = []
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            attacked += load(base, path, 1, 0.2)[2]
+            figures.peak_memory = max(figures.peak_memory, server_memory(pid))
+        figures.lasted.append(time.monotonic() - started)
+        figures.attacked += attacked
+        figures.round_p99.append((percentile(idle, 0.99), percentile(attacked, 0.99)))
+        time.sleep(1.0)
+        figures.after_memory = max(figures.after_memory, server_memory(pid))
+    figures.idle += load(base, path, 1, duration)[2]
+    return figures
 
 
 def report_attack(figures: Attack, bound: int, bombs: int) -> None:
     """Print the run under attack beside the idle one."""
     mib = 1024 * 1024
+    p99s = {}
     for label, values in (("idle", figures.idle), ("attacked", figures.attacked)):
-        p50, p99 = statistics.median(values) * 1000, percentile(values, 0.99) * 1000
+        p50, p99s[label] = statistics.median(values) * 1000, percentile(values, 0.99) * 1000
         print(
             f"  simple query {label:<9}: {len(values):>5} answers, "
-            f"p50 {p50:6.2f} ms, p99 {p99:6.2f} ms"
+            f"p50 {p50:6.2f} ms, p99 {p99s[label]:6.2f} ms"
         )
+    rounds = ", ".join(f"{idle * 1000:.1f} / {hit * 1000:.1f}" for idle, hit in figures.round_p99)
+    print(
+        f"  p99 attacked / idle: {p99s['attacked'] / p99s['idle']:.2f} "
+        f"(each round's p99 idle before it / attacked, ms: {rounds})"
+    )
     print(
         f"  server memory: idle {figures.idle_memory / mib:,.0f} MiB, peak while the bombs ran "
         f"{figures.peak_memory / mib:,.0f} MiB, 1 s after {figures.after_memory / mib:,.0f} MiB "
         f"(bound {bound / mib:,.0f} MiB)"
     )
-    print(
-        f"  {bombs} bombs answered {figures.outcomes} (status: count) over {figures.lasted:.1f} s"
-    )
+    lasted = ", ".join(f"{seconds:.1f}" for seconds in figures.lasted)
+    outcomes = dict(sorted(figures.outcomes.items()))
+    print(f"  {bombs} bombs a round answered {outcomes} (status: count) over {lasted} s")
 
 
 def main() -> None:
@@ -391,6 +408,7 @@ def main() -> None:
     parser.add_argument("--bombs", type=int, default=20)
     parser.add_argument("--variety", choices=["same", "constants", "shapes"], default="shapes")
     parser.add_argument("--attack-timeout", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-memory", default="1G")
     parser.add_argument("--pages", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
@@ -449,7 +467,7 @@ def main() -> None:
                 label, path = next(iter(targets.items()))
                 print(
                     f"under attack: {label}, 1 client, {arguments.bombs} bombs at once "
-                    f"(--variety {arguments.variety})"
+                    f"(--variety {arguments.variety}), {arguments.rounds} rounds"
                 )
                 figures = attack(
                     base,
@@ -458,6 +476,7 @@ def main() -> None:
                     arguments.bombs,
                     arguments.duration,
                     arguments.variety,
+                    arguments.rounds,
                 )
                 per_query = _size(arguments.max_memory)
                 bound = figures.idle_memory + 2 * arguments.workers * per_query

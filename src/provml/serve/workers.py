@@ -22,11 +22,12 @@ the query:
   even if the watchdog were late.
 - fairness: a query still running after `long_after` seconds leaves the fast lane: its process
   gets the lowest CPU priority (nice 19 and, on Linux, SCHED_IDLE: only CPU time nothing else
-  wants) and a fresh process takes its place, so simple queries
-  neither wait behind it nor lose the CPU to it. At most `workers` such long queries run at once;
-  while that many run, any other query still running after `SHED_AFTER` seconds is stopped with
-  503 (the server is busy with long queries), so a burst of heavy queries drains from the fast
-  lane in a fraction of a second and simple queries queue behind it only that long.
+  wants) and a fresh process takes its place (started at the priority the other had), so
+  simple queries neither wait behind it nor lose the CPU to it. At most `workers` such long
+  queries run at once; while that many run, any other query still running after `SHED_AFTER`
+  seconds is stopped with 503 (the server is busy with long queries), so a burst of heavy
+  queries drains from the fast lane in a fraction of a second and simple queries queue
+  behind it only that long.
 - shapes: a query's shape is its text with comments, strings, IRIs and numbers blanked and its
   variables numbered (`query_shape`; a canned query's is its name). The pool remembers how long
   the last query of each shape took (a stopped one: its whole time limit). Queries waiting for
@@ -34,8 +35,14 @@ the query:
   shape at a time, and one idle worker (with two or more) is kept for known-quick shapes: the
   queries a dashboard repeats never wait behind a flood of new heavy ones, and a flood of copies
   of one query, however varied in its constants, takes one turn at a time. A query of a shape
-  not known to be quick runs at nice `PROBATION_NICE`, so it does not slow the known-quick
-  ones either; its process is then replaced (a process cannot raise its priority back).
+  not known to be quick runs in a probation worker: one started at nice `PROBATION_NICE` in a
+  session of its own, so it does not slow the known-quick ones either. Linux may share CPU
+  time between sessions before nice values count (autogroups: a nice value, SCHED_IDLE
+  included, then ranks only the processes of one session), so the session is given that
+  priority too, and the lowest when its query runs long. A probation worker stays one (a
+  process cannot raise its priority back): an idle worker of normal priority is exchanged
+  for one when a query needs it, and one that served a known-quick query is exchanged back.
+  So a burst of heavy queries neither runs nor starts a process at normal priority.
 - repeats: a request the same as one stopped for its time or memory limit in the last
   `REMEMBER_SECONDS` (same function and arguments: query text, graphs, format), or of the same
   shape as one running long while the long lane is full, is refused at once without taking a
@@ -57,6 +64,7 @@ import resource
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -86,6 +94,8 @@ REMEMBER_SECONDS = 60.0
 REMEMBERED = 1000
 #: The CPU priority (nice) of a query of a shape not known to be quick.
 PROBATION_NICE = 10
+#: The CPU priority (nice) of a query running long, the lowest (with SCHED_IDLE on Linux).
+LONG_NICE = 19
 #: Seconds a new worker may take to start and open its view.
 START_SECONDS = 60.0
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -154,10 +164,34 @@ def _address_space() -> int:
         return int(statm.read().split()[0]) * _PAGE
 
 
-def worker_main(connection: Connection, view: str, max_memory: int) -> None:
-    """A worker's loop: open `view`, then answer jobs `(view, function, args)` with
-    `("ok", result)`, `("error", class, message, attributes)` or `("http", status, detail,
-    headers)` until the pipe closes."""
+def set_session_nice(pid: int, nice: int) -> bool:
+    """Lower the priority of the session (autogroup) of process `pid` to `nice`; False if
+    the kernel refused for now (it allows one such change in 0.1 s to a process that is not
+    privileged: try again), True if done or if this kernel groups no sessions."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as autogroup:
+            autogroup.write(str(nice))
+    except BlockingIOError:
+        return False
+    except OSError:  # no autogroups (or the process is gone)
+        pass
+    return True
+
+
+def worker_main(connection: Connection, view: str, max_memory: int, nice: int) -> None:
+    """A worker's loop: lower its priority to `nice`, open `view`, then answer jobs `(view,
+    function, args)` with `("ok", result)`, `("error", class, message, attributes)` or
+    `("http", status, detail, headers)` until the pipe closes."""
+    if nice:  # first: opening the view is most of a new worker's CPU
+        # A session of its own: where Linux shares CPU time between sessions first
+        # (autogroups), a nice value only ranks the processes of one session, and the
+        # server's session would pay for this worker's queries.
+        os.setsid()
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+        deadline = time.monotonic() + START_SECONDS
+        while not set_session_nice(os.getpid(), nice) and time.monotonic() < deadline:
+            time.sleep(WATCH_SECONDS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     with contextlib.suppress(OSError, AttributeError):
         # Linux: die with the fork server, which ends with the server even if it is killed
@@ -211,16 +245,33 @@ def _rebuilt(kind: type[ProvmlError], message: str, attributes: dict[str, Any]) 
 class Worker:
     """One worker process and the server's end of its pipe."""
 
-    def __init__(self, process: BaseProcess, connection: Connection, view: str) -> None:
-        """A started worker holding `view`."""
+    def __init__(self, process: BaseProcess, connection: Connection, view: str, nice: int) -> None:
+        """A started worker holding `view`, running at CPU priority `nice` (in a session of
+        its own if that is lower than normal)."""
         self.process = process
         self.connection = connection
         self.view = view
+        self.nice = nice
+        self.own_session = nice > 0
+        self.session_nice = nice  # the priority its session has been given
         self.stopped_for: str | None = None
         self.long = False
         self.key = ""
         self.shape = ""
-        self.niced = False
+
+    def lower_priority(self, nice: int) -> None:
+        """Run the process at `nice` from now on (a process cannot raise its priority back),
+        and its session too if it has its own (else the watchdog tries again)."""
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid or 0, nice)
+        self.nice = nice
+        self.lower_session()
+
+    def lower_session(self) -> None:
+        """Give the worker's own session its priority, if the kernel allows it now."""
+        wanted = self.own_session and self.session_nice < self.nice
+        if wanted and set_session_nice(self.process.pid or 0, self.nice):
+            self.session_nice = self.nice
 
     def resident(self) -> int:
         """Resident memory in bytes (0 once the process is gone)."""
@@ -286,7 +337,7 @@ class QueryPool:
         self._started = True
         self._watchdog.start()
         self._fast = self.workers
-        await asyncio.gather(*(self._add_worker() for _ in range(self.workers)))
+        await asyncio.gather(*(self._add_worker(0) for _ in range(self.workers)))
 
     def close(self) -> None:
         """Kill every worker and stop the watchdog."""
@@ -298,18 +349,19 @@ class QueryPool:
 
     # -- workers coming and going --
 
-    def _spawn(self, view: str) -> Worker:
-        """Start a worker process (blocking: run in a thread) and wait for it to be ready."""
+    def _spawn(self, view: str, nice: int) -> Worker:
+        """Start a worker process at priority `nice` (blocking: run in a thread) and wait for
+        it to be ready."""
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
             target=worker_main,
-            args=(theirs, view, self.max_memory),
+            args=(theirs, view, self.max_memory, nice),
             name="provml-query",
             daemon=True,
         )
         process.start()
         theirs.close()
-        worker = Worker(process, ours, view)
+        worker = Worker(process, ours, view, nice)
         if not ours.poll(START_SECONDS):
             worker.kill("it did not start")
             worker.reap()
@@ -317,11 +369,14 @@ class QueryPool:
         ours.recv()
         return worker
 
-    async def _add_worker(self) -> None:
-        """Start one fast-lane worker (already counted in `_fast`) and make it idle."""
+    async def _add_worker(self, nice: int) -> None:
+        """Start one fast-lane worker at priority `nice` (already counted in `_fast`) and make
+        it idle."""
         loop = asyncio.get_running_loop()
         try:
-            worker = await loop.run_in_executor(self._executor, self._spawn, self.views.current)
+            worker = await loop.run_in_executor(
+                self._executor, self._spawn, self.views.current, nice
+            )
         except (ProvmlError, OSError, EOFError) as error:
             self._fast -= 1
             log.error("a query worker could not start: %s", error)
@@ -332,10 +387,11 @@ class QueryPool:
         self._all.add(worker)
         self._release(worker)
 
-    def _replace(self) -> None:
-        """Start a fast-lane worker in the background, in place of one that left it."""
+    def _replace(self, nice: int) -> None:
+        """Start a fast-lane worker at priority `nice` in the background, in place of one that
+        left it."""
         self._fast += 1
-        task = asyncio.get_running_loop().create_task(self._add_worker())
+        task = asyncio.get_running_loop().create_task(self._add_worker(nice))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -344,9 +400,14 @@ class QueryPool:
         queries in turn (so a flood of one shape does not hold up the others), or make it idle."""
         while self._waiting:
             # Known-quick shapes first (shortest job first), else the oldest turn; the last
-            # `_reserve` idle workers are kept for known-quick shapes.
+            # `_reserve` idle workers of normal priority are kept for known-quick shapes.
             shape = min(self._waiting, key=self._expected)
-            if not self._quick(shape) and len(self._idle) < self._reserve:
+            if not self._quick(shape) and not worker.nice:
+                # A query on probation runs in a worker of a session of its own: one of
+                # normal priority is exchanged for one, while `_reserve` others stay idle.
+                if self._normal_idle() >= self._reserve:
+                    self._retire(worker, nice=PROBATION_NICE)
+                    return
                 break
             queue = self._waiting.pop(shape)
             while queue:
@@ -357,6 +418,29 @@ class QueryPool:
                         self._waiting[shape] = queue  # its next query waits for its next turn
                     return
         self._idle.append(worker)
+
+    def _normal_idle(self) -> int:
+        """How many idle workers run at normal priority."""
+        return sum(1 for worker in self._idle if not worker.nice)
+
+    def _take_idle(self, shape: str) -> Worker | None:
+        """The idle worker a query of `shape` takes now, if any: for a known-quick shape the
+        one of highest priority; for another one on probation. Without one, an idle worker
+        of normal priority is exchanged for one on probation while more than `_reserve` are
+        idle (the query then waits for it)."""
+        if not self._idle:
+            return None
+        if self._quick(shape):  # the most recently used of the highest priority
+            chosen = min(reversed(self._idle), key=lambda worker: worker.nice)
+        else:
+            chosen = max(reversed(self._idle), key=lambda worker: worker.nice)
+            if not chosen.nice:
+                if len(self._idle) > self._reserve:
+                    self._idle.remove(chosen)
+                    self._retire(chosen, nice=PROBATION_NICE)
+                return None
+        self._idle.remove(chosen)
+        return chosen
 
     def _quick(self, shape: str) -> bool:
         """Whether the last query of `shape` took less than `long_after`."""
@@ -373,8 +457,9 @@ class QueryPool:
             self._seconds.pop(next(iter(self._seconds)))
         self._seconds[shape] = seconds
 
-    def _retire(self, worker: Worker) -> None:
-        """Forget a worker that is gone (killed, crashed or done with its long query)."""
+    def _retire(self, worker: Worker, nice: int | None = None) -> None:
+        """Forget a worker that is gone (killed, crashed or done with its long query); a
+        fast-lane one is replaced by one at priority `nice` (by default its own)."""
         self._all.discard(worker)
         if worker.long:
             self._long -= 1
@@ -384,23 +469,22 @@ class QueryPool:
         else:
             self._fast -= 1
             if not self._closed.is_set():
-                self._replace()
+                self._replace(worker.nice if nice is None else nice)
         worker.kill("retired")
         self._executor.submit(worker.reap)
         self.views.prune({other.view for other in self._all})
 
     def _demote(self, worker: Worker) -> None:
-        """Move a worker whose query runs long out of the fast lane, at the lowest priority."""
-        pid = worker.process.pid or 0
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        """Move a worker whose query runs long out of the fast lane, at the lowest priority;
+        its replacement starts at the priority it had."""
+        self._fast -= 1
+        self._replace(worker.nice)
+        worker.lower_priority(LONG_NICE)
         with contextlib.suppress(OSError, AttributeError):  # Linux: only idle CPU time
-            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+            os.sched_setscheduler(worker.process.pid or 0, os.SCHED_IDLE, os.sched_param(0))
         worker.long = True
         self._long += 1
         self._long_shapes[worker.shape] = self._long_shapes.get(worker.shape, 0) + 1
-        self._fast -= 1
-        self._replace()
 
     def _watch(self) -> None:
         """The memory watchdog: kill any worker whose resident memory passes the limit."""
@@ -408,6 +492,7 @@ class QueryPool:
             for worker in list(self._all):
                 if worker.resident() > self.max_memory:
                     worker.kill("memory")
+                worker.lower_session()
 
     # -- queries --
 
@@ -435,10 +520,9 @@ class QueryPool:
             self._release(worker)
             raise
         worker.key, worker.shape = key, shape
-        if not self._quick(shape):  # on probation: below the known-quick queries' priority
-            worker.niced = True
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, worker.process.pid or 0, PROBATION_NICE)
+        quick = self._quick(shape)
+        if not quick and worker.nice < PROBATION_NICE:  # below the known-quick queries
+            worker.lower_priority(PROBATION_NICE)
         view = self.views.current
         worker.view = view
         try:
@@ -480,8 +564,10 @@ class QueryPool:
             self._retire(worker)
             raise
         self._record(shape, loop.time() - started)
-        if worker.long or worker.niced or worker.stopped_for is not None:
-            self._retire(worker)  # (a process cannot raise its priority back)
+        if worker.long or worker.stopped_for is not None or (quick and worker.nice):
+            # (a known-quick query's worker is replaced at normal priority: a process cannot
+            # raise its priority back)
+            self._retire(worker, nice=0 if quick else None)
         else:
             self._release(worker)
             self.views.prune({other.view for other in self._all})
@@ -496,8 +582,9 @@ class QueryPool:
         `deadline`."""
         loop = asyncio.get_running_loop()
         while True:
-            if self._idle and (self._quick(shape) or len(self._idle) > self._reserve):
-                worker = self._idle.pop()
+            idle = self._take_idle(shape)
+            if idle is not None:
+                worker = idle
             else:
                 waiter: asyncio.Future[Worker] = loop.create_future()
                 self._waiting.setdefault(shape, collections.deque()).append(waiter)
