@@ -13,11 +13,15 @@ are a floor for a server with the machine to itself. It reports, never asserts.
 
 Then a run under attack (``--bombs N``, default 20; 0 skips it): one client sends the canned query
 back to back for ``--duration`` s with the server idle, then again while N heavy queries arrive at
-once (half aggregates over a cartesian product, for CPU; half ORDER BY over one, for memory).
+once (half aggregates over a cartesian product, for CPU; half ORDER BY over one, for memory),
+``--rounds`` times (default 3), then idle once more: the idle windows bracket every attack, so a
+change in the machine's other load over the run weighs on both figures alike (each round's
+bombs are new texts, not repeats the server would refuse at once).
 ``--variety``: ``shapes`` (the default, the hardest case) gives every bomb a shape of its own (n
 more OPTIONAL patterns), so neither the server's refusal of repeats nor its turns by shape
 help; ``constants`` varies only a constant (two shapes); ``same`` sends copies. It
-prints p50/p99 of the simple query and the server's resident memory (the server, its fork server
+prints p50/p99 of the simple query (all rounds together, their ratio, and each round's p99s)
+and the server's resident memory (the server, its fork server
 and its query workers together) idle, while the bombs run (peak) and after, beside the bound
 (`provml serve --max-memory`, ``--max-memory`` here, times the 2 x workers queries that may run at
 once, above the idle figure), and how the bombs were answered. The server runs with
