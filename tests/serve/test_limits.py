@@ -113,14 +113,19 @@ def test_a_cpu_bomb_past_the_timeout_stops_using_cpu_within_1_s(server):
     assert ask(server, "ASK { ?s ?p ?o }") == (200, b'{"head":{},"boolean":true}')
 
 
-def test_a_memory_bomb_gets_a_clear_error_and_the_server_stays_up(server):
-    idle = tree_memory(server)
-    code, body = ask(server, MEMORY_BOMB)
-    assert code == 422, body
-    assert b"more memory than this server's limit of 300 MiB (provml serve --max-memory)" in body
-    assert ask(server, "ASK { ?s ?p ?o }")[0] == 200
-    time.sleep(0.5)
-    assert tree_memory(server) < idle + 64 * 1024 * 1024
+def test_a_memory_bomb_gets_a_clear_error_and_the_server_stays_up(tmp_path):
+    # A time limit the bomb cannot reach first: it runs at the lowest priority of its own
+    # session, which on a busy machine is a small share of a CPU.
+    store = build_store(tmp_path)
+    with running_server(store, "--timeout", "60", "--max-memory", "200M") as server:
+        idle = tree_memory(server)
+        code, body = ask(server, MEMORY_BOMB)
+        assert code == 422, body
+        limit = b"more memory than this server's limit of 200 MiB (provml serve --max-memory)"
+        assert limit in body, body
+        assert ask(server, "ASK { ?s ?p ?o }")[0] == 200
+        time.sleep(0.5)
+        assert tree_memory(server) < idle + 64 * 1024 * 1024
 
 
 def test_a_burst_of_bombs_leaves_simple_queries_answered(server):

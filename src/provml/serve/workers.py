@@ -183,14 +183,19 @@ def worker_main(connection: Connection, view: str, max_memory: int, nice: int) -
     function, args)` with `("ok", result)`, `("error", class, message, attributes)` or
     `("http", status, detail, headers)` until the pipe closes."""
     if nice:  # first: opening the view is most of a new worker's CPU
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
         # A session of its own: where Linux shares CPU time between sessions first
         # (autogroups), a nice value only ranks the processes of one session, and the
         # server's session would pay for this worker's queries.
-        os.setsid()
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, 0, nice)
+            os.setsid()
         deadline = time.monotonic() + START_SECONDS
-        while not set_session_nice(os.getpid(), nice) and time.monotonic() < deadline:
+        while (
+            os.getsid(0) == os.getpid()  # (never the server's session)
+            and not set_session_nice(os.getpid(), nice)
+            and time.monotonic() < deadline
+        ):
             time.sleep(WATCH_SECONDS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     with contextlib.suppress(OSError, AttributeError):
@@ -252,7 +257,7 @@ class Worker:
         self.connection = connection
         self.view = view
         self.nice = nice
-        self.own_session = nice > 0
+        self.own_session = False  # set once it is ready (it leaves the server's session then)
         self.session_nice = nice  # the priority its session has been given
         self.stopped_for: str | None = None
         self.long = False
@@ -269,7 +274,7 @@ class Worker:
 
     def lower_session(self) -> None:
         """Give the worker's own session its priority, if the kernel allows it now."""
-        wanted = self.own_session and self.session_nice < self.nice
+        wanted = self.own_session and self.session_nice < self.nice and not self.stopped_for
         if wanted and set_session_nice(self.process.pid or 0, self.nice):
             self.session_nice = self.nice
 
@@ -285,6 +290,12 @@ class Worker:
         """End the process now (SIGKILL), remembering why; idempotent."""
         if self.stopped_for is None:
             self.stopped_for = reason
+        # Its session back at normal priority first (an unprivileged process may raise a
+        # session's; the process id is not yet free for another): a process frees its memory
+        # as it ends, which at the lowest priority of a busy machine could take seconds.
+        if self.own_session and self.session_nice and self.process.pid:
+            self.session_nice = 0
+            set_session_nice(self.process.pid, 0)
         with contextlib.suppress(OSError, ValueError, AttributeError):
             self.process.kill()
 
@@ -367,6 +378,8 @@ class QueryPool:
             worker.reap()
             raise StoreError(f"a query worker did not start within {START_SECONDS:g} s")
         ours.recv()
+        with contextlib.suppress(OSError):
+            worker.own_session = os.getsid(process.pid or 0) != os.getsid(0)
         return worker
 
     async def _add_worker(self, nice: int) -> None:
