@@ -165,9 +165,9 @@ def _address_space() -> int:
 
 
 def set_session_nice(pid: int, nice: int) -> bool:
-    """Lower the priority of the session (autogroup) of process `pid` to `nice`; False if
-    the kernel refused for now (it allows one such change in 0.1 s to a process that is not
-    privileged: try again), True if done or if this kernel groups no sessions."""
+    """Set the priority of the session (autogroup) of process `pid` to `nice` (0 to 19);
+    False if the kernel refused for now (it allows one such change in 0.1 s to a process that
+    is not privileged: try again), True if done or if this kernel groups no sessions."""
     try:
         with open(f"/proc/{pid}/autogroup", "w") as autogroup:
             autogroup.write(str(nice))
@@ -577,10 +577,12 @@ class QueryPool:
             self._retire(worker)
             raise
         self._record(shape, loop.time() - started)
-        if worker.long or worker.stopped_for is not None or (quick and worker.nice):
-            # (a known-quick query's worker is replaced at normal priority: a process cannot
-            # raise its priority back)
-            self._retire(worker, nice=0 if quick else None)
+        # A worker stays for the next query at its priority if that is normal, or lower in a
+        # session of its own after a query on probation; else it is replaced by one of the
+        # priority the query wanted (a process cannot raise its priority back).
+        stays = not worker.nice or (not quick and worker.own_session)
+        if worker.long or worker.stopped_for is not None or not stays:
+            self._retire(worker, nice=0 if quick else PROBATION_NICE)
         else:
             self._release(worker)
             self.views.prune({other.view for other in self._all})
