@@ -17,8 +17,8 @@ large results (lineage) are streamed and written in chunks of WRITE_CHUNK quads.
 - derivations are inferred where capture recorded none (`infer_derivations.rq`):
   each version a task generated derives from what the task used, at the latest version generated
   at or before the task's start, in `iris.INFERRED_GRAPH`; the run's old inferred edges are
-  removed first (`clear_inferred.ru`), so re-finishing replaces them. Imported PROV documents
-  get the same (`infer_prov_derivations.rq`, from `provml import-prov`).
+  removed first (`clear_run_inferred.ru`), so re-finishing replaces them. Imported PROV documents
+  get the same (`clear_inferred.ru`, `infer_prov_derivations.rq`, from `provml import-prov`).
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
   durations, metric summaries (from the pending digests its batches wrote, `digests.py`, in one
   update with their removal), raw-data and model lineage shortcuts.
@@ -58,6 +58,7 @@ CLEAR = "clear_summaries.ru"
 INFER = "infer_derivations.rq"
 INFER_PROV = "infer_prov_derivations.rq"
 CLEAR_INFERRED = "clear_inferred.ru"
+CLEAR_RUN_INFERRED = "clear_run_inferred.ru"
 REGENERATED = "regenerated.rq"
 INFERRED = pyoxigraph.NamedNode(iris.INFERRED_GRAPH)
 DERIVED_FROM = pyoxigraph.NamedNode(iris.plain(P.wasDerivedFrom))
@@ -160,7 +161,7 @@ def infer_derivations(
     """
     if not graphs:
         return
-    for operation in operations(CLEAR_INFERRED):
+    for operation in operations(CLEAR_INFERRED if imported else CLEAR_RUN_INFERRED):
         store.update(summaries.fill(operation, graphs))
     _add_in_chunks(store, _inferred(store, graphs, INFER_PROV if imported else INFER))
 
