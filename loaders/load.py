@@ -249,17 +249,18 @@ def load_spools(
             finally:
                 group.shutdown()
     except MalformedEvent:
-        _finish(store, report)
+        _finish(store, report, bulk=True)
         raise
-    _finish(store, report)
+    _finish(store, report, bulk=True)
     return report
 
 
-def _finish(store: Store, report: LoadReport) -> None:
+def _finish(store: Store, report: LoadReport, *, bulk: bool = False) -> None:
     """The updates that span events, then a flush; run after every load (they are idempotent).
-    Notes in `report` the entities its runs generated more than once without a content hash."""
+    Notes in `report` the entities its runs generated more than once without a content hash.
+    `bulk`: the load is the store's only writer (`finish_runs`)."""
     _release_freed_memory()
-    finish_runs(store, report.runs)
+    finish_runs(store, report.runs, bulk=bulk)
     store.flush()
     report.regenerated = regenerated_without_hash(store, report.runs)
 
