@@ -157,8 +157,10 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode], bulk: b
     _add_in_chunks(store, links, bulk)
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)
     store.update(f"DELETE DATA {{ GRAPH {iris.UNFINISHED_GRAPH} {{ {marks} }} }}")
-    # The embedded engine's write buffers otherwise grow group after group until the load ends.
-    store.flush()
+    if not bulk:
+        # The engine's write buffers otherwise grow group after group until the load ends (with
+        # `bulk`, the links went to data files: only the updates' few quads are buffered).
+        store.flush()
 
 
 def infer_derivations(
