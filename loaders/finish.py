@@ -49,6 +49,7 @@ from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.annotation_chain import chain_annotations
 from provml.loaders.ntriples import to_utf8
+from provml.loaders.run_facts import RunFacts
 from provml.loaders.sparql_files import operations
 from provml.loaders.terms import P
 
@@ -75,7 +76,9 @@ INFORMED_BY = pyoxigraph.NamedNode(iris.plain(P.wasInformedBy))
 _MARK = f"{P.type} {iris.UNFINISHED_RUN}"
 
 
-def finish_runs(store: Store, runs: Iterable[str], *, bulk: bool = False) -> None:
+def finish_runs(
+    store: Store, runs: Iterable[str], *, bulk: bool = False, facts: RunFacts | None = None
+) -> None:
     """Merge the ranks' run times and statuses and chain the annotations (whole store), then add
     the links and digests that span events in each of `runs` (run ids) and in each run still
     marked unfinished.
@@ -83,8 +86,9 @@ def finish_runs(store: Store, runs: Iterable[str], *, bulk: bool = False) -> Non
     Each operation is one transaction (on a remote store, one request); a run's mark goes last,
     so finishing interrupted anywhere is completed by the next call. `bulk`: the caller is the
     store's only writer, so quads are added with `bulk_load` where the store declares it atomic
-    (several times faster than a transaction of parsed quads). Raises QueryError or
-    StoreError as `Store.update` does.
+    (several times faster than a transaction of parsed quads). `facts`: the statements the
+    load gathered of the runs new to the store, read instead of their graphs
+    (`provml.loaders.run_facts`). Raises QueryError or StoreError as `Store.update` does.
     """
     for operation in operations(MERGE):
         store.update(operation)
@@ -93,7 +97,7 @@ def finish_runs(store: Store, runs: Iterable[str], *, bulk: bool = False) -> Non
     given = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(set(runs))]
     finished: set[pyoxigraph.NamedNode] = set()
     for start in range(0, len(given), DIGEST_BATCH):
-        _finish_graphs(store, given[start : start + DIGEST_BATCH], bulk)
+        _finish_graphs(store, given[start : start + DIGEST_BATCH], bulk, facts)
         finished.update(given[start : start + DIGEST_BATCH])
     # Runs an interrupted load committed: read a page at a time (a server may cut long
     # results), each finished and unmarked before the next page is read.
@@ -103,7 +107,7 @@ def finish_runs(store: Store, runs: Iterable[str], *, bulk: bool = False) -> Non
                 f"{store.location}: the marks of finished runs in {iris.UNFINISHED_GRAPH} "
                 "were not removed; the store refused the update"
             )
-        _finish_graphs(store, marked, bulk)
+        _finish_graphs(store, marked, bulk, facts)
         finished.update(marked)
 
 
@@ -133,14 +137,16 @@ def _unfinished(store: Store, limit: int) -> list[pyoxigraph.NamedNode]:
     return [row["run"] for row in result.rows if isinstance(row["run"], pyoxigraph.NamedNode)]
 
 
-def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode], bulk: bool) -> None:
+def _finish_graphs(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], bulk: bool, facts: RunFacts | None
+) -> None:
     """Links, section links and digests of some run graphs, then their marks removed."""
     if not graphs:
         return
     for operation in operations(LINKS):
         store.update(summaries.fill(operation, graphs))
     infer_derivations(store, graphs, bulk=bulk)
-    durations = summaries.run_digests(store, graphs)
+    durations = summaries.run_digests(store, graphs, facts)
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
     for replacement in summaries.replace_summaries(store, graphs):
@@ -149,7 +155,7 @@ def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode], bulk: b
     # of these links is read by the queries that make the others.
     links = itertools.chain(
         _informed_by(store, graphs),
-        _section_links(store, graphs),
+        _section_links(store, graphs, facts),
         durations,
         summaries.raw_lineage(store, graphs),
         summaries.model_lineage(store, graphs),
@@ -245,14 +251,20 @@ def _informed_by(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterat
 
 
 def _section_links(
-    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], facts: RunFacts | None
 ) -> Iterator[pyoxigraph.Quad]:
-    """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it."""
+    """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it (of
+    the runs `facts` gathered, from it; of the others, from the store)."""
     Section = pyoxigraph.NamedNode | pyoxigraph.BlankNode
     by_stage: dict[tuple[pyoxigraph.NamedNode, Term], dict[int, list[Section]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for row in summaries.stream_rows(store, SECTIONS, graphs):
+    known = facts.known(graphs) if facts is not None else set()
+    if facts is not None:
+        for run_graph, node, its_stage, index in facts.sections(sorted(known, key=str)):
+            by_stage[run_graph, its_stage][index].append(node)
+    others = [graph for graph in graphs if graph not in known]
+    for row in summaries.stream_rows(store, SECTIONS, others) if others else ():
         graph, section, stage, position = row["graph"], row["section"], row["stage"], row["index"]
         # all bound by the pattern: ?section a subject, ?index a literal
         assert isinstance(section, pyoxigraph.NamedNode | pyoxigraph.BlankNode)

@@ -11,6 +11,7 @@ import pytest
 
 from provml.capture.reader import spool_files
 from provml.kg import open_store
+from provml.loaders import run_facts
 from provml.loaders.load import load_lines, load_spools
 from provml.synth import synthesize
 from tests.helpers.killed_load import store_digest
@@ -49,3 +50,32 @@ def test_serial_parallel_bulk_and_in_memory_loads_write_the_same_quads(
         load_lines(store, data, batch_bytes=256 * 1024)
     digests = {name: store_digest(tmp_path / name) for name in ("parallel", "bulk", "lines")}
     assert digests == dict.fromkeys(digests, store_digest(tmp_path / "serial"))
+
+
+def test_a_spool_loaded_in_two_parts_gives_the_store_of_one_load(
+    spool: Path, tmp_path: Path
+) -> None:
+    # The second load finishes runs new to the store from what it gathered as it converted, and
+    # runs the first load began from the store: both give what one load gives.
+    files = list(spool_files(spool))
+    checkpoint = tmp_path / "parts.json"
+    with open_store(tmp_path / "parts") as store:
+        first = load_spools(store, files[: len(files) // 2], checkpoint=checkpoint)
+        second = load_spools(store, files, checkpoint=checkpoint)
+        # Runs both loads wrote (finished from the store), and runs new to the second.
+        assert first.runs & second.runs and second.runs - first.runs
+    with open_store(tmp_path / "whole") as store:
+        load_spools(store, files)
+    assert store_digest(tmp_path / "parts") == store_digest(tmp_path / "whole")
+
+
+def test_runs_past_the_gathering_bound_are_finished_from_the_store(
+    spool: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(tmp_path / "whole") as store:
+        load_spools(store, [spool])
+    # Room for the statements of a few runs: the others are read back from the store.
+    monkeypatch.setattr(run_facts, "MAX_STATEMENTS", 300)
+    with open_store(tmp_path / "bounded") as store:
+        load_spools(store, [spool])
+    assert store_digest(tmp_path / "bounded") == store_digest(tmp_path / "whole")
