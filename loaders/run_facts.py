@@ -26,9 +26,10 @@ from provml.loaders.terms import C, P
 
 #: (graph, subject, kind, object) in N-Quads text, kind one of _KINDS' values or "run".
 Fact = tuple[str, str, str, str]
-#: Statements kept per load at most (about 120 bytes each): past it, the run that would add
-#: more is finished from the store, so memory stays bounded whatever the spool's size.
-MAX_STATEMENTS = 400_000
+#: Statements kept per load at most (about 100 bytes each, 32 MB): past it, the run that
+#: would add more is finished from the store, so memory stays bounded whatever the spool's size
+#: (a 200k-event synth spool has about 120k).
+MAX_STATEMENTS = 300_000
 
 _KINDS = {
     P.startedAtTime: "0",
@@ -101,7 +102,7 @@ class RunFacts:
             values = run.values[int(kind)]
             held = values.get(subject)
             if held is None:
-                values[subject] = value
+                values[sys.intern(subject)] = value  # one copy for the kinds of a subject
                 run.size += 1
                 self._size += 1
             elif isinstance(held, set):
