@@ -25,7 +25,7 @@ from provml.loaders.convert import convert, metrics_nquads
 from provml.loaders.digests import MetricDigests
 from provml.loaders.event_ids import EventId
 from provml.loaders.ntriples import to_utf8
-from provml.loaders.run_facts import Fact, gather
+from provml.loaders.run_facts import Facts, gather
 from provml.loaders.schema import InvalidEvent, metrics_valid, validate
 
 
@@ -43,7 +43,7 @@ class ConvertedBatch:
     #: Lowest, highest and final value per run, metric and split of the batch's measures.
     digests: MetricDigests = field(default_factory=MetricDigests)
     #: The statements of the batch the finishing reads (`provml.loaders.run_facts`).
-    facts: list[Fact] = field(default_factory=list)
+    facts: Facts = field(default_factory=dict)
 
 
 def convert_lines(

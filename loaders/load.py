@@ -414,7 +414,7 @@ def _commit(
     for batch in batches:
         if facts is not None:
             facts.add(batch.facts)
-        batch.facts = []
+        batch.facts = {}
         report.events += batch.events
         report.quads += batch.quads
         report.bad.extend(batch.bad)

@@ -24,12 +24,14 @@ from provml.errors import QueryError
 from provml.kg.store import Store
 from provml.loaders.terms import C, P
 
-#: (graph, subject, kind, object) in N-Quads text, kind one of _KINDS' values or "run".
-Fact = tuple[str, str, str, str]
-#: Statements kept per load at most (about 100 bytes each, 32 MB): past it, the run that
-#: would add more is finished from the store, so memory stays bounded whatever the spool's size
-#: (a 200k-event synth spool has about 120k).
-MAX_STATEMENTS = 300_000
+#: The statements of a batch the finishing reads, per graph (IRI in N-Quads text): (subject,
+#: kind, value), kind an index of `_Run.values` (value parsed: a datetime, an index, an IRI's
+#: text) or "run" (the subject is a WorkflowExecution).
+Facts = dict[str, list[tuple[str, str, Any]]]
+#: Statements kept per load at most (about 100 bytes each, 15 MB): past it, the run that would
+#: add more is finished from the store, so memory stays bounded whatever the spool's size (a
+#: 200k-event synth spool has about 127k).
+MAX_STATEMENTS = 150_000
 
 _KINDS = {
     P.startedAtTime: "0",
@@ -42,17 +44,21 @@ _TAIL = len(" .\n")
 _UTC = datetime.UTC
 
 
-def gather(lines: Iterable[str], facts: list[Fact]) -> None:
-    """Append to `facts` the statements of `lines` (N-Quads lines as `convert` writes them) that
+def gather(lines: Iterable[str], facts: Facts) -> None:
+    """Add to `facts` the statements of `lines` (N-Quads lines as `convert` writes them) that
     the finishing reads."""
     for line in lines:
         subject, predicate, rest = line.split(" ", 2)
         kind = _KINDS.get(predicate)
         if kind is not None:
             obj, graph = rest[:-_TAIL].rsplit(" ", 1)
-            facts.append((graph, subject, kind, obj))
+            subject = sys.intern(subject)  # pickled once for its kinds
+            try:
+                facts.setdefault(graph, []).append((subject, kind, _value(kind, obj)))
+            except ValueError:  # not as `convert` writes it: that run is read from the store
+                facts.setdefault(graph, []).append((subject, "unknown", None))
         elif predicate == P.type and rest.startswith(_RUN_TYPE):
-            facts.append((rest[len(_RUN_TYPE) : -_TAIL], subject, "run", ""))
+            facts.setdefault(rest[len(_RUN_TYPE) : -_TAIL], []).append((subject, "run", None))
 
 
 class _Run:
@@ -84,31 +90,31 @@ class RunFacts:
             else:
                 self._runs[graph] = _Run()
 
-    def add(self, facts: Iterable[Fact]) -> None:
+    def add(self, facts: Facts) -> None:
         """Keep committed statements of new graphs (others are read from the store)."""
-        for graph, subject, kind, obj in facts:
+        for graph, statements in facts.items():
             run = self._runs.get(graph)
             if run is None:
                 continue
-            if kind == "run":
-                run.executions.add(subject)
-                continue
-            if self._size >= MAX_STATEMENTS:
-                self._size -= run.size
-                del self._runs[graph]
-                self._old.add(graph)
-                continue
-            value = _value(kind, obj)
-            values = run.values[int(kind)]
-            held = values.get(subject)
-            if held is None:
-                values[sys.intern(subject)] = value  # one copy for the kinds of a subject
-                run.size += 1
-                self._size += 1
-            elif isinstance(held, set):
-                held.add(value)
-            elif held != value:
-                values[subject] = {held, value}
+            for subject, kind, value in statements:
+                if kind == "run":
+                    run.executions.add(subject)
+                    continue
+                if kind == "unknown" or self._size >= MAX_STATEMENTS:
+                    self._size -= run.size
+                    del self._runs[graph]
+                    self._old.add(graph)
+                    break
+                values = run.values[int(kind)]
+                held = values.get(subject)
+                if held is None:
+                    values[sys.intern(subject)] = value  # one copy for the kinds of a subject
+                    run.size += 1
+                    self._size += 1
+                elif isinstance(held, set):
+                    held.add(value)
+                elif held != value:
+                    values[subject] = {held, value}
 
     def known(self, graphs: Sequence[pyoxigraph.NamedNode]) -> set[pyoxigraph.NamedNode]:
         """Those of `graphs` whose statements are all gathered here."""
