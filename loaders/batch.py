@@ -25,6 +25,7 @@ from provml.loaders.convert import convert, metrics_nquads
 from provml.loaders.digests import MetricDigests
 from provml.loaders.event_ids import EventId
 from provml.loaders.ntriples import to_utf8
+from provml.loaders.run_facts import Facts, gather
 from provml.loaders.schema import InvalidEvent, metrics_valid, validate
 
 
@@ -41,6 +42,8 @@ class ConvertedBatch:
     ids: list[EventId] = field(default_factory=list)
     #: Lowest, highest and final value per run, metric and split of the batch's measures.
     digests: MetricDigests = field(default_factory=MetricDigests)
+    #: The statements of the batch the finishing reads (`provml.loaders.run_facts`).
+    facts: Facts = field(default_factory=dict)
 
 
 def convert_lines(
@@ -109,6 +112,7 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
     if not isinstance(event, dict):
         return f"not a JSON object but {type(event).__name__}"
     kind = event.get("kind")
+    converted: list[str] = []
     try:
         if kind == "metrics" and metrics_valid(event):
             text, count = metrics_nquads(event)  # the common case: one text per event
@@ -125,6 +129,7 @@ def _add(event: Any, quads: list[str], batch: ConvertedBatch) -> str | None:
         # An event dict (lines are refused by parse_line before this) nested past the stack.
         return TOO_DEEP
     quads.append(text)
+    gather(converted, batch.facts)  # measures hold none of the statements gathered
     batch.quads += count
     batch.events += 1
     if kind != "annotation":  # an annotation's `run` names its stream, not a run

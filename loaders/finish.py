@@ -13,12 +13,14 @@ operations, and each operation is idempotent and sent on its own with the file's
   as one update, Oxigraph joins sections on a computed index pair by pair (a 10k-iteration
   stage took minutes), while sorting them in Python is linear.
 Every query of a group is one request for the whole group (a query's cost is mostly fixed);
-large results (lineage) are streamed and written in chunks of WRITE_CHUNK quads.
+the links and digests computed in Python are streamed and written together, in chunks of
+WRITE_CHUNK quads (BULK_WRITE_CHUNK where the load may use `bulk_load`, several times faster than
+a transaction of parsed quads but at a fixed cost a call).
 - derivations are inferred where capture recorded none (`infer_derivations.rq`):
   each version a task generated derives from what the task used, at the latest version generated
   at or before the task's start, in `iris.INFERRED_GRAPH`; the run's old inferred edges are
-  removed first (`clear_inferred.ru`), so re-finishing replaces them. Imported PROV documents
-  get the same (`infer_prov_derivations.rq`, from `provml import-prov`).
+  removed first (`clear_run_inferred.ru`), so re-finishing replaces them. Imported PROV documents
+  get the same (`clear_inferred.ru`, `infer_prov_derivations.rq`, from `provml import-prov`).
 - then each such run's digests are rewritten (`clear_summaries.ru`, `summaries.py`): activity
   durations, metric summaries (from the pending digests its batches wrote, `digests.py`, in one
   update with their removal), raw-data and model lineage shortcuts.
@@ -47,6 +49,7 @@ from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.annotation_chain import chain_annotations
 from provml.loaders.ntriples import to_utf8
+from provml.loaders.run_facts import RunFacts
 from provml.loaders.sparql_files import operations
 from provml.loaders.terms import P
 
@@ -58,6 +61,7 @@ CLEAR = "clear_summaries.ru"
 INFER = "infer_derivations.rq"
 INFER_PROV = "infer_prov_derivations.rq"
 CLEAR_INFERRED = "clear_inferred.ru"
+CLEAR_RUN_INFERRED = "clear_run_inferred.ru"
 REGENERATED = "regenerated.rq"
 INFERRED = pyoxigraph.NamedNode(iris.INFERRED_GRAPH)
 DERIVED_FROM = pyoxigraph.NamedNode(iris.plain(P.wasDerivedFrom))
@@ -65,27 +69,36 @@ DERIVED_FROM = pyoxigraph.NamedNode(iris.plain(P.wasDerivedFrom))
 DIGEST_BATCH = 200
 # Quads per write of a streamed result: bounds the memory a group's lineage takes.
 WRITE_CHUNK = 20_000
+# The same with `bulk_load`: each call also holds the engine's sorting buffers, so larger
+# chunks raised a 1M-event load's peak RSS (20k: 428 MB, 50k: 508 MB).
+BULK_WRITE_CHUNK = 20_000
 INFORMED_BY = pyoxigraph.NamedNode(iris.plain(P.wasInformedBy))
 # A run's mark: `<run> a <UnfinishedRun>`, in iris.UNFINISHED_GRAPH.
 _MARK = f"{P.type} {iris.UNFINISHED_RUN}"
 
 
-def finish_runs(store: Store, runs: Iterable[str]) -> None:
+def finish_runs(
+    store: Store, runs: Iterable[str], *, bulk: bool = False, facts: RunFacts | None = None
+) -> None:
     """Merge the ranks' run times and statuses and chain the annotations (whole store), then add
     the links and digests that span events in each of `runs` (run ids) and in each run still
     marked unfinished.
 
     Each operation is one transaction (on a remote store, one request); a run's mark goes last,
-    so finishing interrupted anywhere is completed by the next call. Raises QueryError or
-    StoreError as `Store.update` does.
+    so finishing interrupted anywhere is completed by the next call. `bulk`: the caller is the
+    store's only writer, so quads are added with `bulk_load` where the store declares it atomic
+    (several times faster than a transaction of parsed quads). `facts`: the statements the
+    load gathered of the runs new to the store, read instead of their graphs
+    (`provml.loaders.run_facts`). Raises QueryError or StoreError as `Store.update` does.
     """
     for operation in operations(MERGE):
         store.update(operation)
     chain_annotations(store)
+    bulk = bulk and store.atomic_bulk_load
     given = [named_node(iris.plain(iris.run(run)), "run graph") for run in sorted(set(runs))]
     finished: set[pyoxigraph.NamedNode] = set()
     for start in range(0, len(given), DIGEST_BATCH):
-        _finish_graphs(store, given[start : start + DIGEST_BATCH])
+        _finish_graphs(store, given[start : start + DIGEST_BATCH], bulk, facts)
         finished.update(given[start : start + DIGEST_BATCH])
     # Runs an interrupted load committed: read a page at a time (a server may cut long
     # results), each finished and unmarked before the next page is read.
@@ -95,7 +108,7 @@ def finish_runs(store: Store, runs: Iterable[str]) -> None:
                 f"{store.location}: the marks of finished runs in {iris.UNFINISHED_GRAPH} "
                 "were not removed; the store refused the update"
             )
-        _finish_graphs(store, marked)
+        _finish_graphs(store, marked, bulk, facts)
         finished.update(marked)
 
 
@@ -125,44 +138,57 @@ def _unfinished(store: Store, limit: int) -> list[pyoxigraph.NamedNode]:
     return [row["run"] for row in result.rows if isinstance(row["run"], pyoxigraph.NamedNode)]
 
 
-def _finish_graphs(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> None:
+def _finish_graphs(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], bulk: bool, facts: RunFacts | None
+) -> None:
     """Links, section links and digests of some run graphs, then their marks removed."""
     if not graphs:
         return
     for operation in operations(LINKS):
         store.update(summaries.fill(operation, graphs))
-    infer_derivations(store, graphs)
-    _add_in_chunks(store, _informed_by(store, graphs))
-    store.add_quads(_section_links(store, graphs))
-    durations = summaries.run_digests(store, graphs)
+    infer_derivations(store, graphs, bulk=bulk)
+    durations = summaries.run_digests(store, graphs, facts)
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
-    store.add_quads(durations)
     for replacement in summaries.replace_summaries(store, graphs):
         store.update(replacement)
-    _add_in_chunks(store, summaries.raw_lineage(store, graphs))
-    _add_in_chunks(store, summaries.model_lineage(store, graphs))
+    # Written together, in as few writes as the chunks allow (each write has a fixed cost): none
+    # of these links is read by the queries that make the others.
+    links = itertools.chain(
+        _informed_by(store, graphs),
+        _section_links(store, graphs, facts),
+        durations,
+        summaries.raw_lineage(store, graphs),
+        summaries.model_lineage(store, graphs),
+    )
+    _add_in_chunks(store, links, bulk)
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)
     store.update(f"DELETE DATA {{ GRAPH {iris.UNFINISHED_GRAPH} {{ {marks} }} }}")
-    # The embedded engine's write buffers otherwise grow group after group until the load ends.
-    store.flush()
+    if not bulk:
+        # The engine's write buffers otherwise grow group after group until the load ends (with
+        # `bulk`, the links went to data files: only the updates' few quads are buffered).
+        store.flush()
 
 
 def infer_derivations(
-    store: Store, graphs: Sequence[pyoxigraph.NamedNode], *, imported: bool = False
+    store: Store,
+    graphs: Sequence[pyoxigraph.NamedNode],
+    *,
+    imported: bool = False,
+    bulk: bool = False,
 ) -> None:
     """Replace the inferred derivations of what the runs (or, `imported`, the PROV documents)
     whose graphs are `graphs` generated: old ones removed (one update), new ones added.
 
     Idempotent; not atomic as a whole (a crash between the two leaves the run marked
-    unfinished, and the next finishing writes them again). Raises QueryError or StoreError as
-    `Store.update` does.
+    unfinished, and the next finishing writes them again). `bulk` as in `finish_runs`. Raises
+    QueryError or StoreError as `Store.update` does.
     """
     if not graphs:
         return
-    for operation in operations(CLEAR_INFERRED):
+    for operation in operations(CLEAR_INFERRED if imported else CLEAR_RUN_INFERRED):
         store.update(summaries.fill(operation, graphs))
-    _add_in_chunks(store, _inferred(store, graphs, INFER_PROV if imported else INFER))
+    _add_in_chunks(store, _inferred(store, graphs, INFER_PROV if imported else INFER), bulk)
 
 
 def _inferred(
@@ -201,11 +227,22 @@ def _moment(term: Term) -> datetime.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
-def _add_in_chunks(store: Store, quads: Iterable[pyoxigraph.Quad]) -> None:
-    """Add quads a chunk of WRITE_CHUNK at a time (each chunk one transaction)."""
+def _add_in_chunks(store: Store, quads: Iterable[pyoxigraph.Quad], bulk: bool = False) -> None:
+    """Add quads a chunk of WRITE_CHUNK at a time, each chunk one transaction (with `bulk`, one
+    `bulk_load` of BULK_WRITE_CHUNK quads as N-Quads text, unless it holds a blank node, which
+    text would rename)."""
     iterator = iter(quads)
-    while chunk := list(itertools.islice(iterator, WRITE_CHUNK)):
-        store.add_quads(chunk)
+    while chunk := list(itertools.islice(iterator, BULK_WRITE_CHUNK if bulk else WRITE_CHUNK)):
+        if bulk and not any(
+            isinstance(quad.subject, pyoxigraph.BlankNode)
+            or isinstance(quad.object, pyoxigraph.BlankNode)
+            or isinstance(quad.graph_name, pyoxigraph.BlankNode)
+            for quad in chunk
+        ):
+            text = "".join([f"{quad} .\n" for quad in chunk])
+            store.bulk_load(to_utf8(text), "nquads", source="the loader's finishing")
+        else:
+            store.add_quads(chunk)
 
 
 def _informed_by(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
@@ -215,14 +252,20 @@ def _informed_by(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterat
 
 
 def _section_links(
-    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], facts: RunFacts | None
 ) -> Iterator[pyoxigraph.Quad]:
-    """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it."""
+    """`next prov:wasInformedBy previous` for each epoch or iteration and the one before it (of
+    the runs `facts` gathered, from it; of the others, from the store)."""
     Section = pyoxigraph.NamedNode | pyoxigraph.BlankNode
     by_stage: dict[tuple[pyoxigraph.NamedNode, Term], dict[int, list[Section]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for row in summaries.stream_rows(store, SECTIONS, graphs):
+    known = facts.known(graphs) if facts is not None else set()
+    if facts is not None:
+        for run_graph, node, its_stage, index in facts.sections(sorted(known, key=str)):
+            by_stage[run_graph, its_stage][index].append(node)
+    others = [graph for graph in graphs if graph not in known]
+    for row in summaries.stream_rows(store, SECTIONS, others) if others else ():
         graph, section, stage, position = row["graph"], row["section"], row["stage"], row["index"]
         # all bound by the pattern: ?section a subject, ?index a literal
         assert isinstance(section, pyoxigraph.NamedNode | pyoxigraph.BlankNode)

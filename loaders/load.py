@@ -35,7 +35,7 @@ from typing import Any
 from provml.capture.reader import BadLine, spool_files
 from provml.errors import LoadError, MalformedEvent, SpoolError
 from provml.kg.store import Store
-from provml.loaders import digests
+from provml.loaders import digests, iris
 from provml.loaders import quarantine as quarantine_file
 from provml.loaders.batch import ConvertedBatch, convert_events, convert_lines
 from provml.loaders.checkpoint import Checkpoint
@@ -43,6 +43,7 @@ from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
 from provml.loaders.finish import finish_runs, regenerated_without_hash, unfinished_marks
 from provml.loaders.ntriples import to_utf8
+from provml.loaders.run_facts import RunFacts
 
 #: Spool bytes per batch (about 8k metric events, 70k quads): big enough that a commit's fixed
 #: cost is small, small enough that a few batches in flight stay in tens of megabytes.
@@ -210,6 +211,7 @@ def load_spools(
     pieces = (piece for path in files for piece in read_chunks(path, starts[path], batch_bytes))
     workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
     parallel = workers > 1 and total > batch_bytes
+    facts = RunFacts()
     try:
         with (
             _progress_bar(progress, total) as advance,
@@ -228,6 +230,7 @@ def load_spools(
                 strict,
                 bulk or store.atomic_bulk_load,
                 batch_bytes * (BULK_GROUP if bulk else 1),
+                facts,
             )
             try:
                 for piece in pieces:
@@ -249,17 +252,20 @@ def load_spools(
             finally:
                 group.shutdown()
     except MalformedEvent:
-        _finish(store, report)
+        _finish(store, report, bulk=True, facts=facts)
         raise
-    _finish(store, report)
+    _finish(store, report, bulk=True, facts=facts)
     return report
 
 
-def _finish(store: Store, report: LoadReport) -> None:
+def _finish(
+    store: Store, report: LoadReport, *, bulk: bool = False, facts: RunFacts | None = None
+) -> None:
     """The updates that span events, then a flush; run after every load (they are idempotent).
-    Notes in `report` the entities its runs generated more than once without a content hash."""
+    Notes in `report` the entities its runs generated more than once without a content hash.
+    `bulk` and `facts` as `finish_runs` takes them."""
     _release_freed_memory()
-    finish_runs(store, report.runs)
+    finish_runs(store, report.runs, bulk=bulk, facts=facts)
     store.flush()
     report.regenerated = regenerated_without_hash(store, report.runs)
 
@@ -294,9 +300,11 @@ class _Group:
         strict: bool,
         bulk: bool,
         batch_bytes: int,
+        facts: RunFacts,
     ) -> None:
         self.store, self.report, self.saved, self.ids = store, report, saved, ids
         self.strict, self.bulk, self.batch_bytes = strict, bulk, batch_bytes
+        self.facts = facts
         self.batches: list[tuple[ConvertedBatch, Chunk]] = []
         self.size = 0
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="provml-writer")
@@ -362,6 +370,7 @@ class _Group:
             self.report,
             strict=False,
             bulk=self.bulk,
+            facts=self.facts,
         )
 
 
@@ -373,8 +382,10 @@ def _commit(
     *,
     strict: bool,
     bulk: bool,
+    facts: RunFacts | None = None,
 ) -> None:
-    """Write converted batches in one transaction (or bulk), after the strict check."""
+    """Write converted batches in one transaction (or bulk), after the strict check; `facts`
+    notes which run graphs are new before the write and keeps their statements after it."""
     for batch in batches:
         if strict and batch.bad:
             first = batch.bad[0]
@@ -383,6 +394,8 @@ def _commit(
                 f"{first}{more}", path=first.path, line=first.line, reason=first.reason
             )
     runs = set().union(*(batch.runs for batch in batches))
+    if facts is not None:
+        facts.check(store, sorted(iris.run(run) for run in runs))
     if any(batch.nquads for batch in batches):
         write = store.bulk_load if bulk else store.load
         # The runs' marks and their metric digests go in the batch's transaction: a crash after
@@ -399,6 +412,9 @@ def _commit(
             batch.nquads = b""  # held once, in `data`, while the store writes it
         write(data, "nquads", source=source)
     for batch in batches:
+        if facts is not None:
+            facts.add(batch.facts)
+        batch.facts = {}
         report.events += batch.events
         report.quads += batch.quads
         report.bad.extend(batch.bad)

@@ -24,12 +24,15 @@ WHERE {
 }
 ;
 
+# The pairs as a filter of the runs' statuses (sameTerm: what a VALUES join matches): as a
+# VALUES block, Oxigraph joined the pairs with every task's status (0.65 s at 200k events).
 DELETE { GRAPH ?g { ?run provml:status ?better } }
 WHERE {
   GRAPH ?g {
     ?run a provml:WorkflowExecution ; provml:status ?better , ?worse .
-    VALUES (?better ?worse) {
-      ("completed" "killed") ("completed" "failed") ("killed" "failed")
-    }
   }
+  FILTER (
+    sameTerm(?better, "completed") && (sameTerm(?worse, "killed") || sameTerm(?worse, "failed"))
+    || sameTerm(?better, "killed") && sameTerm(?worse, "failed")
+  )
 }

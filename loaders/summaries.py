@@ -17,8 +17,9 @@ had summaries.
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from string import Template
 from typing import Any
 
@@ -30,10 +31,12 @@ from provml.kg.results import SelectResult
 from provml.kg.store import Store
 from provml.loaders import digests, iris
 from provml.loaders import ntriples as nt
+from provml.loaders.run_facts import RunFacts
 from provml.loaders.sparql_files import read
 from provml.ontology.namespace import PROVML
 
 DURATIONS = "run_durations.rq"
+EXECUTION_DURATIONS = "execution_durations.rq"
 MEASURES = "run_measures.rq"
 PENDING = "pending_digests.rq"
 REPLACE = "replace_summaries.ru"
@@ -69,10 +72,23 @@ RAW = _term("derivedFromRawData")
 TRAINED_ON = _term("trainedOnDataDerivedFrom")
 
 
-def run_digests(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> list[pyoxigraph.Quad]:
+def run_digests(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], facts: RunFacts | None = None
+) -> list[pyoxigraph.Quad]:
     """The activity durations of the runs whose graphs are `graphs`, to write in them after
-    `clear_summaries.ru` removed the old ones. Raises QueryError as the store does."""
-    return list(_durations(store, graphs))
+    `clear_summaries.ru` removed the old ones: of the runs `facts` gathered, from it (but the
+    merged workflow executions' own), of the others from the store. Raises QueryError as the
+    store does."""
+    known = facts.known(graphs) if facts is not None else set()
+    rows = itertools.chain(
+        _timed(stream_rows(store, DURATIONS, [graph for graph in graphs if graph not in known])),
+        _timed(stream_rows(store, EXECUTION_DURATIONS, sorted(known, key=str))) if known else (),
+        facts.durations(sorted(known, key=str)) if facts is not None else (),
+    )
+    return [
+        pyoxigraph.Quad(activity, DURATION, _double((ended - started).total_seconds()), graph)
+        for graph, activity, started, ended in rows
+    ]
 
 
 def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[str]:
@@ -191,11 +207,10 @@ def stream_rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode])
         raise QueryError(f"the query {name} cannot be evaluated: {error}") from None
 
 
-def _durations(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[pyoxigraph.Quad]:
-    """`activity provml:durationSeconds seconds` for each activity that started and ended."""
-    for row in stream_rows(store, DURATIONS, graphs):
-        seconds = (_moment(row["ended"]) - _moment(row["started"])).total_seconds()
-        yield pyoxigraph.Quad(row["activity"], DURATION, _double(seconds), row["graph"])
+def _timed(rows: Iterable[Any]) -> Iterator[tuple[Any, Any, datetime.datetime, datetime.datetime]]:
+    """(graph, activity, start, end) of each row of a durations query."""
+    for row in rows:
+        yield row["graph"], row["activity"], _moment(row["started"]), _moment(row["ended"])
 
 
 def _pending_summaries(
