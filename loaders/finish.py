@@ -48,6 +48,7 @@ from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.annotation_chain import chain_annotations
+from provml.loaders.ntriples import moment as parse_moment
 from provml.loaders.ntriples import to_utf8
 from provml.loaders.run_facts import RunFacts
 from provml.loaders.sparql_files import operations
@@ -221,10 +222,9 @@ def _moment(term: Term) -> datetime.datetime | None:
     if not isinstance(term, pyoxigraph.Literal):
         return None
     try:
-        moment = datetime.datetime.fromisoformat(term.value)
+        return parse_moment(term.value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _add_in_chunks(store: Store, quads: Iterable[pyoxigraph.Quad], bulk: bool = False) -> None:

@@ -69,6 +69,13 @@ def timestamp(seconds: float) -> str:
     return f'"{moment}"{D.dateTime}'
 
 
+def moment(lexical: str) -> datetime.datetime:
+    """An xsd:dateTime lexical form as an aware datetime, UTC when it has no zone (as `timestamp`
+    writes them). Raises ValueError for text that is not one."""
+    parsed = datetime.datetime.fromisoformat(lexical)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
+
+
 def to_utf8(text: str) -> bytes:
     """Encode N-Quads text; a lone surrogate (valid in JSON, not in RDF) becomes U+FFFD."""
     try:

@@ -22,6 +22,7 @@ import pyoxigraph
 
 from provml.errors import QueryError
 from provml.kg.store import Store
+from provml.loaders import ntriples as nt
 from provml.loaders.terms import C, P
 
 #: The statements of a batch the finishing reads, per graph (IRI in N-Quads text): (subject,
@@ -41,7 +42,6 @@ _KINDS = {
 }
 _RUN_TYPE = f"{C.WorkflowExecution} "
 _TAIL = len(" .\n")
-_UTC = datetime.UTC
 
 
 def gather(lines: Iterable[str], facts: Facts) -> None:
@@ -185,6 +185,5 @@ def _integer(text: str) -> int:
 
 
 def _moment(text: str) -> datetime.datetime:
-    """A dateTime literal (as `ntriples.timestamp` writes it) as an aware datetime."""
-    moment = datetime.datetime.fromisoformat(_lexical(text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
+    """A dateTime literal in N-Quads text (as `ntriples.timestamp` writes it), aware."""
+    return nt.moment(_lexical(text))

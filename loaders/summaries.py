@@ -281,8 +281,7 @@ def _metric_summaries(
 
 def _moment(term: pyoxigraph.Literal) -> datetime.datetime:
     """A dateTime literal as an aware datetime (UTC when it has no zone)."""
-    moment = datetime.datetime.fromisoformat(term.value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return nt.moment(term.value)
 
 
 def _double(number: float) -> pyoxigraph.Literal:
