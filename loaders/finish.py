@@ -48,6 +48,7 @@ from provml.kg.store import Store
 from provml.kg.terms import named_node
 from provml.loaders import iris, summaries
 from provml.loaders.annotation_chain import chain_annotations
+from provml.loaders.lineage_shortcuts import lineage_shortcuts
 from provml.loaders.ntriples import moment as parse_moment
 from provml.loaders.ntriples import to_utf8
 from provml.loaders.run_facts import RunFacts
@@ -159,8 +160,7 @@ def _finish_graphs(
         _informed_by(store, graphs),
         _section_links(store, graphs, facts),
         durations,
-        summaries.raw_lineage(store, graphs),
-        summaries.model_lineage(store, graphs),
+        lineage_shortcuts(store, graphs),
     )
     _add_in_chunks(store, links, bulk)
     marks = " ".join(f"{graph} {_MARK} ." for graph in graphs)

@@ -162,7 +162,10 @@ def model_lineage(
 ) -> Iterator[pyoxigraph.Quad]:
     """`model provml:trainedOnDataDerivedFrom entity` for the runs' models, in the shared graph;
     streamed as `raw_lineage` is."""
-    return _shortcuts(store, MODEL_LINEAGE, graphs, ("model", TRAINED_ON, "ancestor"))
+    for row in stream_rows(store, MODEL_LINEAGE, graphs):
+        yield pyoxigraph.Quad(row["model"], TRAINED_ON, row["derived"], SHARED)
+        if row["stable"] is not None:
+            yield pyoxigraph.Quad(row["model"], TRAINED_ON, row["stable"], SHARED)
 
 
 def _shortcuts(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from provml.kg import open_store
-from provml.loaders import finish, summaries
+from provml.loaders import finish
 from provml.synth import synthesize
 from tests.helpers.killed_load import load, random_trials, store_digest
 
@@ -38,18 +38,18 @@ def test_a_load_interrupted_while_finishing_is_finished_by_the_next(
     spool: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load(tmp_path / "clean.store", spool)
-    real_lineage = summaries.model_lineage
+    real_lineage = finish.lineage_shortcuts
     calls = []
 
     def fail_after_clearing(*arguments: object) -> object:
         calls.append(arguments)
         raise RuntimeError("killed")  # after the old digests were cleared, before the new
 
-    monkeypatch.setattr(summaries, "model_lineage", fail_after_clearing)
+    monkeypatch.setattr(finish, "lineage_shortcuts", fail_after_clearing)
     with pytest.raises(RuntimeError, match="killed"):
         load(tmp_path / "interrupted.store", spool)
     assert calls
-    monkeypatch.setattr(summaries, "model_lineage", real_lineage)
+    monkeypatch.setattr(finish, "lineage_shortcuts", real_lineage)
     load(tmp_path / "interrupted.store", spool)  # reads no new event, finishes the runs
     assert store_digest(tmp_path / "interrupted.store") == store_digest(tmp_path / "clean.store")
     with open_store(tmp_path / "interrupted.store") as store:
