@@ -29,10 +29,6 @@ _STATE = f"<{iris.BASE}loader/"
 DIGEST_OF = _STATE + "digestOf>"
 METRIC = _STATE + "metric>"
 SPLIT = _STATE + "split>"
-LOWEST = _STATE + "lowestKey>"
-HIGHEST = _STATE + "highestKey>"
-FINAL = _STATE + "finalKey>"
-LAST_EPOCH = _STATE + "lastEpochKey>"
 _SIGN = 1 << 63
 _MASK = (1 << 64) - 1
 _FLIP = str.maketrans("0123456789", "9876543210")
@@ -72,18 +68,39 @@ def order(measure: Measure) -> tuple[int, int, float]:
 def pending_quads(digests: MetricDigests) -> Iterator[str]:
     """The N-Quads lines of a batch's digests, as pending state in `iris.UNFINISHED_GRAPH`."""
     tail = f" {iris.UNFINISHED_GRAPH} .\n"
-    for (run, name, split), (lowest, highest, final, last_epoch) in digests.items():
+    for (run, name, split), state in digests.items():
         graph = iris.run(run)
         summary = f"<{iris.metric_summary(iris.plain(graph), name, split)}> "
         yield f"{summary}{DIGEST_OF} {graph}{tail}"
         yield f"{summary}{METRIC} {nt.string(name)}{tail}"
         if split is not None:
             yield f"{summary}{SPLIT} {nt.string(split)}{tail}"
-        yield f"{summary}{LOWEST} {nt.string(double_key(lowest))}{tail}"
-        yield f"{summary}{HIGHEST} {nt.string(double_key(highest))}{tail}"
-        yield f"{summary}{FINAL} {nt.string(final_key(final))}{tail}"
-        if last_epoch is not None:
-            yield f"{summary}{LAST_EPOCH} {nt.string(int_key(last_epoch))}{tail}"
+        for kind, key in state_keys(state).items():
+            yield f"{summary}{_STATE}{kind}> {nt.string(key)}{tail}"
+
+
+def state_keys(state: list[Any]) -> dict[str, str]:
+    """One metric's state as its pending keys, by kind (`lowestKey`, `highestKey`, `finalKey`,
+    `lastEpochKey` when it has epochs): what `pending_quads` writes and finishing merges, the
+    lowest key the least, every other kind's the greatest."""
+    lowest, highest, final, last_epoch = state
+    keys = {
+        "lowestKey": double_key(lowest),
+        "highestKey": double_key(highest),
+        "finalKey": final_key(final),
+    }
+    if last_epoch is not None:
+        keys["lastEpochKey"] = int_key(last_epoch)
+    return keys
+
+
+def merge_keys(found: dict[str, str], keys: dict[str, str]) -> None:
+    """Merge pending keys into `found` as finishing does: the least lowest key, the greatest of
+    every other kind."""
+    for kind, key in keys.items():
+        held = found.get(kind)
+        if held is None or (key < held if kind == "lowestKey" else key > held):
+            found[kind] = key
 
 
 def merge(batches: Iterable[MetricDigests]) -> MetricDigests:

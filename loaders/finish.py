@@ -152,7 +152,7 @@ def _finish_graphs(
     durations = summaries.run_digests(store, graphs, facts)
     for operation in operations(CLEAR):
         store.update(summaries.fill(operation, graphs))
-    for replacement in summaries.replace_summaries(store, graphs):
+    for replacement in summaries.replace_summaries(store, graphs, facts):
         store.update(replacement)
     # Written together, in as few writes as the chunks allow (each write has a fixed cost): none
     # of these links is read by the queries that make the others.

@@ -396,21 +396,23 @@ def _commit(
     runs = set().union(*(batch.runs for batch in batches))
     if facts is not None:
         facts.check(store, sorted(iris.run(run) for run in runs))
+    merged = digests.merge(batch.digests for batch in batches)
     if any(batch.nquads for batch in batches):
         write = store.bulk_load if bulk else store.load
         # The runs' marks and their metric digests go in the batch's transaction: a crash after
         # it leaves them to finish.
-        pending = digests.pending_quads(digests.merge(batch.digests for batch in batches))
         data = b"".join(
             [
                 *(batch.nquads for batch in batches),
                 unfinished_marks(runs),
-                to_utf8("".join(pending)),
+                to_utf8("".join(digests.pending_quads(merged))),
             ]
         )
         for batch in batches:
             batch.nquads = b""  # held once, in `data`, while the store writes it
         write(data, "nquads", source=source)
+    if facts is not None:
+        facts.add_digests(merged)
     for batch in batches:
         if facts is not None:
             facts.add(batch.facts)

@@ -7,7 +7,9 @@ statements of the run's own graph only, which only its events write (`convert.py
 run whose graph was empty before this load's first commit of it (checked then), the statements
 this load committed are all there is: `RunFacts` keeps them (`sectionIndex`, `partOfExecution`,
 `startedAtTime`, `endedAtTime`, and which nodes are `WorkflowExecution`s, whose times the
-finishing merges first: theirs are read from the store). Any other run (loaded before, left
+finishing merges first: theirs are read from the store), and the merged keys of its metric
+digests (`digests.state_keys`), which its batches also wrote as pending state: nothing else
+wrote pending state for a run whose graph was empty. Any other run (loaded before, left
 unfinished by a crash, or past `MAX_STATEMENTS`) is finished from the store, as before.
 """
 
@@ -22,6 +24,7 @@ import pyoxigraph
 
 from provml.errors import QueryError
 from provml.kg.store import Store
+from provml.loaders import digests, iris
 from provml.loaders import ntriples as nt
 from provml.loaders.terms import C, P
 
@@ -33,6 +36,8 @@ Facts = dict[str, list[tuple[str, str, Any]]]
 #: add more is finished from the store, so memory stays bounded whatever the spool's size (a
 #: 200k-event synth spool has about 127k).
 MAX_STATEMENTS = 150_000
+#: What one metric summary's digest keys count for against MAX_STATEMENTS (four keys).
+DIGEST_STATEMENTS = 4
 
 _KINDS = {
     P.startedAtTime: "0",
@@ -67,6 +72,8 @@ class _Run:
     def __init__(self) -> None:
         self.values: tuple[dict[str, Any], ...] = ({}, {}, {}, {})
         self.executions: set[str] = set()
+        #: (metric name, split) -> pending digest keys by kind, merged
+        self.digests: dict[tuple[str, str | None], dict[str, str]] = {}
         self.size = 0
 
 
@@ -101,9 +108,7 @@ class RunFacts:
                     run.executions.add(subject)
                     continue
                 if kind == "unknown" or self._size >= MAX_STATEMENTS:
-                    self._size -= run.size
-                    del self._runs[graph]
-                    self._old.add(graph)
+                    self._forget(graph)
                     break
                 values = run.values[int(kind)]
                 held = values.get(subject)
@@ -115,6 +120,37 @@ class RunFacts:
                     held.add(value)
                 elif held != value:
                     values[subject] = {held, value}
+
+    def add_digests(self, committed: digests.MetricDigests) -> None:
+        """Keep the merged keys of committed metric digests of new graphs (a summary counts as
+        DIGEST_STATEMENTS statements)."""
+        for (run, name, split), state in committed.items():
+            held = self._runs.get(iris.run(run))
+            if held is None:
+                continue
+            found = held.digests.get((name, split))
+            if found is None:
+                if self._size >= MAX_STATEMENTS:
+                    self._forget(iris.run(run))
+                    continue
+                found = held.digests[name, split] = {}
+                held.size += DIGEST_STATEMENTS
+                self._size += DIGEST_STATEMENTS
+            digests.merge_keys(found, digests.state_keys(state))
+
+    def _forget(self, graph: str) -> None:
+        """Leave a run to be finished from the store."""
+        self._size -= self._runs.pop(graph).size
+        self._old.add(graph)
+
+    def pending(
+        self, graphs: Iterable[pyoxigraph.NamedNode]
+    ) -> Iterator[tuple[pyoxigraph.NamedNode, str, str | None, dict[str, str]]]:
+        """(graph, metric name, split, keys by kind) of each metric of `graphs`:
+        `pending_digests.rq`'s rows, merged."""
+        for graph in graphs:
+            for (name, split), found in self._runs[str(graph)].digests.items():
+                yield graph, name, split, found
 
     def known(self, graphs: Sequence[pyoxigraph.NamedNode]) -> set[pyoxigraph.NamedNode]:
         """Those of `graphs` whose statements are all gathered here."""

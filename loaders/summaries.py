@@ -80,8 +80,10 @@ def run_digests(
     merged workflow executions' own), of the others from the store. Raises QueryError as the
     store does."""
     known = facts.known(graphs) if facts is not None else set()
+    others = [graph for graph in graphs if graph not in known]
     rows = itertools.chain(
-        _timed(stream_rows(store, DURATIONS, [graph for graph in graphs if graph not in known])),
+        # Never an empty VALUES: stock Virtuoso refuses that query as too long to run.
+        _timed(stream_rows(store, DURATIONS, others)) if others else (),
         _timed(stream_rows(store, EXECUTION_DURATIONS, sorted(known, key=str))) if known else (),
         facts.durations(sorted(known, key=str)) if facts is not None else (),
     )
@@ -91,14 +93,17 @@ def run_digests(
     ]
 
 
-def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterator[str]:
+def replace_summaries(
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], facts: RunFacts | None = None
+) -> Iterator[str]:
     """Updates that write the metric summaries of the runs whose graphs are `graphs` and remove
     their pending digest state (`replace_summaries.ru`): one per group of whole runs, each group
     at most SUMMARIES_PER_UPDATE summary quads (a run with more goes alone).
 
     A run without summaries yet gets them from the digests its batches left (`digests.py`),
-    one row per summary; a run that has some (a later load adds measures to it) has them
-    computed again from its measures, since its older measures left no pending state. Each
+    one row per summary (of the runs `facts` gathered, from it); a run that has some (a later
+    load adds measures to it) has them computed again from its measures, since its older
+    measures left no pending state. Each
     update replaces its runs' summaries as one transaction, so a crash between two leaves every
     run either summarized or pending. Raises QueryError as the store does.
     """
@@ -111,7 +116,7 @@ def replace_summaries(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> I
     by_run: dict[pyoxigraph.NamedNode, list[pyoxigraph.Quad]] = {graph: [] for graph in graphs}
     for quad in [
         *_metric_summaries(store, sorted(summarized, key=str)),
-        *_pending_summaries(store, fresh),
+        *_pending_summaries(store, fresh, facts),
     ]:
         assert isinstance(quad.graph_name, pyoxigraph.NamedNode)
         by_run[quad.graph_name].append(quad)
@@ -217,21 +222,24 @@ def _timed(rows: Iterable[Any]) -> Iterator[tuple[Any, Any, datetime.datetime, d
 
 
 def _pending_summaries(
-    store: Store, graphs: Sequence[pyoxigraph.NamedNode]
+    store: Store, graphs: Sequence[pyoxigraph.NamedNode], facts: RunFacts | None
 ) -> Iterator[pyoxigraph.Quad]:
-    """One MetricSummary per run, metric name and split, from the runs' pending digests."""
+    """One MetricSummary per run, metric name and split, from the runs' pending digests (of the
+    runs `facts` gathered, its merged keys; of the others, the store's)."""
     if not graphs:
         return
-    keys: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(dict)
-    for row in _rows(store, PENDING, graphs):
+    known = facts.known(graphs) if facts is not None else set()
+    keys: dict[tuple[Any, str, str | None], dict[str, str]] = defaultdict(dict)
+    others = [graph for graph in graphs if graph not in known]
+    for row in _rows(store, PENDING, others) if others else ():
         split = row["split"].value if row["split"] is not None else None
         kind = row["kind"].value.rsplit("/", 1)[-1]
-        key = row["key"].value
-        found = keys[(row["graph"], row["summary"], row["name"].value, split)]
-        # The lowest value's key is the least; every other kind's is the greatest.
-        if kind not in found or (key < found[kind] if kind == "lowestKey" else key > found[kind]):
-            found[kind] = key
-    for (graph, summary, name, split), found in keys.items():
+        digests.merge_keys(keys[(row["graph"], row["name"].value, split)], {kind: row["key"].value})
+    if facts is not None:
+        for graph, name, split, found in facts.pending(sorted(known, key=str)):
+            digests.merge_keys(keys[(graph, name, split)], found)
+    for (graph, name, split), found in keys.items():
+        summary = pyoxigraph.NamedNode(iris.metric_summary(graph.value, name, split))
         lowest = digests.double_of(found["lowestKey"])
         highest = digests.double_of(found["highestKey"])
         final = digests.final_of(found["finalKey"])[2]
