@@ -211,50 +211,50 @@ def load_spools(
     pieces = (piece for path in files for piece in read_chunks(path, starts[path], batch_bytes))
     workers = (os.cpu_count() or 1) if workers is None else max(1, workers)
     parallel = workers > 1 and total > batch_bytes
-    facts = RunFacts()
-    try:
-        with (
-            _progress_bar(progress, total) as advance,
-            _converter(parallel, workers, batch_bytes) as submit,
-            EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
-        ):
-            in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
-            ahead = 0
-            # load_spools is the store's only writer: it commits with bulk_load where that is
-            # atomic too; --bulk gathers more per commit (fewer, larger files in the store).
-            group = _Group(
-                store,
-                report,
-                saved,
-                ids,
-                strict,
-                bulk or store.atomic_bulk_load,
-                batch_bytes * (BULK_GROUP if bulk else 1),
-                facts,
-            )
-            try:
-                for piece in pieces:
-                    if isinstance(piece, BadLine):
-                        report.torn.append(piece)
-                        advance(piece.size)
-                        continue
-                    in_flight.append((submit(piece), piece))
-                    ahead += len(piece.data)
-                    # Bounded: about two batches converted ahead (counted in bytes: a spool of
-                    # small files needs many chunks in flight to keep the workers busy).
-                    while len(in_flight) > workers and ahead > 2 * batch_bytes:
-                        done = in_flight.popleft()
-                        ahead -= len(done[1].data)
-                        advance(group.add(*done))
-                while in_flight:
-                    advance(group.add(*in_flight.popleft()))
-                advance(group.close())
-            finally:
-                group.shutdown()
-    except MalformedEvent:
+    with RunFacts() as facts:
+        try:
+            with (
+                _progress_bar(progress, total) as advance,
+                _converter(parallel, workers, batch_bytes) as submit,
+                EventIds(None if checkpoint is None else index_path(checkpoint)) as ids,
+            ):
+                in_flight: deque[tuple[Future[ConvertedBatch] | ConvertedBatch, Chunk]] = deque()
+                ahead = 0
+                # load_spools is the store's only writer: it commits with bulk_load where that is
+                # atomic too; --bulk gathers more per commit (fewer, larger files in the store).
+                group = _Group(
+                    store,
+                    report,
+                    saved,
+                    ids,
+                    strict,
+                    bulk or store.atomic_bulk_load,
+                    batch_bytes * (BULK_GROUP if bulk else 1),
+                    facts,
+                )
+                try:
+                    for piece in pieces:
+                        if isinstance(piece, BadLine):
+                            report.torn.append(piece)
+                            advance(piece.size)
+                            continue
+                        in_flight.append((submit(piece), piece))
+                        ahead += len(piece.data)
+                        # Bounded: about two batches converted ahead (counted in bytes: a spool of
+                        # small files needs many chunks in flight to keep the workers busy).
+                        while len(in_flight) > workers and ahead > 2 * batch_bytes:
+                            done = in_flight.popleft()
+                            ahead -= len(done[1].data)
+                            advance(group.add(*done))
+                    while in_flight:
+                        advance(group.add(*in_flight.popleft()))
+                    advance(group.close())
+                finally:
+                    group.shutdown()
+        except MalformedEvent:
+            _finish(store, report, bulk=True, facts=facts)
+            raise
         _finish(store, report, bulk=True, facts=facts)
-        raise
-    _finish(store, report, bulk=True, facts=facts)
     return report
 
 

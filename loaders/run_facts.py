@@ -9,14 +9,18 @@ this load committed are all there is: `RunFacts` keeps them (`sectionIndex`, `pa
 `startedAtTime`, `endedAtTime`, and which nodes are `WorkflowExecution`s, whose times the
 finishing merges first: theirs are read from the store), and the merged keys of its metric
 digests (`digests.state_keys`), which its batches also wrote as pending state: nothing else
-wrote pending state for a run whose graph was empty. Any other run (loaded before, left
-unfinished by a crash, or past `MAX_STATEMENTS`) is finished from the store, as before.
+wrote pending state for a run whose graph was empty. The statements go to a temporary SQLite
+file as they are committed (a 1M-event spool has about 650k: too many to hold in memory), read
+back a run at a time. Any other run (loaded before, left unfinished by a crash, or past
+`MAX_DIGESTS`) is finished from the store, as before.
 """
 
 from __future__ import annotations
 
 import datetime
+import sqlite3
 import sys
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -29,15 +33,14 @@ from provml.loaders import ntriples as nt
 from provml.loaders.terms import C, P
 
 #: The statements of a batch the finishing reads, per graph (IRI in N-Quads text): (subject,
-#: kind, value), kind an index of `_Run.values` (value parsed: a datetime, an index, an IRI's
-#: text) or "run" (the subject is a WorkflowExecution).
+#: kind, value), kind one of `_KINDS`' ("0" start and "1" end, in microseconds since 1970; "2"
+#: an index; "3" a stage IRI's text), "r" (the subject is a WorkflowExecution) or "unknown".
 Facts = dict[str, list[tuple[str, str, Any]]]
-#: Statements kept per load at most (about 100 bytes each, 15 MB): past it, the run that would
-#: add more is finished from the store, so memory stays bounded whatever the spool's size (a
-#: 200k-event synth spool has about 127k).
-MAX_STATEMENTS = 150_000
-#: What one metric summary's digest keys count for against MAX_STATEMENTS (four keys).
-DIGEST_STATEMENTS = 4
+#: Metric summaries whose digest keys are kept per load at most (about 400 bytes each, 40 MB):
+#: past it, the run that would add more is finished from the store.
+MAX_DIGESTS = 100_000
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
 
 _KINDS = {
     P.startedAtTime: "0",
@@ -63,84 +66,85 @@ def gather(lines: Iterable[str], facts: Facts) -> None:
             except ValueError:  # not as `convert` writes it: that run is read from the store
                 facts.setdefault(graph, []).append((subject, "unknown", None))
         elif predicate == P.type and rest.startswith(_RUN_TYPE):
-            facts.setdefault(rest[len(_RUN_TYPE) : -_TAIL], []).append((subject, "run", None))
-
-
-class _Run:
-    """One new run graph's statements: per kind, subject -> value (a set if it has several)."""
-
-    def __init__(self) -> None:
-        self.values: tuple[dict[str, Any], ...] = ({}, {}, {}, {})
-        self.executions: set[str] = set()
-        #: (metric name, split) -> pending digest keys by kind, merged
-        self.digests: dict[tuple[str, str | None], dict[str, str]] = {}
-        self.size = 0
+            facts.setdefault(rest[len(_RUN_TYPE) : -_TAIL], []).append((subject, "r", None))
 
 
 class RunFacts:
-    """The gathered statements of the run graphs new to the store in this load."""
+    """The gathered statements of the run graphs new to the store in this load, kept in a
+    temporary SQLite file (so memory stays bounded whatever the spool's size), and the merged
+    keys of their metric digests (in memory: a few per run and metric, at most MAX_DIGESTS)."""
 
     def __init__(self) -> None:
         """Nothing gathered yet."""
-        self._runs: dict[str, _Run] = {}
+        # "" is SQLite's private temporary file, removed on close. The writer thread adds,
+        # the finishing (another thread, later) reads.
+        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db.execute("CREATE TABLE facts (graph INTEGER, subject TEXT, kind TEXT, value)")
+        self._indexed = False
+        #: new graph (IRI in N-Quads text) -> its number in the table
+        self._numbers: dict[str, int] = {}
         self._old: set[str] = set()
-        self._size = 0
+        #: new graph -> (metric name, split) -> pending digest keys by kind, merged
+        self._digests: dict[str, dict[tuple[str, str | None], dict[str, str]]] = {}
+        self._digest_count = 0
+
+    def close(self) -> None:
+        """Remove what was gathered."""
+        self._db.close()
+
+    def __enter__(self) -> RunFacts:
+        """The facts themselves; closed on exit."""
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        """Remove what was gathered."""
+        self.close()
 
     def check(self, store: Store, graphs: Iterable[str]) -> None:
         """Note which of `graphs` (IRIs in N-Quads text) are new: empty in `store` now, before
         this load writes them for the first time. Raises as `Store.query` does."""
         for graph in graphs:
-            if graph in self._runs or graph in self._old:
+            if graph in self._numbers or graph in self._old:
                 continue
             if store.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}"):
                 self._old.add(graph)
             else:
-                self._runs[graph] = _Run()
+                self._numbers[graph] = len(self._numbers) + len(self._old) + 1
+                self._digests[graph] = {}
 
     def add(self, facts: Facts) -> None:
         """Keep committed statements of new graphs (others are read from the store)."""
+        rows: list[tuple[int, str, str, Any]] = []
         for graph, statements in facts.items():
-            run = self._runs.get(graph)
-            if run is None:
+            number = self._numbers.get(graph)
+            if number is None:
                 continue
-            for subject, kind, value in statements:
-                if kind == "run":
-                    run.executions.add(subject)
-                    continue
-                if kind == "unknown" or self._size >= MAX_STATEMENTS:
-                    self._forget(graph)
-                    break
-                values = run.values[int(kind)]
-                held = values.get(subject)
-                if held is None:
-                    values[sys.intern(subject)] = value  # one copy for the kinds of a subject
-                    run.size += 1
-                    self._size += 1
-                elif isinstance(held, set):
-                    held.add(value)
-                elif held != value:
-                    values[subject] = {held, value}
+            if any(kind == "unknown" for _, kind, _ in statements):
+                self._forget(graph)
+                continue
+            rows.extend((number, subject, kind, value) for subject, kind, value in statements)
+        self._db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?)", rows)
 
     def add_digests(self, committed: digests.MetricDigests) -> None:
-        """Keep the merged keys of committed metric digests of new graphs (a summary counts as
-        DIGEST_STATEMENTS statements)."""
+        """Keep the merged keys of committed metric digests of new graphs."""
         for (run, name, split), state in committed.items():
-            held = self._runs.get(iris.run(run))
+            held = self._digests.get(iris.run(run))
             if held is None:
                 continue
-            found = held.digests.get((name, split))
+            found = held.get((name, split))
             if found is None:
-                if self._size >= MAX_STATEMENTS:
+                if self._digest_count >= MAX_DIGESTS:
                     self._forget(iris.run(run))
                     continue
-                found = held.digests[name, split] = {}
-                held.size += DIGEST_STATEMENTS
-                self._size += DIGEST_STATEMENTS
+                found = held[name, split] = {}
+                self._digest_count += 1
             digests.merge_keys(found, digests.state_keys(state))
 
     def _forget(self, graph: str) -> None:
         """Leave a run to be finished from the store."""
-        self._size -= self._runs.pop(graph).size
+        number = self._numbers.pop(graph)
+        self._db.execute("DELETE FROM facts WHERE graph = ?", (number,))
+        self._digest_count -= len(self._digests.pop(graph))
         self._old.add(graph)
 
     def pending(
@@ -149,12 +153,27 @@ class RunFacts:
         """(graph, metric name, split, keys by kind) of each metric of `graphs`:
         `pending_digests.rq`'s rows, merged."""
         for graph in graphs:
-            for (name, split), found in self._runs[str(graph)].digests.items():
+            for (name, split), found in self._digests[str(graph)].items():
                 yield graph, name, split, found
 
     def known(self, graphs: Sequence[pyoxigraph.NamedNode]) -> set[pyoxigraph.NamedNode]:
         """Those of `graphs` whose statements are all gathered here."""
-        return {graph for graph in graphs if str(graph) in self._runs}
+        return {graph for graph in graphs if str(graph) in self._numbers}
+
+    def _values(self, graph: pyoxigraph.NamedNode, kinds: str) -> dict[str, dict[str, set[Any]]]:
+        """Kind -> subject -> values, of one graph's statements of `kinds`."""
+        if not self._indexed:  # once, after the last insert: cheaper than an index kept up
+            self._db.execute("CREATE INDEX facts_by_graph ON facts (graph, kind)")
+            self._indexed = True
+        found: dict[str, dict[str, set[Any]]] = {kind: defaultdict(set) for kind in kinds}
+        marks = ", ".join("?" * len(kinds))
+        rows = self._db.execute(
+            f"SELECT kind, subject, value FROM facts WHERE graph = ? AND kind IN ({marks})",
+            (self._numbers[str(graph)], *kinds),
+        )
+        for kind, subject, value in rows:
+            found[kind][subject].add(value)
+        return found
 
     def sections(
         self, graphs: Iterable[pyoxigraph.NamedNode]
@@ -162,15 +181,15 @@ class RunFacts:
         """(graph, section, stage, index) for each section of `graphs`: `run_sections.rq`'s
         rows."""
         for graph in graphs:
-            _, _, indexes, stages = self._runs[str(graph)].values
-            for subject, index in indexes.items():
-                stage = stages.get(subject)
-                if stage is None:
+            values = self._values(graph, "23")
+            stages = values["3"]
+            for subject, indexes in values["2"].items():
+                if subject not in stages:
                     continue
                 section = _node(subject)
-                for each_index in _each(index):
-                    for each_stage in _each(stage):
-                        yield graph, section, _node(each_stage), each_index
+                for index in indexes:
+                    for stage in stages[subject]:
+                        yield graph, section, _node(stage), index
 
     def durations(
         self, graphs: Iterable[pyoxigraph.NamedNode]
@@ -178,30 +197,30 @@ class RunFacts:
         """(graph, activity, start, end) for each activity of `graphs` with both but the
         workflow executions (`run_durations.rq`'s rows; theirs are merged, so read back)."""
         for graph in graphs:
-            run = self._runs[str(graph)]
-            starts, ends, _, _ = run.values
-            for subject, start in starts.items():
-                end = ends.get(subject)
-                if end is None or subject in run.executions:
+            values = self._values(graph, "01r")
+            starts, ends, executions = values["0"], values["1"], values["r"]
+            for subject, started in starts.items():
+                if subject not in ends or subject in executions:
                     continue
                 activity = _node(subject)
-                for started in _each(start):
-                    for ended in _each(end):
-                        yield graph, activity, started, ended
-
-
-def _each(value: Any) -> Iterable[Any]:
-    """The values held for a subject: one, or a set of several."""
-    return value if isinstance(value, set) else (value,)
+                for start in started:
+                    for end in ends[subject]:
+                        yield graph, activity, _from_micros(start), _from_micros(end)
 
 
 def _value(kind: str, text: str) -> Any:
-    """A statement's object as the finishing uses it: a datetime, an index, or an IRI's text."""
+    """A statement's object as the finishing uses it: a time in microseconds since 1970 (exact,
+    as the datetimes' differences are), an index, or an IRI's text."""
     if kind in "01":
-        return _moment(text)
+        return (_moment(text) - _EPOCH) // _MICROSECOND
     if kind == "2":
         return _integer(text)
     return sys.intern(text)
+
+
+def _from_micros(micros: int) -> datetime.datetime:
+    """The aware datetime (UTC) of a time `_value` keeps."""
+    return _EPOCH + micros * _MICROSECOND
 
 
 def _node(text: str) -> pyoxigraph.NamedNode:

@@ -74,8 +74,9 @@ def test_runs_past_the_gathering_bound_are_finished_from_the_store(
 ) -> None:
     with open_store(tmp_path / "whole") as store:
         load_spools(store, [spool])
-    # Room for the statements of a few runs: the others are read back from the store.
-    monkeypatch.setattr(run_facts, "MAX_STATEMENTS", 300)
+    # Room for the metric digests of a few runs: the others, their gathered statements
+    # dropped, are read back from the store.
+    monkeypatch.setattr(run_facts, "MAX_DIGESTS", 20)
     with open_store(tmp_path / "bounded") as store:
         load_spools(store, [spool])
     assert store_digest(tmp_path / "bounded") == store_digest(tmp_path / "whole")
