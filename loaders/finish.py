@@ -38,7 +38,8 @@ from __future__ import annotations
 import datetime
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import pyoxigraph
 
@@ -61,6 +62,8 @@ SECTIONS = "run_sections.rq"
 INFORMED = "informed_by.rq"
 CLEAR = "clear_summaries.ru"
 INFER = "infer_derivations.rq"
+USES = "inferred_uses.rq"
+INPUT_VERSIONS = "input_versions.rq"
 INFER_PROV = "infer_prov_derivations.rq"
 CLEAR_INFERRED = "clear_inferred.ru"
 CLEAR_RUN_INFERRED = "clear_run_inferred.ru"
@@ -189,16 +192,45 @@ def infer_derivations(
         return
     for operation in operations(CLEAR_INFERRED if imported else CLEAR_RUN_INFERRED):
         store.update(summaries.fill(operation, graphs))
-    _add_in_chunks(store, _inferred(store, graphs, INFER_PROV if imported else INFER), bulk)
+    uses: Iterable[Mapping[str, Any]]
+    if imported:
+        uses = summaries.stream_rows(store, INFER_PROV, graphs)
+    else:
+        uses = _run_uses(store, graphs)
+    _add_in_chunks(store, _inferred(uses), bulk)
 
 
-def _inferred(
-    store: Store, graphs: Sequence[pyoxigraph.NamedNode], query: str
-) -> Iterator[pyoxigraph.Quad]:
-    """`output prov:wasDerivedFrom input` in the inferred graph: per use, the latest version of
-    the used entity generated at or before the task's start, else the entity as used."""
+def _run_uses(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> Iterable[Mapping[str, Any]]:
+    """`infer_derivations.rq`'s rows for some run graphs, in two queries (`inferred_uses.rq`,
+    then `input_versions.rq` for the entities used), or in one if a use is a blank node."""
+    uses = list(summaries.stream_rows(store, USES, graphs))
+    inputs = {use["input"] for use in uses}
+    if not all(isinstance(used, pyoxigraph.NamedNode) for used in inputs):
+        return summaries.stream_rows(store, INFER, graphs)
+    versions: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
+    for row in summaries.stream_values_rows(
+        store, INPUT_VERSIONS, "inputs", sorted(inputs, key=str)
+    ):
+        versions[row["input"]].append((row["version"], row["at"]))
+    return [
+        {
+            "output": use["output"],
+            "input": use["input"],
+            "started": use["started"],
+            "version": version,
+            "at": at,
+        }
+        for use in uses
+        for version, at in versions.get(use["input"]) or [(None, None)]
+    ]
+
+
+def _inferred(uses: Iterable[Mapping[str, Any]]) -> Iterator[pyoxigraph.Quad]:
+    """`output prov:wasDerivedFrom input` in the inferred graph from `infer_derivations.rq`'s
+    rows: per use, the latest version of the used entity generated at or before the task's
+    start, else the entity as used."""
     latest: dict[tuple[Term, Term], tuple[datetime.datetime, Term] | None] = {}
-    for row in summaries.stream_rows(store, query, graphs):
+    for row in uses:
         key = (row["output"], row["input"])
         best = latest.setdefault(key, None)
         version, at, started = row["version"], row["at"], row["started"]

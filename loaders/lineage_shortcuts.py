@@ -5,8 +5,9 @@
 `raw_lineage.rq` and `model_lineage.rq` select. Those queries walk `prov:wasDerivedFrom+` once per
 entity, and the entities of a group of runs share most of their ancestors: at 1M events the two
 took a third of the finishing. Here each node's direct derivations are read once, a level at a
-time for all nodes of that level (`derivation_children.rq`, `derivation_parents.rq`, NODES_PER_QUERY
-IRIs a query), and the closures are made in Python from them: the same pairs, each edge read once.
+time for all nodes of that level (`derivation_children.rq`, `derivation_parents.rq`, in queries
+of `summaries.NODES_PER_QUERY` IRIs), and the closures are made in Python from them: the same
+pairs, each edge read once.
 A walk that meets a blank node (which a query cannot name) gives way to the two queries.
 """
 
@@ -17,15 +18,11 @@ __all__ = ["lineage_shortcuts"]
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from string import Template
-from typing import Any
 
 import pyoxigraph
 
-from provml.errors import QueryError, StoreError
 from provml.kg.store import Store
 from provml.loaders import iris, summaries
-from provml.loaders.sparql_files import read
 from provml.ontology.namespace import PROVML
 
 SEEDS = "shortcut_seeds.rq"
@@ -33,8 +30,6 @@ INPUTS = "shortcut_inputs.rq"
 CHILDREN = "derivation_children.rq"
 PARENTS = "derivation_parents.rq"
 KINDS = "shortcut_kinds.rq"
-#: IRIs in one query's VALUES: a query's text stays small for a remote server (about 20 kB).
-NODES_PER_QUERY = 200
 RAW = pyoxigraph.NamedNode(str(PROVML.derivedFromRawData))
 TRAINED_ON = pyoxigraph.NamedNode(str(PROVML.trainedOnDataDerivedFrom))
 SHARED = iris.SHARED_GRAPH_NODE
@@ -68,11 +63,13 @@ def lineage_shortcuts(
 def _walked(store: Store, graphs: Sequence[pyoxigraph.NamedNode]) -> set[pyoxigraph.Quad]:
     """The shortcuts, from the derivations read a level at a time."""
     seeds: set[Node] = set()
-    for row in _rows(store, SEEDS, "graphs", graphs):
+    for row in summaries.stream_values_rows(store, SEEDS, "graphs", graphs):
         seeds.add(row["generated"])
         if row["stable"] is not None:
             seeds.add(row["stable"])
-    inputs = {row["entity"] for row in _rows(store, INPUTS, "graphs", graphs)}
+    inputs = {
+        row["entity"] for row in summaries.stream_values_rows(store, INPUTS, "graphs", graphs)
+    }
     # Everything derived from a seed, the seeds included (prov:wasDerivedFrom*).
     descendants = set(_Edges(store, CHILDREN, seeds).next)
     kinds = _Kinds(store)
@@ -109,7 +106,7 @@ class _Edges:
             for node in level:
                 self.next[node] = set()
             following = set()
-            for row in _rows(store, name, "nodes", _named(level)):
+            for row in summaries.stream_values_rows(store, name, "nodes", _named(level)):
                 self.next[row["node"]].add(row["next"])
                 following.add(row["next"])
             level = following - self.next.keys()
@@ -137,7 +134,7 @@ class _Kinds:
         unknown = [node for node in set(nodes) if node not in self.kinds]
         for node in unknown:
             self.kinds[node] = set()
-        for row in _rows(self.store, KINDS, "nodes", _named(unknown)):
+        for row in summaries.stream_values_rows(self.store, KINDS, "nodes", _named(unknown)):
             self.kinds[row["node"]].add(row["kind"].value)
             if row["stable"] is not None and row["stable"] not in self.stable[row["node"]]:
                 self.stable[row["node"]].append(row["stable"])
@@ -159,22 +156,3 @@ def _named(nodes: Iterable[Node]) -> list[pyoxigraph.NamedNode]:
             raise _BlankNode
         named.append(node)
     return named
-
-
-def _rows(
-    store: Store, name: str, slot: str, terms: Sequence[pyoxigraph.NamedNode]
-) -> Iterator[dict[str, Any]]:
-    """The rows of one of the walk's queries, `slot` filled with `terms` NODES_PER_QUERY at a
-    time."""
-    template = Template(read(name))
-    for start in range(0, len(terms), NODES_PER_QUERY):
-        chosen = " ".join(str(term) for term in terms[start : start + NODES_PER_QUERY])
-        answer = store.evaluate(template.substitute({slot: chosen}))
-        assert isinstance(answer, pyoxigraph.QuerySolutions)  # the walk's queries are SELECTs
-        try:
-            for solution in answer:
-                yield {variable.value: solution[variable] for variable in answer.variables}
-        except OSError as error:
-            raise StoreError(f"reading the store {store.location} failed: {error}") from None
-        except (RuntimeError, ValueError) as error:
-            raise QueryError(f"the query {name} cannot be evaluated: {error}") from None

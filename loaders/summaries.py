@@ -47,6 +47,8 @@ SUMMARIES_PER_UPDATE = 1_000
 _SUMMARIZED = (
     "VALUES ?graph { ${graphs} } GRAPH ?graph { ?summary a <" + str(PROVML.MetricSummary) + "> }"
 )
+#: IRIs in one query's VALUES: a query's text stays small for a remote server (about 20 kB).
+NODES_PER_QUERY = 200
 RAW_LINEAGE = "raw_lineage.rq"
 MODEL_LINEAGE = "model_lineage.rq"
 SHARED = iris.SHARED_GRAPH_NODE
@@ -298,3 +300,22 @@ def _moment(term: pyoxigraph.Literal) -> datetime.datetime:
 def _double(number: float) -> pyoxigraph.Literal:
     """An xsd:double literal; NaN and the infinities in XSD spelling."""
     return pyoxigraph.Literal(nt.double_lexical(number), datatype=_DOUBLE)
+
+
+def stream_values_rows(
+    store: Store, name: str, slot: str, terms: Sequence[pyoxigraph.NamedNode]
+) -> Iterator[dict[str, Any]]:
+    """The rows of one of the loader's SELECT queries, its VALUES `slot` filled with `terms`
+    (IRIs), NODES_PER_QUERY at a time. Raises as `stream_rows` does."""
+    template = Template(read(name))
+    for start in range(0, len(terms), NODES_PER_QUERY):
+        chosen = " ".join(str(term) for term in terms[start : start + NODES_PER_QUERY])
+        answer = store.evaluate(template.substitute({slot: chosen}))
+        assert isinstance(answer, pyoxigraph.QuerySolutions)  # the loader's queries are SELECTs
+        try:
+            for solution in answer:
+                yield {variable.value: solution[variable] for variable in answer.variables}
+        except OSError as error:
+            raise StoreError(f"reading the store {store.location} failed: {error}") from None
+        except (RuntimeError, ValueError) as error:
+            raise QueryError(f"the query {name} cannot be evaluated: {error}") from None

@@ -18,6 +18,8 @@ from provml.queries import run_query
 
 ID = "https://w3id.org/provml/id/"
 INFERRED = iris.INFERRED_GRAPH
+PROVML = "https://w3id.org/provml/ontology#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 PREFIXES = """
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX provml: <https://w3id.org/provml/ontology#>
@@ -138,6 +140,42 @@ def test_declared_derivations_are_recorded_and_the_rest_inferred(tmp_path):
         (right_v, f"{ID}entity/in-c", run_graph),
         *((other_v, f"{ID}entity/in-{name}", INFERRED) for name in "abcd"),
     }
+
+
+def test_a_use_of_a_blank_node_is_inferred_as_the_others(tmp_path):
+    # A user's own statement in the run graph: the task also used an unnamed entity, which a
+    # query cannot name, so the finishing reads the uses and versions in one query.
+    spool = tmp_path / "spool"
+    with Workflow("blank", run_id="blank-1", spool_dir=spool, capture_git=False) as wf:
+        source = wf.dataset("source", id="source")
+        with wf.task("copy", "preparation", used=[source]) as task:
+            task.generated(wf.dataset("copy", id="copy"))
+    events = _events(spool, "blank-1")
+    (copy_v,) = _generations(events, "copy")
+    task_iri = next(
+        iris.plain(iris.task("blank-1", e["task"]))
+        for e in events
+        if e["kind"] == "generated" and e["entity"] == "copy"
+    )
+    with open_store(tmp_path / "store") as store:
+        load_spools(store, [spool / "blank-1"], workers=1)
+        # ... of which an old version is known: the derivation goes to that version.
+        store.load(
+            (
+                f"<{task_iri}> <http://www.w3.org/ns/prov#used> _:unnamed .\n"
+                f"<{ID}entity/old-table> <{PROVML}versionOf> _:unnamed ;\n"
+                f'  <http://www.w3.org/ns/prov#generatedAtTime> "2000-01-01T00:00:00Z"'
+                f"^^<{XSD}dateTime> ."
+            ).encode(),
+            "turtle",
+            graph=f"{ID}run/blank-1",
+        )
+        load_spools(store, [spool / "blank-1"], workers=1)  # finishes the run again
+        inferred = f"GRAPH <{INFERRED}> {{ ?o prov:wasDerivedFrom ?i }}"
+        edges = _rows(store, f"SELECT ?o ?i WHERE {{ {inferred} FILTER(isIRI(?i)) }}")
+        blanks = _rows(store, f"SELECT ?o WHERE {{ {inferred} FILTER(isBlank(?i)) }}")
+    assert edges == {(copy_v, f"{ID}entity/source"), (copy_v, f"{ID}entity/old-table")}
+    assert blanks == set()
 
 
 def _moment() -> datetime:
