@@ -44,8 +44,9 @@ def head_digest(path: Path, length: int) -> str:
 class Checkpoint:
     """The positions of a load's spool files, read from and saved to one JSON file (or none)."""
 
-    def __init__(self, path: Path | None) -> None:
-        """Read `path` if it exists; None keeps positions in memory only.
+    def __init__(self, path: Path | None, *, start_over: bool = False) -> None:
+        """Read `path` if it exists; None keeps positions in memory only; `start_over` ignores
+        what `path` holds (the next save replaces it).
 
         Raises LoadError naming the file if it cannot be read or is not a checkpoint.
         """
@@ -54,7 +55,7 @@ class Checkpoint:
         # Each file's entry as JSON text, written when it moves: a save after each commit then
         # costs a join, not a serialization of every file's position (thousands of files).
         self._entries: dict[str, str] = {}
-        if path is None or not path.exists():
+        if path is None or start_over or not path.exists():
             return
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))

@@ -42,6 +42,7 @@ from provml.loaders.checkpoint import Checkpoint
 from provml.loaders.chunks import Chunk, read_chunks
 from provml.loaders.event_ids import EventIds, index_path
 from provml.loaders.finish import finish_runs, regenerated_without_hash, unfinished_marks
+from provml.loaders.iris import ONTOLOGY_GRAPH
 from provml.loaders.ntriples import to_utf8
 from provml.loaders.run_facts import RunFacts
 
@@ -70,6 +71,9 @@ class LoadReport:
     restarted: list[str] = field(default_factory=list)
     quarantine: Path | None = None
     batches: int = 0
+    #: The checkpoint was of a store since removed or emptied (this one holds nothing loaded):
+    #: every file was loaded from the start.
+    checkpoint_reset: bool = False
     #: Stable entities (IRIs) the runs generated more than once with no content hash, and how
     #: many versions each has: kept apart by generation (nothing tells if the content changed).
     regenerated: dict[str, int] = field(default_factory=dict)
@@ -202,6 +206,12 @@ def load_spools(
     files = _spool_files(paths)
     saved = Checkpoint(checkpoint)
     report = LoadReport(files=len(files), quarantine=quarantine)
+    if checkpoint is not None and saved.positions and not _holds_loaded_data(store):
+        # The store was removed or emptied since the checkpoint moved: resuming would skip
+        # everything it lost. Start over, the id index with it (it only guards replays).
+        saved = Checkpoint(checkpoint, start_over=True)
+        index_path(checkpoint).unlink(missing_ok=True)
+        report.checkpoint_reset = True
     starts = {}
     for path in files:
         starts[path], restarted = saved.resume(path)
@@ -475,6 +485,13 @@ def _progress_bar(show: bool, total: int) -> Iterator[Callable[[int], None]]:
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task("load", total=total)
         yield lambda done: bar.advance(task, done)
+
+
+def _holds_loaded_data(store: Store) -> bool:
+    """Whether `store` holds any quad outside the ontology graph (what loads write)."""
+    return bool(
+        store.query(f"ASK {{ GRAPH ?graph {{ ?s ?p ?o }} FILTER(?graph != <{ONTOLOGY_GRAPH}>) }}")
+    )
 
 
 def _spool_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

@@ -104,6 +104,11 @@ def load(
         f"loaded {report.events:,} events ({report.quads:,} quads) from {report.files} files "
         f"into {opened.location}: {len(report.runs)} runs"
     )
+    if report.checkpoint_reset:
+        typer.echo(
+            f"{opened.location} held nothing loaded: the checkpoint {checkpoint} (of a store "
+            "since removed or emptied) was started over"
+        )
     for source in report.restarted:
         typer.echo(f"{source}: changed since the last load (replaced or truncated); loaded again")
     for torn in report.torn:
