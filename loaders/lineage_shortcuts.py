@@ -22,17 +22,14 @@ from collections.abc import Iterable, Iterator, Sequence
 import pyoxigraph
 
 from provml.kg.store import Store
-from provml.loaders import iris, summaries
-from provml.ontology.namespace import PROVML
+from provml.loaders import summaries
 
 SEEDS = "shortcut_seeds.rq"
 INPUTS = "shortcut_inputs.rq"
 CHILDREN = "derivation_children.rq"
 PARENTS = "derivation_parents.rq"
 KINDS = "shortcut_kinds.rq"
-RAW = pyoxigraph.NamedNode(str(PROVML.derivedFromRawData))
-TRAINED_ON = pyoxigraph.NamedNode(str(PROVML.trainedOnDataDerivedFrom))
-SHARED = iris.SHARED_GRAPH_NODE
+RAW, TRAINED_ON, SHARED = summaries.RAW, summaries.TRAINED_ON, summaries.SHARED
 
 #: A node of the walk (a literal or a blank node there ends it: see `_named`).
 Node = pyoxigraph.NamedNode | pyoxigraph.BlankNode

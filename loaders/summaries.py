@@ -7,7 +7,8 @@ and an end and one `provml:MetricSummary` per metric and split (lowest, highest,
 last epoch) (`run_digests`); it adds to the shared graph `provml:derivedFromRawData` from each
 entity in the run's lineage to the raw data it descends from (`raw_lineage`), and
 `provml:trainedOnDataDerivedFrom` from each trained model to its training data and all that data
-descends from (`model_lineage`). Computed in Python
+descends from (`model_lineage`): these two define the pairs, which `lineage_shortcuts.py` finds
+faster by a walk (falling back on them). Computed in Python
 from small queries: engines differ on dateTime arithmetic (Virtuoso has none), and the
 digests come out the same on every store. The metric summaries come from the digests the
 batches left (`digests.py`, `replace_summaries`), not from the measures, unless the run already
