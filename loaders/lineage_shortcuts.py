@@ -13,8 +13,6 @@ A walk that meets a blank node (which a query cannot name) gives way to the two 
 
 from __future__ import annotations
 
-__all__ = ["lineage_shortcuts"]
-
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
