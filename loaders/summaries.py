@@ -208,7 +208,23 @@ def stream_rows(store: Store, name: str, graphs: Sequence[pyoxigraph.NamedNode])
     Each row maps a variable name to its term. Raises QueryError or StoreError as `Store.query`
     does, also while the rows are read.
     """
-    answer = store.evaluate(fill(read(name), graphs))
+    return _solutions(store, name, fill(read(name), graphs))
+
+
+def stream_values_rows(
+    store: Store, name: str, slot: str, terms: Sequence[pyoxigraph.NamedNode]
+) -> Iterator[Any]:
+    """The rows of one of the loader's SELECT queries, its VALUES `slot` filled with `terms`
+    (IRIs), NODES_PER_QUERY at a time, one at a time as `stream_rows` gives them."""
+    template = Template(read(name))
+    for start in range(0, len(terms), NODES_PER_QUERY):
+        chosen = " ".join(str(term) for term in terms[start : start + NODES_PER_QUERY])
+        yield from _solutions(store, name, template.substitute({slot: chosen}))
+
+
+def _solutions(store: Store, name: str, text: str) -> Iterator[Any]:
+    """The rows of the loader's query `name` (as `text`), read as the store computes them."""
+    answer = store.evaluate(text)
     assert isinstance(answer, pyoxigraph.QuerySolutions)  # the loader's queries are SELECTs
     try:
         yield from answer
@@ -301,22 +317,3 @@ def _moment(term: pyoxigraph.Literal) -> datetime.datetime:
 def _double(number: float) -> pyoxigraph.Literal:
     """An xsd:double literal; NaN and the infinities in XSD spelling."""
     return pyoxigraph.Literal(nt.double_lexical(number), datatype=_DOUBLE)
-
-
-def stream_values_rows(
-    store: Store, name: str, slot: str, terms: Sequence[pyoxigraph.NamedNode]
-) -> Iterator[dict[str, Any]]:
-    """The rows of one of the loader's SELECT queries, its VALUES `slot` filled with `terms`
-    (IRIs), NODES_PER_QUERY at a time. Raises as `stream_rows` does."""
-    template = Template(read(name))
-    for start in range(0, len(terms), NODES_PER_QUERY):
-        chosen = " ".join(str(term) for term in terms[start : start + NODES_PER_QUERY])
-        answer = store.evaluate(template.substitute({slot: chosen}))
-        assert isinstance(answer, pyoxigraph.QuerySolutions)  # the loader's queries are SELECTs
-        try:
-            for solution in answer:
-                yield {variable.value: solution[variable] for variable in answer.variables}
-        except OSError as error:
-            raise StoreError(f"reading the store {store.location} failed: {error}") from None
-        except (RuntimeError, ValueError) as error:
-            raise QueryError(f"the query {name} cannot be evaluated: {error}") from None
