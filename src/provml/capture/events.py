@@ -11,6 +11,7 @@ __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION"]
 import itertools
 import json
 import math
+import operator
 import os
 import re
 import secrets
@@ -49,11 +50,13 @@ _TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class _Sequence:
+class IdSequence:
     """The process's id prefix and event counter; renewed in forked children."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str | None = None) -> None:
         self.renew()
+        if prefix is not None:
+            self.prefix = prefix
 
     def renew(self) -> None:
         """Start a new prefix and counter (called at import and after fork)."""
@@ -61,7 +64,7 @@ class _Sequence:
         self.counter: Iterator[int] = itertools.count(1)
 
 
-SEQUENCE = _Sequence()
+SEQUENCE = IdSequence()
 os.register_at_fork(after_in_child=SEQUENCE.renew)
 
 
@@ -75,17 +78,17 @@ def base_event(kind: str, run: str) -> dict[str, Any]:
     return {"v": SCHEMA_VERSION, "kind": kind, "id": next_id(), "run": run, "t": time.time()}
 
 
-def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]:
-    """Build a metrics event from the tuple ``log_metric(s)`` queued (in the writer thread)."""
-    _, seq, t, task, key, value, step, epoch, split, model = item
+def metric_event(item: tuple[Any, ...], run: str, event_id: str) -> dict[str, Any]:
+    """Build the metrics event of a queued single-metric tuple (see ``METRIC_FIELDS``)."""
+    t, value, step, epoch, task, key, split, model = item
     return {
         "v": SCHEMA_VERSION,
         "kind": "metrics",
-        "id": f"{prefix}.{seq}",
+        "id": event_id,
         "run": run,
         "t": t,
         "task": task,
-        "values": value if key is None else {key: value},
+        "values": {key: value},
         "step": step,
         "epoch": epoch,
         "split": split,
@@ -95,34 +98,11 @@ def metric_event(item: tuple[Any, ...], run: str, prefix: str) -> dict[str, Any]
 
 _quote = json.encoder.encode_basestring_ascii
 _encode = json.JSONEncoder(separators=(",", ":")).encode
-_float_text = float.__repr__  # what json writes for a finite float, subclasses included
-_int_text = int.__repr__
 
 
 def encode_event(event: dict[str, Any]) -> str:
     """One event as a compact JSON line (without the newline)."""
     return _encode(event)
-
-
-def metric_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
-    """The JSON line of a queued metric tuple; the same text json would write, built directly.
-
-    Ids, run, task, split and model are validated tokens, so only the metric name needs
-    escaping; non-finite values and several-metric events go through ``json``.
-    """
-    _, seq, t, task, key, value, step, epoch, split, model = item
-    if key is None or not math.isfinite(value):
-        return _encode(metric_event(item, run, prefix))
-    number = _float_text(value) if isinstance(value, float) else _int_text(value)
-    return (
-        f'{{"v":1,"kind":"metrics","id":"{prefix}.{seq}","run":"{run}","t":{_float_text(t)},'
-        f'"task":{"null" if task is None else chr(34) + task + chr(34)},'
-        f'"values":{{{_quote(key)}:{number}}},'
-        f'"step":{"null" if step is None else _int_text(step)},'
-        f'"epoch":{"null" if epoch is None else _int_text(epoch)},'
-        f'"split":{"null" if split is None else chr(34) + split + chr(34)},'
-        f'"model":{"null" if model is None else chr(34) + model + chr(34)}}}'
-    )
 
 
 def task_start_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
@@ -135,10 +115,24 @@ def task_end_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
     return _encode(task_end_event(item, run, prefix))
 
 
-# Queued tuples name their builder by index, not by reference: a tuple of numbers and strings
-# only is untracked by the garbage collector, so a full queue adds no full-collection pressure.
-METRIC, TASK_START, TASK_END = 0, 1, 2
-LINE_BUILDERS = (metric_line, task_start_line, task_end_line)
+# Queued tuples. A single metric (the hot path) is the tuple METRIC_FIELDS names: it starts
+# with its time, a float, and gets its id number when it is written. Other tuples start with
+# the index of their line builder. Tuples of numbers and strings only are untracked by the
+# garbage collector, so a full queue adds no full-collection pressure.
+METRIC_FIELDS = ("t", "value", "step", "epoch", "task", "key", "split", "model")
+TASK_START, TASK_END = 0, 1
+LINE_BUILDERS = (task_start_line, task_end_line)
+
+_HEAD = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+_NUMBERS = operator.itemgetter(0, 1, 2, 3)  # what a metric line formats: t, value, step, epoch
+_SHAPE = operator.itemgetter(4, 5, 6, 7)  # what its template holds: task, key, split, model
+_TUPLE_ONLY = frozenset({tuple})
+_FLOAT_ONLY = frozenset({float})
+# Templates write step and epoch with %a, which gives None for a missing one; these patterns can
+# only come from a template (a quote inside a JSON string is escaped), so replacing them is safe.
+_NO_STEP = (b',"step":None,', b',"step":null,')
+_NO_EPOCH = (b',"epoch":None,', b',"epoch":null,')
 
 
 def _json_token(value: str | None) -> str:
@@ -148,10 +142,10 @@ def _json_token(value: str | None) -> str:
 class LineEncoder:
     """Builds the JSON Lines bytes of queued events; the same text ``json`` writes, made cheaply.
 
-    A single-metric event's text is fixed by its run, id prefix, task, metric name, split, model
-    and whether step and epoch are given; that text is built once per shape as a ``%`` template,
-    so each event formats only its id number, time, value, step and epoch. Several-metric events,
-    non-finite values and other events go through ``json``.
+    A single-metric event's text is fixed by its run, id prefix, task, metric name, split and
+    model; that text is built once per shape as a ``%`` template, so each event formats only its
+    id number, time, value, step and epoch. A batch of finite single metrics is formatted by
+    ``map`` in C, with no Python code per event; other events go through ``json``.
     """
 
     MAX_TEMPLATES = 4096  # shapes kept; a run with more tasks or metric names starts over
@@ -161,48 +155,86 @@ class LineEncoder:
         self.prefix = ""
         self.templates: dict[tuple[Any, ...], bytes] = {}
 
-    def encode(self, items: list[Any], prefix: str) -> bytes:
-        """The lines of ``items`` (queued tuples or event dicts), each ending in a newline."""
-        if prefix != self.prefix:
+    def encode(self, items: list[Any], sequence: IdSequence) -> bytes:
+        """The lines of ``items`` (queued tuples or event dicts), each ending in a newline;
+        single metrics are numbered from ``sequence`` in queue order."""
+        if sequence.prefix != self.prefix:
             self.templates.clear()
-            self.prefix = prefix
-        templates = self.templates
-        out: list[bytes] = []
-        append = out.append
-        for item in items:
-            if item.__class__ is tuple and item[0] == METRIC:
-                _, seq, t, task, key, value, step, epoch, split, model = item
-                # value - value is 0 for finite numbers, NaN (truthy) for NaN and infinities
-                if key is not None and not value - value:
-                    shape = (task, key, split, model, step is None, epoch is None)
-                    template = templates.get(shape) or self._template(shape)
-                    append(template % (seq, t, value, step, epoch))
-                    continue
-            append(self.line(item, prefix))
-        return b"".join(out)
+            self.prefix = sequence.prefix
+        if (
+            items
+            and set(map(type, items)) == _TUPLE_ONLY
+            and set(map(type, map(_HEAD, items))) == _FLOAT_ONLY
+            and self._all_finite(items)
+        ):
+            return self._metric_lines(items, sequence.counter)
+        return b"".join([self.line(item, sequence) for item in items])
 
-    def line(self, item: Any, prefix: str) -> bytes:
-        """One queued tuple or event dict as a JSON line (with its newline), through ``json``."""
-        text = (
-            encode_event(item)
-            if type(item) is dict
-            else LINE_BUILDERS[item[0]](item, self.run, prefix)
-        )
-        return text.encode() + b"\n"
+    def line(self, item: Any, sequence: IdSequence) -> bytes:
+        """One queued tuple or event dict as a JSON line (with its newline)."""
+        if type(item) is dict:
+            return encode_event(item).encode() + b"\n"
+        if item[0].__class__ is not float:
+            return LINE_BUILDERS[item[0]](item, self.run, sequence.prefix).encode() + b"\n"
+        if sequence.prefix != self.prefix:
+            self.templates.clear()
+            self.prefix = sequence.prefix
+        seq = next(sequence.counter)
+        value = item[1]
+        if value - value:  # NaN or an infinity (0 for finite numbers): json's own spelling
+            event = metric_event(item, self.run, f"{sequence.prefix}.{seq}")
+            return encode_event(event).encode() + b"\n"
+        shape = _SHAPE(item)
+        template = self.templates.get(shape) or self._template(shape)
+        text: bytes = template % (seq, *_NUMBERS(item))
+        return text.replace(*_NO_STEP).replace(*_NO_EPOCH)
+
+    def _metric_lines(self, items: list[tuple[Any, ...]], counter: Iterator[int]) -> bytes:
+        shapes = list(map(_SHAPE, items))
+        templates = self.templates
+        missing = set(shapes).difference(templates)
+        if len(templates) + len(missing) > self.MAX_TEMPLATES:
+            templates.clear()
+            missing = set(shapes)
+            if len(missing) > self.MAX_TEMPLATES:  # more shapes than kept, in one batch
+                return (
+                    b"".join(
+                        self._template_text(shape) % (next(counter), *_NUMBERS(item))
+                        for shape, item in zip(shapes, items, strict=True)
+                    )
+                    .replace(*_NO_STEP)
+                    .replace(*_NO_EPOCH)
+                )
+        for shape in missing:
+            templates[shape] = self._template_text(shape)
+        # (seq, t, value, step, epoch) per event, built in C: 1-tuples of seqs + the numbers
+        seqs = zip(itertools.islice(counter, len(items)))
+        numbers = map(tuple.__add__, seqs, map(_NUMBERS, items))
+        lines = b"".join(map(bytes.__mod__, map(templates.__getitem__, shapes), numbers))
+        return lines.replace(*_NO_STEP).replace(*_NO_EPOCH)
+
+    @staticmethod
+    def _all_finite(items: list[tuple[Any, ...]]) -> bool:
+        try:
+            return all(map(math.isfinite, map(_VALUE, items)))
+        except OverflowError:  # an int too large for a float: formatted one by one
+            return False
 
     def _template(self, shape: tuple[Any, ...]) -> bytes:
-        task, key, split, model, no_step, no_epoch = shape
         if len(self.templates) >= self.MAX_TEMPLATES:
             self.templates.clear()
-        # "%.0a" consumes a None and writes nothing, so every event formats the same five fields
+        template = self.templates[shape] = self._template_text(shape)
+        return template
+
+    def _template_text(self, shape: tuple[Any, ...]) -> bytes:
+        task, key, split, model = shape
         text = (
             f'{{"v":1,"kind":"metrics","id":"{_escape(self.prefix)}.%d","run":"{_escape(self.run)}",'
             f'"t":%a,"task":{_escape(_json_token(task))},"values":{{{_escape(_quote(key))}:%a}},'
-            f'"step":{"null%.0a" if no_step else "%d"},"epoch":{"null%.0a" if no_epoch else "%d"},'
+            f'"step":%a,"epoch":%a,'
             f'"split":{_escape(_json_token(split))},"model":{_escape(_json_token(model))}}}\n'
         )
-        template = self.templates[shape] = text.encode()
-        return template
+        return text.encode()
 
 
 def _escape(text: str) -> str:

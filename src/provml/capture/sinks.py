@@ -70,7 +70,7 @@ class MemorySink:
     def submit(self, event: Any) -> None:
         """Build the event's record exactly as the spool writer would, and keep it."""
         with self._lock:
-            record = json.loads(self._encoder.encode([event], SEQUENCE.prefix))
+            record = json.loads(self._encoder.encode([event], SEQUENCE))
             self.events.append(record)
 
     def flush(self) -> None:

@@ -187,7 +187,7 @@ class SpoolWriter:
             if not items:
                 return
             try:
-                data = self._encoder.encode(items, SEQUENCE.prefix)
+                data = self._encoder.encode(items, SEQUENCE)
                 lines = len(items)
             except Exception:  # one bad record must not take the batch down
                 data, lines = self._encode_each(items)
@@ -214,7 +214,7 @@ class SpoolWriter:
         lines = []
         for item in items:
             try:
-                lines.append(self._encoder.line(item, SEQUENCE.prefix))
+                lines.append(self._encoder.line(item, SEQUENCE))
             except Exception as error:
                 self._dropped += 1
                 self._report(error, "cannot serialise an event")

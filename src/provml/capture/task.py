@@ -59,7 +59,13 @@ class TaskRun(Protocol):
         """Record one event of the run (the run is open)."""
 
     def open_tasks(self) -> list[Task]:
-        """The calling thread's open tasks of the run, innermost last (the task edits it)."""
+        """The calling thread's open tasks of the run, innermost last (read only)."""
+
+    def enter_task(self, task: Task) -> None:
+        """Make ``task`` the calling thread's innermost open task."""
+
+    def leave_task(self, task: Task) -> None:
+        """Take ``task`` off the calling thread's open tasks, if it is there."""
 
     def log_params(
         self, values: Mapping[str, Any], task: Task | None = None, kind: str | None = None
@@ -194,7 +200,7 @@ class Task:
             run.submit(event)
         else:
             run.submit(item)
-        stack.append(self)
+        run.enter_task(self)
         for entity in self._used:
             self._usage("used", entity, None)
         return self
@@ -242,9 +248,7 @@ class Task:
             event = task_end_event(item, self._run.run_id, SEQUENCE.prefix)
             event["ended_at"] = end_seconds
             self._run.submit(event)
-        stack = self._run.open_tasks()
-        if self in stack:
-            stack.remove(self)
+        self._run.leave_task(self)
 
     def __enter__(self) -> Task:
         return self.start()

@@ -19,9 +19,7 @@ from provml.capture.entities import Entity, entity_ref
 from provml.capture.environment import process_rank, run_environment
 from provml.capture.events import (
     HYPERPARAMETER_KINDS,
-    METRIC,
     PHASES,
-    SEQUENCE,
     base_event,
     check_attributes,
     check_choice,
@@ -55,10 +53,12 @@ def new_run_id() -> str:
 
 
 class _TaskStacks(threading.local):
-    """Each thread's stack of open tasks (``__init__`` runs once per thread)."""
+    """Each thread's stack of open tasks and its innermost task's id (``__init__`` runs once
+    per thread); ``log_metric`` reads the id alone, which is much cheaper than the stack."""
 
     def __init__(self) -> None:
         self.stack: list[Task] = []
+        self.task_id: str | None = None
 
 
 class _TaskRun:
@@ -91,7 +91,20 @@ class _TaskRun:
 
     def open_tasks(self) -> list[Task]:
         """The calling thread's open tasks."""
-        return self._workflow._task_stack()
+        return self._workflow._local.stack
+
+    def enter_task(self, task: Task) -> None:
+        """Make ``task`` the calling thread's innermost open task."""
+        local = self._workflow._local
+        local.stack.append(task)
+        local.task_id = task.id
+
+    def leave_task(self, task: Task) -> None:
+        """Take ``task`` off the calling thread's open tasks, if it is there."""
+        local = self._workflow._local
+        if task in local.stack:
+            local.stack.remove(task)
+            local.task_id = local.stack[-1].id if local.stack else None
 
 
 class Workflow:
@@ -167,6 +180,9 @@ class Workflow:
         self._local = _TaskStacks()
         self._sink_factory = sink
         self._writer: Sink | None = None
+        # The buffered spool writer's backlog, which log_metric appends to without a call.
+        self._backlog: list[Any] | None = None
+        self._max_backlog = 0
         self._open = False
         self._ended = False
         self._saved_env: dict[str, str | None] = {}
@@ -198,6 +214,8 @@ class Workflow:
             writer = self._sink_factory  # type: ignore[assignment]
         self._writer = writer
         self._submit = writer.submit
+        if isinstance(writer, SpoolWriter) and not writer.sync:
+            self._backlog, self._max_backlog = writer.queue, writer.max_backlog
         self._rank = process_rank()  # read once: tasks record it on every start
         self._open = True
         lifecycle.register(writer, self)
@@ -250,7 +268,7 @@ class Workflow:
         if status != "completed":
             # Tasks a failure left open (a hook whose framework raised past it) fail with the
             # run, so `failed_tasks` lists them; innermost first.
-            for task in reversed(list(self._task_stack())):
+            for task in reversed(list(self._local.stack)):
                 task.end("failed", error or f"the run ended {status} while the task was open")
         event = base_event("run_end", self.run_id)
         event.update(status=status, error=error)
@@ -314,13 +332,10 @@ class Workflow:
         self._require_open()
         self._submit(event)
 
-    def _task_stack(self) -> list[Task]:
-        return self._local.stack
-
     @property
     def current_task(self) -> Task | None:
         """The innermost open task of the calling thread, or None."""
-        stack = self._task_stack()
+        stack = self._local.stack
         return stack[-1] if stack else None
 
     # -- tasks -------------------------------------------------------------------------------
@@ -453,12 +468,13 @@ class Workflow:
     ) -> None:
         """Record one measured value (split: 'training'/'train', 'validation'/'val', 'test'...).
 
-        Buffered mode: queues a small tuple, serialised by the writer thread; a call that finds
-        the backlog full (4096 events) writes it before returning, so after ``kill -9`` nothing
-        acknowledged more than ``flush_interval_ms`` earlier is lost, at any call rate.
-        Sync mode: returns after the event is written and fsynced.
+        Buffered mode: appends a small tuple to the writer's backlog (serialised by the writer
+        thread); a call that finds the backlog full (4096 events) writes it before returning, so
+        after ``kill -9`` nothing acknowledged more than ``flush_interval_ms`` earlier is lost,
+        at any call rate. Sync mode: returns after the event is written and fsynced.
         """
-        if key.__class__ is not str or value.__class__ not in _PLAIN_NUMBERS:
+        # The hot path of capture: every check is a class test, and a plain call does no more.
+        if key.__class__ is not str or not key or value.__class__ not in _PLAIN_NUMBERS:
             value = metric_value(key, value)
         if step is not None and step.__class__ is not int:
             step = check_optional_int(step, "step")
@@ -468,15 +484,17 @@ class Workflow:
             split = SPLIT_NAMES.get(split) or check_split(split)
         if model is not None:
             model = entity_ref(model, "model")
+        task_id = self._local.task_id if task is None else self._task_id(task)
         if not self._open:
             self._require_open()
-        if task is None:
-            stack = self._local.stack
-            task_id = stack[-1].id if stack else None
+        item = (time.time(), value, step, epoch, task_id, key, split, model)  # METRIC_FIELDS
+        backlog = self._backlog
+        if backlog is None:
+            self._submit(item)
         else:
-            task_id = task.id
-        seq = next(SEQUENCE.counter)
-        self._submit((METRIC, seq, time.time(), task_id, key, value, step, epoch, split, model))
+            backlog.append(item)
+            if len(backlog) >= self._max_backlog:
+                self._submit_backlog()
 
     def log_metrics(
         self,
@@ -496,29 +514,28 @@ class Workflow:
         split = check_split(split)
         model_id = None if model is None else entity_ref(model, "model")
         self._require_open()
-        task_id = self._task_id(task)
-        self._submit(
-            (
-                METRIC,
-                next(SEQUENCE.counter),
-                time.time(),
-                task_id,
-                None,
-                checked,
-                step,
-                epoch,
-                split,
-                model_id,
-            )
+        event = base_event("metrics", self.run_id)
+        event.update(
+            task=self._task_id(task),
+            values=checked,
+            step=step,
+            epoch=epoch,
+            split=split,
+            model=model_id,
         )
+        self._submit(event)
+
+    def _submit_backlog(self) -> None:
+        """Write the full backlog now, in the calling thread (the bound on capture's memory)."""
+        assert self._writer is not None
+        self._writer.flush()
 
     def _task_id(self, task: Task | None) -> str | None:
         if task is not None:
             if not isinstance(task, Task):
                 raise CaptureError(f"task must be a Task; got {task!r}")
             return task.id
-        current = self.current_task
-        return current.id if current else None
+        return self._local.task_id
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, run_id={self.run_id!r})"
