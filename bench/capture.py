@@ -131,7 +131,11 @@ def run_driver(
     report = json.loads(done.stdout.strip().splitlines()[-1])
     runs = report["repeats"]
     return {
-        "thread": statistics.median((r["run_thread"] - r["null_thread"]) / n for r in runs),
+        # paced: net of no-op calls timed in the same ticks; unthrottled: of the no-op loop
+        "thread": statistics.median(
+            (r["run_thread"] - (r["run_thread_null"] if rate else r["null_thread"])) / n
+            for r in runs
+        ),
         "process": statistics.median((r["run_process"] - r["null_process"]) / n for r in runs),
         "bytes": statistics.median(r["run_bytes"] / n for r in runs),
         "rate": statistics.median(n / r["run_wall"] for r in runs),

@@ -26,34 +26,51 @@ Done = Callable[[], object]
 System = tuple[Call, Done, Done]  # log step i; make the events durable; close (not timed)
 
 
-def paced(n: int, rate: float, call: Call) -> float:
+def paced(n: int, rate: float, call: Call) -> tuple[float, float]:
     """Call ``call(i)`` for i < n at ``rate`` calls/s (0: as fast as possible), in 1 ms ticks.
 
-    Returns this thread's CPU seconds inside the calls (pacing and sleeping left out).
+    Returns this thread's CPU seconds inside the calls (pacing and sleeping left out) and, when
+    paced, inside as many no-op calls timed the same way in the same ticks (before the call in
+    even ticks, after it in odd ones): the timer's own cost and the cold start after each sleep,
+    measured beside the calls so that drifts in machine load fall on both.
     """
     thread_time = time.thread_time
     if not rate:
         start = thread_time()
         for i in range(n):
             call(i)
-        return thread_time() - start
+        return thread_time() - start, 0.0
     per_tick = max(1, round(rate / 1000))
     tick = per_tick / rate
     due = time.perf_counter()
-    inside = 0.0
+    inside = inside_null = 0.0
     first = 0
     while first < n:
         last = min(n, first + per_tick)
-        start = thread_time()
-        for i in range(first, last):
-            call(i)
-        inside += thread_time() - start
+        if first // per_tick % 2:
+            start = thread_time()
+            for i in range(first, last):
+                call(i)
+            middle = thread_time()
+            for i in range(first, last):
+                _nothing(i)
+            inside += middle - start
+            inside_null += thread_time() - middle
+        else:
+            start = thread_time()
+            for i in range(first, last):
+                _nothing(i)
+            middle = thread_time()
+            for i in range(first, last):
+                call(i)
+            inside_null += middle - start
+            inside += thread_time() - middle
         first = last
         due += tick
         delay = due - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-    return inside
+    return inside, inside_null
 
 
 def tree_bytes(directory: Path) -> int:
@@ -71,12 +88,13 @@ def measure(
         target.mkdir()
         call, finish, close = setup(target) if capturing else (_nothing, _done, _done)
         wall, thread, process = time.perf_counter(), time.thread_time(), time.process_time()
-        inside = paced(n, rate, call)
+        inside, inside_null = paced(n, rate, call)
         pacing = time.thread_time() - thread - inside  # this thread's CPU between the calls
         finish()  # make the events durable as far as the system does: part of the cost
         # the calls, other threads (background writers) and the final flush; not the pacing
         figures[f"{name}_process"] = time.process_time() - process - pacing
         figures[f"{name}_thread"] = inside
+        figures[f"{name}_thread_null"] = inside_null
         figures[f"{name}_wall"] = time.perf_counter() - wall
         figures[f"{name}_bytes"] = tree_bytes(target)
         close()

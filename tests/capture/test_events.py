@@ -1,5 +1,5 @@
-"""The hand-built metric lines (templates formatted in C, or one by one) are exactly what json
-would write, for any metric, in any batch."""
+"""The hand-built metric lines (through cached templates, or json for the rare cases) are
+exactly what json would write, for any metric, in any batch."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_templates_follow_the_id_prefix_and_keep_percent_signs():
         assert line == json.dumps(event, separators=(",", ":")) + "\n"
 
 
-def test_a_batch_with_more_shapes_than_kept_templates_is_written_whole():
+def test_a_run_with_more_shapes_than_kept_templates_is_written_whole():
     encoder = LineEncoder("run-1")
     encoder.MAX_TEMPLATES = 4
     items = [(1.5 + n, float(n), n, None, None, f"m{n}", None, None) for n in range(10)]

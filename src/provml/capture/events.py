@@ -11,7 +11,6 @@ __all__ = ["SCHEMA_FILE", "SCHEMA_VERSION"]
 import itertools
 import json
 import math
-import operator
 import os
 import re
 import secrets
@@ -116,23 +115,13 @@ def task_end_line(item: tuple[Any, ...], run: str, prefix: str) -> str:
 
 
 # Queued tuples. A single metric (the hot path) is the tuple METRIC_FIELDS names: it starts
-# with its time, a float, and gets its id number when it is written. Other tuples start with
-# the index of their line builder. Tuples of numbers and strings only are untracked by the
-# garbage collector, so a full queue adds no full-collection pressure.
+# with its time, a float, and gets its id number when it is written (one call less for the
+# training thread). Other tuples start with the index of their line builder. Tuples of numbers
+# and strings only are untracked by the garbage collector, so a full queue adds no
+# full-collection pressure.
 METRIC_FIELDS = ("t", "value", "step", "epoch", "task", "key", "split", "model")
 TASK_START, TASK_END = 0, 1
 LINE_BUILDERS = (task_start_line, task_end_line)
-
-_HEAD = operator.itemgetter(0)
-_VALUE = operator.itemgetter(1)
-_NUMBERS = operator.itemgetter(0, 1, 2, 3)  # what a metric line formats: t, value, step, epoch
-_SHAPE = operator.itemgetter(4, 5, 6, 7)  # what its template holds: task, key, split, model
-_TUPLE_ONLY = frozenset({tuple})
-_FLOAT_ONLY = frozenset({float})
-# Templates write step and epoch with %a, which gives None for a missing one; these patterns can
-# only come from a template (a quote inside a JSON string is escaped), so replacing them is safe.
-_NO_STEP = (b',"step":None,', b',"step":null,')
-_NO_EPOCH = (b',"epoch":None,', b',"epoch":null,')
 
 
 def _json_token(value: str | None) -> str:
@@ -142,10 +131,10 @@ def _json_token(value: str | None) -> str:
 class LineEncoder:
     """Builds the JSON Lines bytes of queued events; the same text ``json`` writes, made cheaply.
 
-    A single-metric event's text is fixed by its run, id prefix, task, metric name, split and
-    model; that text is built once per shape as a ``%`` template, so each event formats only its
-    id number, time, value, step and epoch. A batch of finite single metrics is formatted by
-    ``map`` in C, with no Python code per event; other events go through ``json``.
+    A single-metric event's text is fixed by its run, id prefix, task, metric name, split, model
+    and whether step and epoch are given; that text is built once per shape as a ``%`` template,
+    so each event formats only its id number, time, value, step and epoch. Non-finite values and
+    other events go through ``json``.
     """
 
     MAX_TEMPLATES = 4096  # shapes kept; a run with more tasks or metric names starts over
@@ -158,83 +147,50 @@ class LineEncoder:
     def encode(self, items: list[Any], sequence: IdSequence) -> bytes:
         """The lines of ``items`` (queued tuples or event dicts), each ending in a newline;
         single metrics are numbered from ``sequence`` in queue order."""
-        if sequence.prefix != self.prefix:
+        prefix = sequence.prefix
+        if prefix != self.prefix:
             self.templates.clear()
-            self.prefix = sequence.prefix
-        if (
-            items
-            and set(map(type, items)) == _TUPLE_ONLY
-            and set(map(type, map(_HEAD, items))) == _FLOAT_ONLY
-            and self._all_finite(items)
-        ):
-            return self._metric_lines(items, sequence.counter)
-        return b"".join([self.line(item, sequence) for item in items])
+            self.prefix = prefix
+        counter = sequence.counter
+        templates = self.templates
+        out: list[bytes] = []
+        append = out.append
+        for item in items:
+            if item.__class__ is tuple and item[0].__class__ is float:
+                t, value, step, epoch, task, key, split, model = item
+                # value - value is 0 for finite numbers, NaN (truthy) for NaN and infinities
+                if not value - value:
+                    shape = (task, key, split, model, step is None, epoch is None)
+                    template = templates.get(shape) or self._template(shape)
+                    append(template % (next(counter), t, value, step, epoch))
+                    continue
+            append(self.line(item, sequence))
+        return b"".join(out)
 
     def line(self, item: Any, sequence: IdSequence) -> bytes:
-        """One queued tuple or event dict as a JSON line (with its newline)."""
+        """One queued tuple or event dict as a JSON line (with its newline), through ``json``."""
         if type(item) is dict:
-            return encode_event(item).encode() + b"\n"
-        if item[0].__class__ is not float:
-            return LINE_BUILDERS[item[0]](item, self.run, sequence.prefix).encode() + b"\n"
-        if sequence.prefix != self.prefix:
-            self.templates.clear()
-            self.prefix = sequence.prefix
-        seq = next(sequence.counter)
-        value = item[1]
-        if value - value:  # NaN or an infinity (0 for finite numbers): json's own spelling
-            event = metric_event(item, self.run, f"{sequence.prefix}.{seq}")
-            return encode_event(event).encode() + b"\n"
-        shape = _SHAPE(item)
-        template = self.templates.get(shape) or self._template(shape)
-        text: bytes = template % (seq, *_NUMBERS(item))
-        return text.replace(*_NO_STEP).replace(*_NO_EPOCH)
-
-    def _metric_lines(self, items: list[tuple[Any, ...]], counter: Iterator[int]) -> bytes:
-        shapes = list(map(_SHAPE, items))
-        templates = self.templates
-        missing = set(shapes).difference(templates)
-        if len(templates) + len(missing) > self.MAX_TEMPLATES:
-            templates.clear()
-            missing = set(shapes)
-            if len(missing) > self.MAX_TEMPLATES:  # more shapes than kept, in one batch
-                return (
-                    b"".join(
-                        self._template_text(shape) % (next(counter), *_NUMBERS(item))
-                        for shape, item in zip(shapes, items, strict=True)
-                    )
-                    .replace(*_NO_STEP)
-                    .replace(*_NO_EPOCH)
-                )
-        for shape in missing:
-            templates[shape] = self._template_text(shape)
-        # (seq, t, value, step, epoch) per event, built in C: 1-tuples of seqs + the numbers
-        seqs = zip(itertools.islice(counter, len(items)))
-        numbers = map(tuple.__add__, seqs, map(_NUMBERS, items))
-        lines = b"".join(map(bytes.__mod__, map(templates.__getitem__, shapes), numbers))
-        return lines.replace(*_NO_STEP).replace(*_NO_EPOCH)
-
-    @staticmethod
-    def _all_finite(items: list[tuple[Any, ...]]) -> bool:
-        try:
-            return all(map(math.isfinite, map(_VALUE, items)))
-        except OverflowError:  # an int too large for a float: formatted one by one
-            return False
+            text = encode_event(item)
+        elif item[0].__class__ is float:
+            event_id = f"{sequence.prefix}.{next(sequence.counter)}"
+            text = encode_event(metric_event(item, self.run, event_id))
+        else:
+            text = LINE_BUILDERS[item[0]](item, self.run, sequence.prefix)
+        return text.encode() + b"\n"
 
     def _template(self, shape: tuple[Any, ...]) -> bytes:
+        task, key, split, model, no_step, no_epoch = shape
         if len(self.templates) >= self.MAX_TEMPLATES:
             self.templates.clear()
-        template = self.templates[shape] = self._template_text(shape)
-        return template
-
-    def _template_text(self, shape: tuple[Any, ...]) -> bytes:
-        task, key, split, model = shape
+        # "%.0a" consumes a None and writes nothing, so every event formats the same five fields
         text = (
             f'{{"v":1,"kind":"metrics","id":"{_escape(self.prefix)}.%d","run":"{_escape(self.run)}",'
             f'"t":%a,"task":{_escape(_json_token(task))},"values":{{{_escape(_quote(key))}:%a}},'
-            f'"step":%a,"epoch":%a,'
+            f'"step":{"null%.0a" if no_step else "%d"},"epoch":{"null%.0a" if no_epoch else "%d"},'
             f'"split":{_escape(_json_token(split))},"model":{_escape(_json_token(model))}}}\n'
         )
-        return text.encode()
+        template = self.templates[shape] = text.encode()
+        return template
 
 
 def _escape(text: str) -> str:

@@ -45,6 +45,7 @@ SPOOL_ENV = "PROVML_SPOOL"
 RUN_ID_ENV = "PROVML_RUN_ID"
 DEFAULT_SPOOL_DIR = "provml-spool"
 _PLAIN_NUMBERS = (float, int)
+_now = time.time  # one global lookup on the hot path instead of two
 
 
 def new_run_id() -> str:
@@ -487,7 +488,7 @@ class Workflow:
         task_id = self._local.task_id if task is None else self._task_id(task)
         if not self._open:
             self._require_open()
-        item = (time.time(), value, step, epoch, task_id, key, split, model)  # METRIC_FIELDS
+        item = (_now(), value, step, epoch, task_id, key, split, model)  # METRIC_FIELDS
         backlog = self._backlog
         if backlog is None:
             self._submit(item)
