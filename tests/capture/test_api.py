@@ -124,15 +124,18 @@ def test_tasks_in_threads_keep_their_own_stacks(tmp_path):
     with Workflow("threads", spool_dir=tmp_path) as wf, wf.task("outer", "learning") as outer:
 
         def work(index: int) -> None:
-            with wf.task(f"shard {index}", "preparation", parent=outer), wf.task(f"inner {index}"):
-                for step in range(50):
-                    wf.log_metric("x", float(step), step=step)
+            with wf.task(f"shard {index}", "preparation", parent=outer):
+                with wf.task(f"inner {index}"):
+                    for step in range(50):
+                        wf.log_metric("x", float(step), step=step)
+                wf.log_metric("after inner", float(index))  # back in this thread's shard
 
         threads = [threading.Thread(target=work, args=(i,), name=f"w{i}") for i in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        wf.log_metric("after threads", 1.0)  # this thread's task is still the outer one
     events = read_valid_events(tmp_path)
     starts = {event["task"]: event for event in of_kind(events, "task_start")}
     for index in range(4):
@@ -142,6 +145,10 @@ def test_tasks_in_threads_keep_their_own_stacks(tmp_path):
         assert shard["thread"] == inner["thread"] == f"w{index}"
         steps = [m["step"] for m in of_kind(events, "metrics") if m["task"] == inner["task"]]
         assert steps == list(range(50))
+        after = [m["values"] for m in of_kind(events, "metrics") if m["task"] == shard["task"]]
+        assert after == [{"after inner": float(index)}]
+    last = of_kind(events, "metrics")[-1]
+    assert (last["task"], last["values"]) == (outer.id, {"after threads": 1.0})
 
 
 def test_entity_ids_are_global_across_runs_and_hashes_only_on_request(tmp_path):
