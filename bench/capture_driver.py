@@ -47,24 +47,17 @@ def paced(n: int, rate: float, call: Call) -> tuple[float, float]:
     first = 0
     while first < n:
         last = min(n, first + per_tick)
-        if first // per_tick % 2:
-            start = thread_time()
-            for i in range(first, last):
-                call(i)
-            middle = thread_time()
-            for i in range(first, last):
-                _nothing(i)
-            inside += middle - start
-            inside_null += thread_time() - middle
-        else:
-            start = thread_time()
-            for i in range(first, last):
-                _nothing(i)
-            middle = thread_time()
-            for i in range(first, last):
-                call(i)
-            inside_null += middle - start
-            inside += thread_time() - middle
+        call_first = bool(first // per_tick % 2)
+        one, other = (call, _nothing) if call_first else (_nothing, call)
+        start = thread_time()
+        for i in range(first, last):
+            one(i)
+        middle = thread_time()
+        for i in range(first, last):
+            other(i)
+        spans = (middle - start, thread_time() - middle)
+        inside += spans[not call_first]
+        inside_null += spans[call_first]
         first = last
         due += tick
         delay = due - time.perf_counter()
