@@ -145,7 +145,7 @@ class SpoolWriter:
         if self.sync:
             self._write([event])
             return
-        queue = self.queue
+        queue = self.queue  # Workflow.log_metric appends single metrics the same way, inlined
         queue.append(event)
         if len(queue) >= self.max_backlog:
             self._write(())
